@@ -1,0 +1,70 @@
+//! JSON pointers (RFC 6901) and the URI fragments `$ref` writes them in.
+
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+
+/// Appends one reference token to a pointer, escaping `~` and `/`.
+///
+/// ```
+/// assert_eq!(decoy_spec::pointer::push("/paths", "/v1/calls/{id}"), "/paths/~1v1~1calls~1{id}");
+/// ```
+pub fn push(pointer: &str, token: &str) -> String {
+    let mut out = String::with_capacity(pointer.len() + token.len() + 1);
+    out.push_str(pointer);
+    out.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Splits a pointer into its unescaped reference tokens.
+pub fn tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+}
+
+/// Characters that may not appear raw in a URI fragment. Braces of path
+/// templates are among them, and jsonschema refuses a `$ref` that has them raw.
+const FRAGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'#')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'[')
+    .add(b']')
+    .add(b'%');
+
+/// Writes a pointer as a URI fragment (without the `#`), percent-encoding what
+/// a fragment cannot hold.
+///
+/// ```
+/// assert_eq!(decoy_spec::pointer::to_fragment("/paths/~1a~1{id}"), "/paths/~1a~1%7Bid%7D");
+/// ```
+pub fn to_fragment(pointer: &str) -> String {
+    utf8_percent_encode(pointer, FRAGMENT).to_string()
+}
+
+/// Reads the pointer out of an internal `$ref` (`#/components/schemas/X`).
+/// Returns `None` for a reference to another document.
+///
+/// ```
+/// assert_eq!(decoy_spec::pointer::from_ref("#/a/%7Bb%7D").as_deref(), Some("/a/{b}"));
+/// assert_eq!(decoy_spec::pointer::from_ref("other.yaml#/a"), None);
+/// ```
+pub fn from_ref(reference: &str) -> Option<String> {
+    let fragment = reference.strip_prefix('#')?;
+    Some(percent_decode_str(fragment).decode_utf8_lossy().into_owned())
+}
