@@ -1,1 +1,108 @@
-fn main() {}
+//! The `decoy` command line: parse flags, load the document, hand over to
+//! the library crates, map the outcome to an exit code.
+//!
+//! Exit codes are part of the contract: 0 all is well, 1 the document or the
+//! implementation broke the contract (problems, violations), 2 usage, I/O or
+//! a document that cannot be loaded at all.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use decoy_spec::Spec;
+
+mod lint;
+mod routes;
+
+/// The Calls API, the document decoy serves when given none.
+pub(crate) const EMBEDDED_CALLS: &str = include_str!("../../specs/calls.openapi.yaml");
+const EMBEDDED_ORIGIN: &str = "calls.openapi.yaml (embedded)";
+
+/// Mock, conformance-test and generate fixtures for any OpenAPI 3.x API.
+#[derive(Debug, Parser)]
+#[command(name = "decoy", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a document: structure, references, schemas, examples.
+    ///
+    /// Prints each problem with its JSON pointer and line, or a one-line
+    /// summary. Exit 0: no errors (warnings allowed); 1: errors; 2: the
+    /// document cannot be read or parsed.
+    Lint {
+        /// The document (YAML or JSON). Default: the embedded Calls API.
+        doc: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the operation table: method, path, operationId, responses.
+    Routes {
+        /// The document (YAML or JSON). Default: the embedded Calls API.
+        doc: Option<PathBuf>,
+    },
+}
+
+/// How a command prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// For people (colour on a terminal).
+    Text,
+    /// One JSON document, for machines.
+    Json,
+}
+
+/// What a command concluded.
+pub(crate) enum Outcome {
+    /// The contract holds.
+    Ok,
+    /// Problems or violations were found (they have been printed).
+    Violations,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Violations) => ExitCode::from(1),
+        Err(err) => {
+            // A closed pipe (`decoy routes | head`) is not a failure.
+            if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "decoy: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Lint { doc, format } => lint::run(&load(doc.as_deref())?, format),
+        Command::Routes { doc } => routes::run(&load(doc.as_deref())?),
+    }
+}
+
+/// Loads the named document, or the embedded Calls API.
+pub(crate) fn load(doc: Option<&std::path::Path>) -> anyhow::Result<Spec> {
+    match doc {
+        Some(path) => Ok(Spec::load(path)?),
+        None => Spec::parse(EMBEDDED_CALLS, EMBEDDED_ORIGIN).context("the embedded Calls API does not load"),
+    }
+}
+
+/// Whether to colour stdout: a terminal, and `NO_COLOR` unset.
+pub(crate) fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Wraps text in an ANSI colour when `on`.
+pub(crate) fn paint(on: bool, code: &str, text: &str) -> String {
+    if on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+}

@@ -74,10 +74,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn warning(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
+    /// A tolerated problem.
+    pub fn warning(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem { severity: Severity::Warning, pointer: pointer.into(), message: message.into() }
     }
-    pub(crate) fn error(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
+    /// A problem that makes the document fail a lint.
+    pub fn error(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem { severity: Severity::Error, pointer: pointer.into(), message: message.into() }
     }
 }

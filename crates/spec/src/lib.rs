@@ -306,3 +306,6 @@ fn first_line(message: &str) -> String {
         _ => line.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests;

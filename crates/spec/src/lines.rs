@@ -18,9 +18,6 @@ pub(crate) fn line_of(text: &str, pointer: &str) -> Option<usize> {
     let mut indent: Option<usize> = None;
     let mut found: Option<usize> = None;
     for token in tokens(pointer) {
-        if token.parse::<usize>().is_ok() {
-            break;
-        }
         let hit = if json {
             let needle = format!("\"{}\"", token.replace('\\', "\\\\").replace('"', "\\\""));
             (from..lines.len()).find(|&i| {
