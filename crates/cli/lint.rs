@@ -11,7 +11,7 @@ use crate::{Format, Outcome, colour, paint};
 pub(crate) fn run(spec: &Spec, format: Format) -> anyhow::Result<Outcome> {
     let validators = Validators::new(spec);
     let mut problems: Vec<Problem> = spec.problems().to_vec();
-    problems.extend(validators.compile_operations(spec));
+    problems.extend(validators.compile_all(spec));
     let (examples, example_problems) = decoy_validate::check_examples(spec, &validators);
     problems.extend(example_problems);
 

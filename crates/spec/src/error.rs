@@ -11,13 +11,12 @@ use std::fmt;
 #[non_exhaustive]
 pub enum SpecError {
     /// The file could not be read.
-    #[error("{origin}: cannot read: {source}")]
+    #[error("{origin}: cannot read: {cause}")]
     Io {
         /// The path that was read.
         origin: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (in the message, so it is not also a source).
+        cause: std::io::Error,
     },
     /// The text is not YAML or JSON.
     #[error("{origin}:{line}:{column}: not valid {format}: {message}")]

@@ -122,7 +122,7 @@ impl Spec {
     /// Reads and loads a document from a file.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
         let origin = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|source| SpecError::Io { origin: origin.clone(), source })?;
+        let meta = std::fs::metadata(path).map_err(|cause| SpecError::Io { origin: origin.clone(), cause })?;
         if meta.len() > MAX_DOCUMENT_BYTES as u64 {
             return Err(SpecError::Invalid {
                 origin,
@@ -130,7 +130,7 @@ impl Spec {
                 message: format!("the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}", meta.len()),
             });
         }
-        let bytes = std::fs::read(path).map_err(|source| SpecError::Io { origin: origin.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|cause| SpecError::Io { origin: origin.clone(), cause })?;
         let text = String::from_utf8(bytes).map_err(|e| SpecError::Invalid {
             origin: origin.clone(),
             pointer: String::new(),

@@ -237,13 +237,26 @@ impl Validators {
     /// and response header of every operation. Returns the problems: one per
     /// schema that cannot be compiled, with its pointer.
     pub fn compile_operations(&self, spec: &Spec) -> Vec<Problem> {
-        let pointers = operation_schemas(spec);
+        self.compile_pointers(&operation_schemas(spec))
+    }
+
+    /// Like [`Validators::compile_operations`], plus every component schema
+    /// (a linter wants to hear about schemas no operation uses yet).
+    pub fn compile_all(&self, spec: &Spec) -> Vec<Problem> {
+        let mut pointers = operation_schemas(spec);
+        pointers.extend(spec.schema_names().map(|n| pointer::push("/components/schemas", n)));
+        self.compile_pointers(&pointers)
+    }
+
+    fn compile_pointers(&self, pointers: &[String]) -> Vec<Problem> {
         let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
         self.compile_many(&refs)
             .into_iter()
             .filter_map(Result::err)
             .map(|e| match e {
-                ValidateError::Compile { pointer, message } => Problem::error(pointer, message),
+                ValidateError::Compile { pointer, message } => {
+                    Problem::error(pointer, format!("cannot compile the schema: {message}"))
+                }
                 ValidateError::NoSchema { pointer } => Problem::error(pointer, "no schema at this location"),
             })
             .collect()
