@@ -6,12 +6,20 @@ use crate::util::{Scratch, decoy, parts, root, snapshots};
 fn lint_embedded_calls_is_clean() {
     let (code, out, err) = parts(&decoy(&["lint"]));
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.starts_with("ok: calls.openapi.yaml (embedded): OpenAPI 3.1.0, 9 operations,"), "{out}");
+    assert!(
+        out.starts_with("ok: calls.openapi.yaml (embedded): OpenAPI 3.1.0, 9 operations,"),
+        "{out}"
+    );
 }
 
 #[test]
 fn lint_file_and_json_report() {
-    let (code, out, _) = parts(&decoy(&["lint", "specs/calls.openapi.yaml", "--format", "json"]));
+    let (code, out, _) = parts(&decoy(&[
+        "lint",
+        "specs/calls.openapi.yaml",
+        "--format",
+        "json",
+    ]));
     assert_eq!(code, 0);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["operations"], 9);
@@ -28,7 +36,10 @@ fn routes_table() {
 
 #[test]
 fn unparseable_yaml_names_file_line_and_column() {
-    let doc = Scratch::new("broken.yaml", "openapi: 3.1.0\ninfo: {title: t\npaths: {}\n");
+    let doc = Scratch::new(
+        "broken.yaml",
+        "openapi: 3.1.0\ninfo: {title: t\npaths: {}\n",
+    );
     let (code, _, err) = parts(&decoy(&["lint", doc.path()]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&format!("{}:3:", doc.path())), "{err}");
@@ -40,7 +51,10 @@ fn unparseable_json_names_file_line_and_column() {
     let doc = Scratch::new("broken.json", "{\"openapi\": \"3.1.0\",\n \"paths\": {,}}");
     let (code, _, err) = parts(&decoy(&["lint", doc.path()]));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains(&format!("{}:2:", doc.path())) && err.contains("not valid JSON"), "{err}");
+    assert!(
+        err.contains(&format!("{}:2:", doc.path())) && err.contains("not valid JSON"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -54,8 +68,16 @@ fn duplicate_keys_are_refused() {
 #[test]
 fn not_openapi_3() {
     for (name, text, expect) in [
-        ("swagger.yaml", "swagger: '2.0'\npaths: {}\n", "Swagger \"2.0\" is not supported"),
-        ("four.yaml", "openapi: 4.0.0\npaths: {}\n", "expected OpenAPI 3.0.x or 3.1.x, found 4.0.0"),
+        (
+            "swagger.yaml",
+            "swagger: '2.0'\npaths: {}\n",
+            "Swagger \"2.0\" is not supported",
+        ),
+        (
+            "four.yaml",
+            "openapi: 4.0.0\npaths: {}\n",
+            "expected OpenAPI 3.0.x or 3.1.x, found 4.0.0",
+        ),
         ("list.yaml", "- a\n- b\n", "found an array"),
         ("plain.yaml", "title: not a spec\n", "no `openapi` field"),
     ] {
@@ -101,12 +123,19 @@ components:
     assert_eq!(code, 1, "{out}{err}");
     let p = doc.path();
     for expected in [
-        format!("error: {p}:12: /paths/~1calls~1{{id}}/get/responses/200/content/application~1json/schema/$ref: `#/components/schemas/Missing` does not exist"),
-        format!("error: {p}:5: /paths/~1calls~1{{id}}/get/parameters: the path template has `{{id}}` but no path parameter `id` is declared"),
+        format!(
+            "error: {p}:12: /paths/~1calls~1{{id}}/get/responses/200/content/application~1json/schema/$ref: `#/components/schemas/Missing` does not exist"
+        ),
+        format!(
+            "error: {p}:5: /paths/~1calls~1{{id}}/get/parameters: the path template has `{{id}}` but no path parameter `id` is declared"
+        ),
         format!("error: {p}:23: /components/schemas/A/$ref: cyclic $ref"),
         format!("error: {p}:25: /components/schemas/R: cannot compile the schema:"),
     ] {
-        assert!(out.lines().any(|l| l.starts_with(&expected)), "missing\n  {expected}\nin\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(&expected)),
+            "missing\n  {expected}\nin\n{out}"
+        );
     }
     assert!(out.lines().last().unwrap().starts_with("failed:"), "{out}");
 }
@@ -143,7 +172,10 @@ fn readme_examples_are_true() {
                 // Skip ahead to the next expected line.
                 continue;
             }
-            match got[gi..].iter().position(|g| g.trim_end() == line.trim_end()) {
+            match got[gi..]
+                .iter()
+                .position(|g| g.trim_end() == line.trim_end())
+            {
                 Some(i) => gi += i + 1,
                 None => panic!("README: `{cmd}` should print\n  {line}\nbut printed\n{out}{err}"),
             }
@@ -172,7 +204,10 @@ fn readme_examples_are_true() {
             expected.push(line.to_owned());
         }
     }
-    assert!(ran >= 2, "the README should show at least two decoy commands, found {ran}");
+    assert!(
+        ran >= 2,
+        "the README should show at least two decoy commands, found {ran}"
+    );
 }
 
 /// The Calls document also passes an independent validator (Python's
@@ -187,7 +222,11 @@ fn calls_document_passes_openapi_spec_validator() {
         "{} is missing: run the tests with `bash .ci/test`, which installs it",
         validator.display()
     );
-    let out = std::process::Command::new(&validator).arg("specs/calls.openapi.yaml").current_dir(root()).output().unwrap();
+    let out = std::process::Command::new(&validator)
+        .arg("specs/calls.openapi.yaml")
+        .current_dir(root())
+        .output()
+        .unwrap();
     let (code, stdout, stderr) = parts(&out);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("OK"), "{stdout}");

@@ -15,7 +15,10 @@ pub(crate) fn run(spec: &Spec, format: Format) -> anyhow::Result<Outcome> {
     let (examples, example_problems) = decoy_validate::check_examples(spec, &validators);
     problems.extend(example_problems);
 
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     let warnings = problems.len() - errors;
     let schemas = spec.schema_names().count();
     let mut out = std::io::stdout().lock();
@@ -51,11 +54,28 @@ pub(crate) fn run(spec: &Spec, format: Format) -> anyhow::Result<Outcome> {
                     Severity::Error => ("error", "1;31"),
                     _ => ("warning", "1;33"),
                 };
-                let line = spec.line_of(&p.pointer).map(|l| format!(":{l}")).unwrap_or_default();
-                let at = if p.pointer.is_empty() { "#" } else { &p.pointer };
-                writeln!(out, "{}: {}{line}: {at}: {}", paint(c, code, label), spec.origin(), p.message)?;
+                let line = spec
+                    .line_of(&p.pointer)
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default();
+                let at = if p.pointer.is_empty() {
+                    "#"
+                } else {
+                    &p.pointer
+                };
+                writeln!(
+                    out,
+                    "{}: {}{line}: {at}: {}",
+                    paint(c, code, label),
+                    spec.origin(),
+                    p.message
+                )?;
             }
-            let verdict = if errors == 0 { paint(c, "1;32", "ok") } else { paint(c, "1;31", "failed") };
+            let verdict = if errors == 0 {
+                paint(c, "1;32", "ok")
+            } else {
+                paint(c, "1;31", "failed")
+            };
             writeln!(
                 out,
                 "{verdict}: {}: OpenAPI {}, {} operations, {schemas} schemas, {examples} examples checked, {errors} errors, {warnings} warnings",
@@ -65,5 +85,9 @@ pub(crate) fn run(spec: &Spec, format: Format) -> anyhow::Result<Outcome> {
             )?;
         }
     }
-    Ok(if errors == 0 { Outcome::Ok } else { Outcome::Violations })
+    Ok(if errors == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Violations
+    })
 }

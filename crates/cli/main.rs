@@ -73,7 +73,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Violations) => ExitCode::from(1),
         Err(err) => {
             // A closed pipe (`decoy routes | head`) is not a failure.
-            if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::SUCCESS;
             }
             let _ = writeln!(std::io::stderr(), "decoy: error: {err:#}");
@@ -93,7 +96,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 pub(crate) fn load(doc: Option<&std::path::Path>) -> anyhow::Result<Spec> {
     match doc {
         Some(path) => Ok(Spec::load(path)?),
-        None => Spec::parse(EMBEDDED_CALLS, EMBEDDED_ORIGIN).context("the embedded Calls API does not load"),
+        None => Spec::parse(EMBEDDED_CALLS, EMBEDDED_ORIGIN)
+            .context("the embedded Calls API does not load"),
     }
 }
 
@@ -104,5 +108,9 @@ pub(crate) fn colour() -> bool {
 
 /// Wraps text in an ANSI colour when `on`.
 pub(crate) fn paint(on: bool, code: &str, text: &str) -> String {
-    if on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
 }

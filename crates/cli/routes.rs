@@ -12,7 +12,12 @@ pub(crate) fn run(spec: &Spec) -> anyhow::Result<Outcome> {
         .iter()
         .map(|op| {
             let statuses: Vec<String> = op.responses.iter().map(|r| r.status.to_string()).collect();
-            [op.method.clone(), op.path.clone(), op.id.clone().unwrap_or_else(|| "-".to_owned()), statuses.join(" ")]
+            [
+                op.method.clone(),
+                op.path.clone(),
+                op.id.clone().unwrap_or_else(|| "-".to_owned()),
+                statuses.join(" "),
+            ]
         })
         .collect();
     let header = ["METHOD", "PATH", "OPERATION", "RESPONSES"].map(str::to_owned);

@@ -75,11 +75,19 @@ pub struct Problem {
 impl Problem {
     /// A tolerated problem.
     pub fn warning(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem { severity: Severity::Warning, pointer: pointer.into(), message: message.into() }
+        Problem {
+            severity: Severity::Warning,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
     /// A problem that makes the document fail a lint.
     pub fn error(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem { severity: Severity::Error, pointer: pointer.into(), message: message.into() }
+        Problem {
+            severity: Severity::Error,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -89,6 +97,11 @@ impl fmt::Display for Problem {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(f, "{level}: {}: {}", display_pointer(&self.pointer), self.message)
+        write!(
+            f,
+            "{level}: {}: {}",
+            display_pointer(&self.pointer),
+            self.message
+        )
     }
 }

@@ -8,7 +8,9 @@ use crate::pointer::push;
 use crate::refs::follow;
 
 /// The eight HTTP methods OpenAPI path items may hold.
-pub const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// One operation: a method on a path template.
 #[derive(Debug, Clone)]
@@ -59,12 +61,18 @@ impl Operation {
                     .iter()
                     .find(|r| r.status == StatusKey::Range((status / 100) as u8))
             })
-            .or_else(|| self.responses.iter().find(|r| r.status == StatusKey::Default))
+            .or_else(|| {
+                self.responses
+                    .iter()
+                    .find(|r| r.status == StatusKey::Default)
+            })
     }
 
     /// The parameters at one location.
     pub fn parameters_in(&self, location: ParameterLocation) -> impl Iterator<Item = &Parameter> {
-        self.parameters.iter().filter(move |p| p.location == location)
+        self.parameters
+            .iter()
+            .filter(move |p| p.location == location)
     }
 }
 
@@ -150,8 +158,16 @@ impl MediaType {
 
 /// Whether a media type (parameters ignored) carries JSON.
 pub fn is_json_media_type(name: &str) -> bool {
-    let essence = name.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json") || essence == "*/*" || essence == "application/*"
+    let essence = name
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence.ends_with("+json")
+        || essence == "*/*"
+        || essence == "application/*"
 }
 
 /// A named example, with `$ref` followed.
@@ -196,7 +212,10 @@ impl StatusKey {
         if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].eq_ignore_ascii_case(b"XX") {
             return Some(StatusKey::Range(b[0] - b'0'));
         }
-        key.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusKey::Code)
+        key.parse::<u16>()
+            .ok()
+            .filter(|c| (100..=599).contains(c))
+            .map(StatusKey::Code)
     }
 
     /// Whether a concrete status code falls under this key.
@@ -289,7 +308,13 @@ fn security(v: &Value) -> Vec<SecurityRequirement> {
             schemes: req
                 .iter()
                 .map(|(name, scopes)| {
-                    let scopes = scopes.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+                    let scopes = scopes
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect();
                     (name.clone(), scopes)
                 })
                 .collect(),
@@ -314,36 +339,58 @@ impl<'d> Indexer<'d> {
         let mut ops = Vec::new();
         let root_security = doc.get("security").map(security).unwrap_or_default();
         let root_servers = servers(doc.get("servers")).unwrap_or_default();
-        let Some(paths) = doc.get("paths") else { return ops };
+        let Some(paths) = doc.get("paths") else {
+            return ops;
+        };
         let Some(paths) = paths.as_object() else {
-            self.problems.push(Problem::error("/paths", format!("expected an object, found {}", kind(paths))));
+            self.problems.push(Problem::error(
+                "/paths",
+                format!("expected an object, found {}", kind(paths)),
+            ));
             return ops;
         };
         for (path, item) in paths {
             let item_ptr = push("/paths", path);
             if !path.starts_with('/') {
                 if !path.starts_with("x-") {
-                    self.problems.push(Problem::error(&item_ptr, format!("a path must start with `/`, found `{path}`")));
+                    self.problems.push(Problem::error(
+                        &item_ptr,
+                        format!("a path must start with `/`, found `{path}`"),
+                    ));
                 }
                 continue;
             }
-            let Some((item, item_ptr)) = self.resolve(item, &item_ptr) else { continue };
-            let Some(item_map) = item.as_object() else {
-                self.problems.push(Problem::error(&item_ptr, format!("expected a path item object, found {}", kind(item))));
+            let Some((item, item_ptr)) = self.resolve(item, &item_ptr) else {
                 continue;
             };
-            let item_params = self.parameters(item_map.get("parameters"), &push(&item_ptr, "parameters"));
+            let Some(item_map) = item.as_object() else {
+                self.problems.push(Problem::error(
+                    &item_ptr,
+                    format!("expected a path item object, found {}", kind(item)),
+                ));
+                continue;
+            };
+            let item_params =
+                self.parameters(item_map.get("parameters"), &push(&item_ptr, "parameters"));
             let item_servers = servers(item_map.get("servers"));
             for method in METHODS {
-                let Some(op) = item_map.get(*method) else { continue };
+                let Some(op) = item_map.get(*method) else {
+                    continue;
+                };
                 let op_ptr = push(&item_ptr, method);
                 if !op.is_object() {
-                    self.problems.push(Problem::error(&op_ptr, format!("expected an operation object, found {}", kind(op))));
+                    self.problems.push(Problem::error(
+                        &op_ptr,
+                        format!("expected an operation object, found {}", kind(op)),
+                    ));
                     continue;
                 }
                 let mut parameters = item_params.clone();
                 for p in self.parameters(op.get("parameters"), &push(&op_ptr, "parameters")) {
-                    match parameters.iter_mut().find(|q| q.name == p.name && q.location == p.location) {
+                    match parameters
+                        .iter_mut()
+                        .find(|q| q.name == p.name && q.location == p.location)
+                    {
                         Some(q) => *q = p,
                         None => parameters.push(p),
                     }
@@ -354,7 +401,10 @@ impl<'d> Indexer<'d> {
                     .and_then(|rb| self.request_body(rb, &push(&op_ptr, "requestBody")));
                 let responses = self.responses(op.get("responses"), &push(&op_ptr, "responses"));
                 ops.push(Operation {
-                    id: op.get("operationId").and_then(Value::as_str).map(str::to_owned),
+                    id: op
+                        .get("operationId")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                     method: method.to_ascii_uppercase(),
                     path: path.clone(),
                     pointer: op_ptr.clone(),
@@ -362,11 +412,17 @@ impl<'d> Indexer<'d> {
                     parameters,
                     request_body,
                     responses,
-                    security: op.get("security").map(security).unwrap_or_else(|| root_security.clone()),
+                    security: op
+                        .get("security")
+                        .map(security)
+                        .unwrap_or_else(|| root_security.clone()),
                     servers: servers(op.get("servers"))
                         .or_else(|| item_servers.clone())
                         .unwrap_or_else(|| root_servers.clone()),
-                    deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+                    deprecated: op
+                        .get("deprecated")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                 });
             }
         }
@@ -393,18 +449,27 @@ impl<'d> Indexer<'d> {
     fn check_template(&mut self, path: &str, params: &[Parameter], op_ptr: &str) {
         let names = template_names(path);
         for name in &names {
-            if !params.iter().any(|p| p.location == ParameterLocation::Path && &p.name == name) {
+            if !params
+                .iter()
+                .any(|p| p.location == ParameterLocation::Path && &p.name == name)
+            {
                 self.problems.push(Problem::error(
                     push(op_ptr, "parameters"),
                     format!("the path template has `{{{name}}}` but no path parameter `{name}` is declared"),
                 ));
             }
         }
-        for p in params.iter().filter(|p| p.location == ParameterLocation::Path) {
+        for p in params
+            .iter()
+            .filter(|p| p.location == ParameterLocation::Path)
+        {
             if !names.contains(&p.name) {
                 self.problems.push(Problem::error(
                     &p.pointer,
-                    format!("path parameter `{}` does not appear in the template `{path}`", p.name),
+                    format!(
+                        "path parameter `{}` does not appear in the template `{path}`",
+                        p.name
+                    ),
                 ));
             }
         }
@@ -414,12 +479,17 @@ impl<'d> Indexer<'d> {
         let mut out: Vec<Parameter> = Vec::new();
         let Some(list) = list else { return out };
         let Some(list) = list.as_array() else {
-            self.problems.push(Problem::error(ptr, format!("expected an array of parameters, found {}", kind(list))));
+            self.problems.push(Problem::error(
+                ptr,
+                format!("expected an array of parameters, found {}", kind(list)),
+            ));
             return out;
         };
         for (i, p) in list.iter().enumerate() {
             let p_ptr = push(ptr, &i.to_string());
-            let Some((p, p_ptr)) = self.resolve(p, &p_ptr) else { continue };
+            let Some((p, p_ptr)) = self.resolve(p, &p_ptr) else {
+                continue;
+            };
             let name = p.get("name").and_then(Value::as_str);
             let location = match p.get("in").and_then(Value::as_str) {
                 Some("path") => Some(ParameterLocation::Path),
@@ -447,7 +517,10 @@ impl<'d> Indexer<'d> {
             if out.iter().any(|q| q.name == name && q.location == location) {
                 self.problems.push(Problem::warning(
                     &p_ptr,
-                    format!("{} parameter `{name}` is declared twice; the last one is used", location.as_str()),
+                    format!(
+                        "{} parameter `{name}` is declared twice; the last one is used",
+                        location.as_str()
+                    ),
                 ));
                 out.retain(|q| !(q.name == name && q.location == location));
             }
@@ -491,11 +564,20 @@ impl<'d> Indexer<'d> {
                 ));
                 continue;
             };
-            let Some((r, r_ptr)) = self.resolve(r, &r_ptr) else { continue };
+            let Some((r, r_ptr)) = self.resolve(r, &r_ptr) else {
+                continue;
+            };
             let mut headers = Vec::new();
-            for (name, h) in r.get("headers").and_then(Value::as_object).into_iter().flatten() {
+            for (name, h) in r
+                .get("headers")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 let h_ptr = push(&push(&r_ptr, "headers"), name);
-                let Some((h, h_ptr)) = self.resolve(h, &h_ptr) else { continue };
+                let Some((h, h_ptr)) = self.resolve(h, &h_ptr) else {
+                    continue;
+                };
                 headers.push(Header {
                     name: name.clone(),
                     required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
@@ -518,11 +600,22 @@ impl<'d> Indexer<'d> {
             let mt_ptr = push(ptr, name);
             let mut examples = Vec::new();
             if mt.get("example").is_some() {
-                examples.push(Example { name: "default".to_owned(), summary: None, value: Some(push(&mt_ptr, "example")) });
+                examples.push(Example {
+                    name: "default".to_owned(),
+                    summary: None,
+                    value: Some(push(&mt_ptr, "example")),
+                });
             }
-            for (ex_name, ex) in mt.get("examples").and_then(Value::as_object).into_iter().flatten() {
+            for (ex_name, ex) in mt
+                .get("examples")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 let ex_ptr = push(&push(&mt_ptr, "examples"), ex_name);
-                let Some((ex, ex_ptr)) = self.resolve(ex, &ex_ptr) else { continue };
+                let Some((ex, ex_ptr)) = self.resolve(ex, &ex_ptr) else {
+                    continue;
+                };
                 examples.push(Example {
                     name: ex_name.clone(),
                     summary: ex.get("summary").and_then(Value::as_str).map(str::to_owned),
@@ -545,7 +638,9 @@ pub(crate) fn template_names(path: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         names.push(rest[open + 1..open + close].to_owned());
         rest = &rest[open + close + 1..];
     }

@@ -122,19 +122,31 @@ impl Spec {
     /// Reads and loads a document from a file.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
         let origin = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|cause| SpecError::Io { origin: origin.clone(), cause })?;
+        let meta = std::fs::metadata(path).map_err(|cause| SpecError::Io {
+            origin: origin.clone(),
+            cause,
+        })?;
         if meta.len() > MAX_DOCUMENT_BYTES as u64 {
             return Err(SpecError::Invalid {
                 origin,
                 pointer: String::new(),
-                message: format!("the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}", meta.len()),
+                message: format!(
+                    "the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}",
+                    meta.len()
+                ),
             });
         }
-        let bytes = std::fs::read(path).map_err(|cause| SpecError::Io { origin: origin.clone(), cause })?;
+        let bytes = std::fs::read(path).map_err(|cause| SpecError::Io {
+            origin: origin.clone(),
+            cause,
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| SpecError::Invalid {
             origin: origin.clone(),
             pointer: String::new(),
-            message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         Spec::parse(&text, &origin)
     }
@@ -147,42 +159,90 @@ impl Spec {
             message,
         };
         if text.len() > MAX_DOCUMENT_BYTES {
-            return Err(invalid("", format!("the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}", text.len())));
+            return Err(invalid(
+                "",
+                format!(
+                    "the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}",
+                    text.len()
+                ),
+            ));
         }
         let mut doc = parse_text(text, origin)?;
         let Some(root) = doc.as_object() else {
-            return Err(invalid("", format!("expected an OpenAPI document (an object), found {}", kind(&doc))));
+            return Err(invalid(
+                "",
+                format!(
+                    "expected an OpenAPI document (an object), found {}",
+                    kind(&doc)
+                ),
+            ));
         };
         let version = match (root.get("openapi"), root.get("swagger")) {
             (Some(Value::String(v)), _) => v.clone(),
-            (Some(v), _) => return Err(invalid("/openapi", format!("expected a version string like \"3.1.0\", found {v}"))),
-            (None, Some(v)) => {
-                return Err(invalid("/swagger", format!("Swagger {v} is not supported; convert it to OpenAPI 3 first")));
+            (Some(v), _) => {
+                return Err(invalid(
+                    "/openapi",
+                    format!("expected a version string like \"3.1.0\", found {v}"),
+                ));
             }
-            (None, None) => return Err(invalid("", "no `openapi` field: this is not an OpenAPI document".to_owned())),
+            (None, Some(v)) => {
+                return Err(invalid(
+                    "/swagger",
+                    format!("Swagger {v} is not supported; convert it to OpenAPI 3 first"),
+                ));
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "",
+                    "no `openapi` field: this is not an OpenAPI document".to_owned(),
+                ));
+            }
         };
         let dialect = if version.starts_with("3.0") {
             Dialect::V30
         } else if version.starts_with("3.1") || version.starts_with("3.2") {
             Dialect::V31
         } else {
-            return Err(invalid("/openapi", format!("expected OpenAPI 3.0.x or 3.1.x, found {version}")));
+            return Err(invalid(
+                "/openapi",
+                format!("expected OpenAPI 3.0.x or 3.1.x, found {version}"),
+            ));
         };
-        if root.get("paths").is_none() && root.get("webhooks").is_none() && root.get("components").is_none() {
-            return Err(invalid("", "the document has no `paths`, `webhooks` or `components`".to_owned()));
+        if root.get("paths").is_none()
+            && root.get("webhooks").is_none()
+            && root.get("components").is_none()
+        {
+            return Err(invalid(
+                "",
+                "the document has no `paths`, `webhooks` or `components`".to_owned(),
+            ));
         }
 
         let mut problems = Vec::new();
         if !version.starts_with("3.0") && !version.starts_with("3.1") {
-            problems.push(Problem::warning("/openapi", format!("OpenAPI {version} is read as 3.1")));
+            problems.push(Problem::warning(
+                "/openapi",
+                format!("OpenAPI {version} is read as 3.1"),
+            ));
         }
         Lowering::new(dialect, &mut problems).document(&mut doc);
         refs::check_all(&doc, &mut problems);
-        let mut indexer = Indexer { doc: &doc, problems: Vec::new() };
+        let mut indexer = Indexer {
+            doc: &doc,
+            problems: Vec::new(),
+        };
         let operations = indexer.operations();
         problems.extend(indexer.problems);
         let router = Router::new(&operations);
-        Ok(Spec { origin: origin.to_owned(), version, source: text.to_owned(), doc, operations, router, problems })
+        Ok(Spec {
+            origin: origin.to_owned(),
+            version,
+            source: text.to_owned(),
+            doc,
+            operations,
+            router,
+            problems,
+        })
     }
 
     /// The document's name in messages (its path, or a label).
@@ -208,7 +268,9 @@ impl Spec {
     /// Follows `$ref`s from the value at `pointer` to what they name.
     /// Returns the value and its pointer; `Err` says which link is broken.
     pub fn resolve(&self, pointer: &str) -> Result<(&Value, String), String> {
-        let value = self.get(pointer).ok_or_else(|| format!("{pointer}: no such location in the document"))?;
+        let value = self
+            .get(pointer)
+            .ok_or_else(|| format!("{pointer}: no such location in the document"))?;
         refs::follow(&self.doc, value, pointer)
     }
 
@@ -244,22 +306,34 @@ impl Spec {
 
     /// The security scheme declared under this name.
     pub fn security_scheme(&self, name: &str) -> Option<SecurityScheme> {
-        let s = self.doc.pointer(&pointer::push("/components/securitySchemes", name))?;
+        let s = self
+            .doc
+            .pointer(&pointer::push("/components/securitySchemes", name))?;
         let (s, _) = refs::follow(&self.doc, s, "").ok()?;
         let kind = s.get("type")?.as_str()?;
         Some(match kind {
             "http" => SecurityScheme::Http {
-                scheme: s.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase(),
+                scheme: s
+                    .get("scheme")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_ascii_lowercase(),
             },
             "apiKey" => SecurityScheme::ApiKey {
-                name: s.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+                name: s
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
                 location: match s.get("in").and_then(Value::as_str) {
                     Some("query") => ParameterLocation::Query,
                     Some("cookie") => ParameterLocation::Cookie,
                     _ => ParameterLocation::Header,
                 },
             },
-            other => SecurityScheme::Other { kind: other.to_owned() },
+            other => SecurityScheme::Other {
+                kind: other.to_owned(),
+            },
         })
     }
 
@@ -284,7 +358,13 @@ fn parse_text(text: &str, origin: &str) -> Result<Value, SpecError> {
     let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options(trimmed, options).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        SpecError::Syntax { origin: origin.to_owned(), format: "YAML", line, column, message: first_line(&e.to_string()) }
+        SpecError::Syntax {
+            origin: origin.to_owned(),
+            format: "YAML",
+            line,
+            column,
+            message: first_line(&e.to_string()),
+        }
     })
 }
 

@@ -21,7 +21,9 @@ pub(crate) fn line_of(text: &str, pointer: &str) -> Option<usize> {
         let hit = if json {
             let needle = format!("\"{}\"", token.replace('\\', "\\\\").replace('"', "\\\""));
             (from..lines.len()).find(|&i| {
-                lines[i].find(&needle).is_some_and(|at| lines[i][at + needle.len()..].trim_start().starts_with(':'))
+                lines[i]
+                    .find(&needle)
+                    .is_some_and(|at| lines[i][at + needle.len()..].trim_start().starts_with(':'))
             })
         } else {
             yaml_key(&lines, from, indent, &token)
@@ -39,7 +41,11 @@ fn leading(line: &str) -> usize {
 }
 
 fn yaml_key(lines: &[&str], from: usize, parent: Option<usize>, token: &str) -> Option<usize> {
-    let candidates = [token.to_owned(), format!("'{token}'"), format!("\"{token}\"")];
+    let candidates = [
+        token.to_owned(),
+        format!("'{token}'"),
+        format!("\"{token}\""),
+    ];
     for (i, line) in lines.iter().enumerate().skip(from) {
         let trimmed = line.trim_start_matches([' ', '-']);
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -51,7 +57,11 @@ fn yaml_key(lines: &[&str], from: usize, parent: Option<usize>, token: &str) -> 
                 return None; // left the parent's block
             }
         }
-        if candidates.iter().any(|c| trimmed.strip_prefix(c.as_str()).is_some_and(|r| r.starts_with(':'))) {
+        if candidates.iter().any(|c| {
+            trimmed
+                .strip_prefix(c.as_str())
+                .is_some_and(|r| r.starts_with(':'))
+        }) {
             return Some(i);
         }
     }

@@ -55,7 +55,11 @@ pub(crate) struct Lowering<'p> {
 
 impl<'p> Lowering<'p> {
     pub(crate) fn new(dialect: Dialect, problems: &'p mut Vec<Problem>) -> Self {
-        Lowering { dialect, problems, reported_30_in_31: [false; 3] }
+        Lowering {
+            dialect,
+            problems,
+            reported_30_in_31: [false; 3],
+        }
     }
 
     /// Walks the document outside schemas and lowers every schema it finds.
@@ -155,10 +159,22 @@ impl<'p> Lowering<'p> {
     }
 
     /// `exclusiveMinimum: true` + `minimum: 5` becomes `exclusiveMinimum: 5`.
-    fn bounds(&mut self, map: &mut Map<String, Value>, ptr: &str, exclusive: &str, inclusive: &str) {
-        let Some(Value::Bool(flag)) = map.get(exclusive) else { return };
+    fn bounds(
+        &mut self,
+        map: &mut Map<String, Value>,
+        ptr: &str,
+        exclusive: &str,
+        inclusive: &str,
+    ) {
+        let Some(Value::Bool(flag)) = map.get(exclusive) else {
+            return;
+        };
         let flag = *flag;
-        self.note_30_keyword(1, &push(ptr, exclusive), "boolean exclusiveMinimum/exclusiveMaximum");
+        self.note_30_keyword(
+            1,
+            &push(ptr, exclusive),
+            "boolean exclusiveMinimum/exclusiveMaximum",
+        );
         map.remove(exclusive);
         if flag {
             match map.remove(inclusive) {
@@ -186,10 +202,14 @@ impl<'p> Lowering<'p> {
 
     /// Repairs `type` values real documents get wrong, when the intent is clear.
     fn type_fixes(&mut self, map: &mut Map<String, Value>, ptr: &str) {
-        const TYPES: &[&str] = &["null", "boolean", "object", "array", "number", "string", "integer"];
+        const TYPES: &[&str] = &[
+            "null", "boolean", "object", "array", "number", "string", "integer",
+        ];
         let bad = match map.get("type") {
             Some(Value::String(t)) => !TYPES.contains(&t.as_str()),
-            Some(Value::Array(ts)) => ts.iter().any(|t| !t.as_str().is_some_and(|t| TYPES.contains(&t))),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .any(|t| !t.as_str().is_some_and(|t| TYPES.contains(&t))),
             Some(_) => true,
             None => false,
         };
@@ -208,7 +228,9 @@ impl<'p> Lowering<'p> {
     /// `type`, as an extra branch of `oneOf`/`anyOf`, or by wrapping the schema.
     fn nullable(&mut self, value: &mut Value, ptr: &str) {
         let Value::Object(map) = value else { return };
-        let Some(nullable) = map.remove("nullable") else { return };
+        let Some(nullable) = map.remove("nullable") else {
+            return;
+        };
         self.note_30_keyword(0, &push(ptr, "nullable"), "nullable");
         if nullable != Value::Bool(true) {
             return;
@@ -248,7 +270,17 @@ impl<'p> Lowering<'p> {
         let mut annotations = Map::new();
         let mut rest = Map::new();
         for (k, v) in inner {
-            if matches!(k.as_str(), "description" | "title" | "examples" | "default" | "readOnly" | "writeOnly" | "deprecated") || k.starts_with("x-") {
+            if matches!(
+                k.as_str(),
+                "description"
+                    | "title"
+                    | "examples"
+                    | "default"
+                    | "readOnly"
+                    | "writeOnly"
+                    | "deprecated"
+            ) || k.starts_with("x-")
+            {
                 annotations.insert(k, v);
             } else {
                 rest.insert(k, v);
@@ -259,8 +291,10 @@ impl<'p> Lowering<'p> {
             *map = annotations;
             return;
         }
-        annotations.insert("anyOf".to_owned(), json!([Value::Object(rest), {"type": "null"}]));
+        annotations.insert(
+            "anyOf".to_owned(),
+            json!([Value::Object(rest), {"type": "null"}]),
+        );
         *map = annotations;
     }
 }
-

@@ -66,5 +66,9 @@ pub fn to_fragment(pointer: &str) -> String {
 /// ```
 pub fn from_ref(reference: &str) -> Option<String> {
     let fragment = reference.strip_prefix('#')?;
-    Some(percent_decode_str(fragment).decode_utf8_lossy().into_owned())
+    Some(
+        percent_decode_str(fragment)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }

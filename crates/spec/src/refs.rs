@@ -10,7 +10,11 @@ use crate::pointer::{from_ref, push};
 ///
 /// Returns the target and its pointer, or a message naming the broken link
 /// (external, dangling, or a cycle with its whole loop spelled out).
-pub(crate) fn follow<'a>(doc: &'a Value, value: &'a Value, ptr: &str) -> Result<(&'a Value, String), String> {
+pub(crate) fn follow<'a>(
+    doc: &'a Value,
+    value: &'a Value,
+    ptr: &str,
+) -> Result<(&'a Value, String), String> {
     let mut current = value;
     let mut at = ptr.to_owned();
     let mut seen: Vec<String> = Vec::new();
@@ -28,7 +32,9 @@ pub(crate) fn follow<'a>(doc: &'a Value, value: &'a Value, ptr: &str) -> Result<
             return Err(format!("{ptr}: cyclic $ref: {}", seen.join(" -> ")));
         }
         let Some(next) = doc.pointer(&target) else {
-            return Err(format!("{at}/$ref: `{reference}` does not exist in the document"));
+            return Err(format!(
+                "{at}/$ref: `{reference}` does not exist in the document"
+            ));
         };
         seen.push(target.clone());
         current = next;
@@ -50,19 +56,29 @@ fn walk(doc: &Value, value: &Value, ptr: &str, problems: &mut Vec<Problem>, dept
         Value::Object(map) => {
             if map.contains_key("$ref") {
                 if let Err(message) = follow(doc, value, ptr) {
-                    problems.push(Problem::error(push(ptr, "$ref"), strip_prefix(&message, ptr)));
+                    problems.push(Problem::error(
+                        push(ptr, "$ref"),
+                        strip_prefix(&message, ptr),
+                    ));
                 }
             }
             for (key, child) in map {
                 // Data, not description: a `$ref` key inside an example is just a key.
-                if matches!(key.as_str(), "example" | "examples" | "enum" | "const" | "default") || key.starts_with("x-") {
+                if matches!(
+                    key.as_str(),
+                    "example" | "examples" | "enum" | "const" | "default"
+                ) || key.starts_with("x-")
+                {
                     // `examples` of a media type holds Example objects, which may be refs.
                     if key == "examples" && !is_schema_examples(child) {
                         for (name, example) in child.as_object().into_iter().flatten() {
                             let example_ptr = push(&push(ptr, key), name);
                             if example.get("$ref").is_some() {
                                 if let Err(message) = follow(doc, example, &example_ptr) {
-                                    problems.push(Problem::error(push(&example_ptr, "$ref"), strip_prefix(&message, &example_ptr)));
+                                    problems.push(Problem::error(
+                                        push(&example_ptr, "$ref"),
+                                        strip_prefix(&message, &example_ptr),
+                                    ));
                                 }
                             }
                         }

@@ -46,7 +46,9 @@ impl Segment {
         let mut parts = Vec::new();
         let mut rest = raw;
         while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else { break };
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
             if open > 0 {
                 parts.push(Part::Text(rest[..open].to_owned()));
             }
@@ -81,7 +83,9 @@ fn match_parts(parts: &[Part], mut value: &str, params: &mut Vec<(String, String
     while i < parts.len() {
         match &parts[i] {
             Part::Text(t) => {
-                let Some(rest) = value.strip_prefix(t.as_str()) else { return false };
+                let Some(rest) = value.strip_prefix(t.as_str()) else {
+                    return false;
+                };
                 value = rest;
             }
             Part::Param(name) => {
@@ -133,7 +137,10 @@ impl Router {
             let segments: Vec<Segment> = op.path.split('/').skip(1).map(Segment::parse).collect();
             match routes.iter_mut().find(|r| r.segments == segments) {
                 Some(r) => r.methods.push((op.method.clone(), i)),
-                None => routes.push(Route { segments, methods: vec![(op.method.clone(), i)] }),
+                None => routes.push(Route {
+                    segments,
+                    methods: vec![(op.method.clone(), i)],
+                }),
             }
             for s in &op.servers {
                 if !bases.contains(&s.base_path) {
@@ -151,7 +158,9 @@ impl Router {
     pub fn find(&self, method: &str, path: &str) -> RouteMatch {
         let path = path.split(['?', '#']).next().unwrap_or("");
         for base in &self.bases {
-            let Some(rest) = strip_base(path, base) else { continue };
+            let Some(rest) = strip_base(path, base) else {
+                continue;
+            };
             let found = self.find_in(method, rest);
             if found != RouteMatch::NotFound {
                 return found;
@@ -161,9 +170,14 @@ impl Router {
     }
 
     fn find_in(&self, method: &str, path: &str) -> RouteMatch {
-        let Some(path) = path.strip_prefix('/') else { return RouteMatch::NotFound };
+        let Some(path) = path.strip_prefix('/') else {
+            return RouteMatch::NotFound;
+        };
         let raw: Vec<&str> = path.split('/').collect();
-        let decoded: Vec<String> = raw.iter().map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
+        let decoded: Vec<String> = raw
+            .iter()
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
 
         let mut best: Option<(Vec<u8>, Vec<(&Route, Vec<(String, String)>)>)> = None;
         for route in &self.routes {
@@ -171,7 +185,12 @@ impl Router {
                 continue;
             }
             let mut params = Vec::new();
-            if !route.segments.iter().zip(&decoded).all(|(s, v)| s.matches(v, &mut params)) {
+            if !route
+                .segments
+                .iter()
+                .zip(&decoded)
+                .all(|(s, v)| s.matches(v, &mut params))
+            {
                 continue;
             }
             let rank: Vec<u8> = route.segments.iter().map(Segment::rank).collect();
@@ -181,14 +200,25 @@ impl Router {
                 _ => best = Some((rank, vec![(route, params)])),
             }
         }
-        let Some((_, candidates)) = best else { return RouteMatch::NotFound };
+        let Some((_, candidates)) = best else {
+            return RouteMatch::NotFound;
+        };
         for (route, params) in &candidates {
-            if let Some((_, op)) = route.methods.iter().find(|(m, _)| m.eq_ignore_ascii_case(method)) {
-                return RouteMatch::Found { operation: *op, params: params.clone() };
+            if let Some((_, op)) = route
+                .methods
+                .iter()
+                .find(|(m, _)| m.eq_ignore_ascii_case(method))
+            {
+                return RouteMatch::Found {
+                    operation: *op,
+                    params: params.clone(),
+                };
             }
         }
-        let mut allowed: Vec<String> =
-            candidates.iter().flat_map(|(r, _)| r.methods.iter().map(|(m, _)| m.clone())).collect();
+        let mut allowed: Vec<String> = candidates
+            .iter()
+            .flat_map(|(r, _)| r.methods.iter().map(|(m, _)| m.clone()))
+            .collect();
         allowed.sort();
         allowed.dedup();
         RouteMatch::MethodNotAllowed { allowed }

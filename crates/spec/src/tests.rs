@@ -6,7 +6,8 @@ use serde_json::json;
 use crate::{RouteMatch, Severity, Spec};
 
 fn spec(paths: &[(&str, &str)], servers: &str) -> Spec {
-    let mut text = format!("openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nservers: {servers}\npaths:\n");
+    let mut text =
+        format!("openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nservers: {servers}\npaths:\n");
     let mut seen: Vec<&str> = Vec::new();
     for (path, _) in paths {
         if seen.contains(path) {
@@ -17,9 +18,14 @@ fn spec(paths: &[(&str, &str)], servers: &str) -> Spec {
         for (_, method) in paths.iter().filter(|(p, _)| p == path) {
             let params: Vec<String> = crate::index::template_names(path)
                 .iter()
-                .map(|n| format!("{{name: {n}, in: path, required: true, schema: {{type: string}}}}"))
+                .map(|n| {
+                    format!("{{name: {n}, in: path, required: true, schema: {{type: string}}}}")
+                })
                 .collect();
-            text.push_str(&format!("    {method}:\n      parameters: [{}]\n", params.join(", ")));
+            text.push_str(&format!(
+                "    {method}:\n      parameters: [{}]\n",
+                params.join(", ")
+            ));
             text.push_str("      responses: {'200': {description: ok}}\n");
         }
     }
@@ -28,14 +34,19 @@ fn spec(paths: &[(&str, &str)], servers: &str) -> Spec {
 
 fn found(spec: &Spec, method: &str, path: &str) -> Option<(String, Vec<(String, String)>)> {
     match spec.router().find(method, path) {
-        RouteMatch::Found { operation, params } => Some((spec.operations()[operation].path.clone(), params)),
+        RouteMatch::Found { operation, params } => {
+            Some((spec.operations()[operation].path.clone(), params))
+        }
         _ => None,
     }
 }
 
 #[test]
 fn literal_beats_template_whatever_the_order() {
-    for order in [[("/pets/{id}", "get"), ("/pets/mine", "get")], [("/pets/mine", "get"), ("/pets/{id}", "get")]] {
+    for order in [
+        [("/pets/{id}", "get"), ("/pets/mine", "get")],
+        [("/pets/mine", "get"), ("/pets/{id}", "get")],
+    ] {
         let s = spec(&order, "[]");
         assert_eq!(found(&s, "GET", "/pets/mine").unwrap().0, "/pets/mine");
         assert_eq!(found(&s, "GET", "/pets/7").unwrap().0, "/pets/{id}");
@@ -54,7 +65,11 @@ fn percent_decoding_is_per_segment() {
     let (_, params) = found(&s, "GET", "/files/a%2Fb%20c").unwrap();
     assert_eq!(params, [("name".to_owned(), "a/b c".to_owned())]);
     assert_eq!(found(&s, "GET", "/files/a/b"), None);
-    assert_eq!(found(&s, "GET", "/files/"), None, "an empty parameter does not match");
+    assert_eq!(
+        found(&s, "GET", "/files/"),
+        None,
+        "an empty parameter does not match"
+    );
     // Invalid UTF-8 after decoding does not panic.
     assert!(found(&s, "GET", "/files/%FF%FE").is_some());
 }
@@ -62,10 +77,16 @@ fn percent_decoding_is_per_segment() {
 #[test]
 fn mixed_segments() {
     let s = spec(&[("/report.{ext}", "get"), ("/{a}-{b}", "get")], "[]");
-    assert_eq!(found(&s, "GET", "/report.json").unwrap().1, [("ext".to_owned(), "json".to_owned())]);
+    assert_eq!(
+        found(&s, "GET", "/report.json").unwrap().1,
+        [("ext".to_owned(), "json".to_owned())]
+    );
     assert_eq!(
         found(&s, "GET", "/x-y").unwrap().1,
-        [("a".to_owned(), "x".to_owned()), ("b".to_owned(), "y".to_owned())]
+        [
+            ("a".to_owned(), "x".to_owned()),
+            ("b".to_owned(), "y".to_owned())
+        ]
     );
 }
 
@@ -74,17 +95,25 @@ fn method_not_allowed_lists_methods() {
     let s = spec(&[("/pets", "get"), ("/pets", "post")], "[]");
     assert_eq!(
         s.router().find("DELETE", "/pets"),
-        RouteMatch::MethodNotAllowed { allowed: vec!["GET".to_owned(), "POST".to_owned()] }
+        RouteMatch::MethodNotAllowed {
+            allowed: vec!["GET".to_owned(), "POST".to_owned()]
+        }
     );
     assert_eq!(s.router().find("GET", "/nope"), RouteMatch::NotFound);
 }
 
 #[test]
 fn server_base_paths_are_stripped() {
-    let s = spec(&[("/pets", "get")], "[{url: 'https://api.example.com/api/v3'}, {url: '/{v}', variables: {v: {default: v2}}}]");
+    let s = spec(
+        &[("/pets", "get")],
+        "[{url: 'https://api.example.com/api/v3'}, {url: '/{v}', variables: {v: {default: v2}}}]",
+    );
     assert!(found(&s, "GET", "/api/v3/pets").is_some());
     assert!(found(&s, "GET", "/v2/pets").is_some());
-    assert!(found(&s, "GET", "/pets").is_some(), "a mock served at the root answers too");
+    assert!(
+        found(&s, "GET", "/pets").is_some(),
+        "a mock served at the root answers too"
+    );
     assert!(found(&s, "GET", "/api/v3pets").is_none());
     assert!(found(&s, "GET", "/pets?x=1").is_some());
 }
@@ -121,12 +150,18 @@ fn lowered(schema: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn nullable_becomes_a_type_array() {
-    assert_eq!(lowered(json!({"type": "string", "nullable": true})), json!({"type": ["string", "null"]}));
+    assert_eq!(
+        lowered(json!({"type": "string", "nullable": true})),
+        json!({"type": ["string", "null"]})
+    );
     assert_eq!(
         lowered(json!({"type": "string", "enum": ["a"], "nullable": true})),
         json!({"type": ["string", "null"], "enum": ["a", null]})
     );
-    assert_eq!(lowered(json!({"type": "string", "nullable": false})), json!({"type": "string"}));
+    assert_eq!(
+        lowered(json!({"type": "string", "nullable": false})),
+        json!({"type": "string"})
+    );
 }
 
 #[test]
@@ -136,7 +171,9 @@ fn nullable_without_type_admits_null() {
         json!({"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]})
     );
     assert_eq!(
-        lowered(json!({"allOf": [{"$ref": "#/components/schemas/S"}], "nullable": true, "description": "d"})),
+        lowered(
+            json!({"allOf": [{"$ref": "#/components/schemas/S"}], "nullable": true, "description": "d"})
+        ),
         json!({"description": "d", "anyOf": [{"allOf": [{"$ref": "#/components/schemas/S"}]}, {"type": "null"}]})
     );
 }
@@ -144,7 +181,9 @@ fn nullable_without_type_admits_null() {
 #[test]
 fn boolean_exclusive_bounds_become_numbers() {
     assert_eq!(
-        lowered(json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 9, "exclusiveMaximum": false})),
+        lowered(
+            json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 9, "exclusiveMaximum": false})
+        ),
         json!({"type": "number", "exclusiveMinimum": 0, "maximum": 9})
     );
 }
@@ -152,7 +191,9 @@ fn boolean_exclusive_bounds_become_numbers() {
 #[test]
 fn example_becomes_examples_and_nested_schemas_are_lowered() {
     assert_eq!(
-        lowered(json!({"type": "object", "example": {"a": 1}, "properties": {"a": {"type": "integer", "nullable": true}}})),
+        lowered(
+            json!({"type": "object", "example": {"a": 1}, "properties": {"a": {"type": "integer", "nullable": true}}})
+        ),
         json!({"type": "object", "properties": {"a": {"type": ["integer", "null"]}}, "examples": [{"a": 1}]})
     );
 }
@@ -164,8 +205,15 @@ fn thirty_keywords_in_31_are_lowered_with_one_warning() {
         "components": {"schemas": {"A": {"type": "string", "nullable": true}, "B": {"type": "integer", "nullable": true}}}
     });
     let s = Spec::parse(&doc.to_string(), "t.json").unwrap();
-    assert_eq!(s.get("/components/schemas/B/type").unwrap(), &json!(["integer", "null"]));
-    let warnings: Vec<_> = s.problems().iter().filter(|p| p.severity == Severity::Warning).collect();
+    assert_eq!(
+        s.get("/components/schemas/B/type").unwrap(),
+        &json!(["integer", "null"])
+    );
+    let warnings: Vec<_> = s
+        .problems()
+        .iter()
+        .filter(|p| p.severity == Severity::Warning)
+        .collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
 }
 
@@ -182,11 +230,30 @@ fn broken_refs_are_problems_with_pointers() {
         }}
     });
     let s = Spec::parse(&doc.to_string(), "t.json").unwrap();
-    let msgs: Vec<String> = s.problems().iter().map(|p| format!("{}: {}", p.pointer, p.message)).collect();
-    assert!(msgs.iter().any(|m| m.starts_with("/components/schemas/A/$ref") && m.contains("cyclic")), "{msgs:#?}");
-    assert!(msgs.iter().any(|m| m.starts_with("/components/schemas/C/$ref") && m.contains("does not exist")), "{msgs:#?}");
-    assert!(msgs.iter().any(|m| m.starts_with("/components/schemas/D/$ref") && m.contains("never fetches")), "{msgs:#?}");
-    assert!(!msgs.iter().any(|m| m.contains("/E/")), "recursion through properties is fine: {msgs:#?}");
+    let msgs: Vec<String> = s
+        .problems()
+        .iter()
+        .map(|p| format!("{}: {}", p.pointer, p.message))
+        .collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("/components/schemas/A/$ref") && m.contains("cyclic")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("/components/schemas/C/$ref") && m.contains("does not exist")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("/components/schemas/D/$ref") && m.contains("never fetches")),
+        "{msgs:#?}"
+    );
+    assert!(
+        !msgs.iter().any(|m| m.contains("/E/")),
+        "recursion through properties is fine: {msgs:#?}"
+    );
 }
 
 #[test]

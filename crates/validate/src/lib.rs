@@ -95,8 +95,16 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.instance_pointer.is_empty() { "(root)" } else { &self.instance_pointer };
-        write!(f, "{at}: {} [{} at {}]", self.message, self.keyword, self.schema_pointer)
+        let at = if self.instance_pointer.is_empty() {
+            "(root)"
+        } else {
+            &self.instance_pointer
+        };
+        write!(
+            f,
+            "{at}: {} [{} at {}]",
+            self.message, self.keyword, self.schema_pointer
+        )
     }
 }
 
@@ -109,7 +117,9 @@ pub struct Validator {
 
 impl fmt::Debug for Validator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Validator").field("pointer", &self.pointer).finish_non_exhaustive()
+        f.debug_struct("Validator")
+            .field("pointer", &self.pointer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -136,7 +146,11 @@ impl Validator {
                         .split_once('#')
                         .and_then(|(_, f)| pointer::from_ref(&format!("#{f}")))
                         .unwrap_or_default(),
-                    None => format!("{}{}", self.pointer, strip_root_ref(e.schema_path().as_str())),
+                    None => format!(
+                        "{}{}",
+                        self.pointer,
+                        strip_root_ref(e.schema_path().as_str())
+                    ),
                 };
                 let (keyword, message) = if keyword == RANGE_KEYWORD {
                     // Report our range check as the `format` it stands for.
@@ -145,7 +159,12 @@ impl Validator {
                 } else {
                     (keyword, e.to_string())
                 };
-                Violation { instance_pointer: e.instance_path().as_str().to_owned(), schema_pointer, keyword, message }
+                Violation {
+                    instance_pointer: e.instance_path().as_str().to_owned(),
+                    schema_pointer,
+                    keyword,
+                    message,
+                }
             })
             .collect()
     }
@@ -181,15 +200,26 @@ impl Validators {
     pub fn new(spec: &Spec) -> Validators {
         let mut doc = spec.document().clone();
         mark_numeric_formats(&mut doc, 0);
-        Validators { doc, cache: std::sync::Mutex::new(HashMap::new()) }
+        Validators {
+            doc,
+            cache: std::sync::Mutex::new(HashMap::new()),
+        }
     }
 
     /// Compiles (or returns the cached) validator for the schema at `pointer`.
     pub fn compile(&self, pointer_to_schema: &str) -> Result<Validator, ValidateError> {
-        if let Some(v) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(pointer_to_schema) {
+        if let Some(v) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(pointer_to_schema)
+        {
             return Ok(v.clone());
         }
-        let compiled = self.compile_many(&[pointer_to_schema]).pop().expect("one in, one out")?;
+        let compiled = self
+            .compile_many(&[pointer_to_schema])
+            .pop()
+            .expect("one in, one out")?;
         Ok(compiled)
     }
 
@@ -206,7 +236,12 @@ impl Validators {
                 let message = e.to_string();
                 return pointers
                     .iter()
-                    .map(|p| Err(ValidateError::Compile { pointer: (*p).to_owned(), message: message.clone() }))
+                    .map(|p| {
+                        Err(ValidateError::Compile {
+                            pointer: (*p).to_owned(),
+                            message: message.clone(),
+                        })
+                    })
                     .collect();
             }
         };
@@ -219,14 +254,20 @@ impl Validators {
                     return Ok(v.clone());
                 }
                 if self.doc.pointer(p).is_none() {
-                    return Err(ValidateError::NoSchema { pointer: (*p).to_owned() });
+                    return Err(ValidateError::NoSchema {
+                        pointer: (*p).to_owned(),
+                    });
                 }
-                let root = serde_json::json!({ "$ref": format!("{DOC_URI}#{}", pointer::to_fragment(p)) });
+                let root =
+                    serde_json::json!({ "$ref": format!("{DOC_URI}#{}", pointer::to_fragment(p)) });
                 let inner = options.build(&root).map_err(|e| ValidateError::Compile {
                     pointer: (*p).to_owned(),
                     message: compile_message(&e),
                 })?;
-                let v = Validator { inner: Arc::new(inner), pointer: (*p).to_owned() };
+                let v = Validator {
+                    inner: Arc::new(inner),
+                    pointer: (*p).to_owned(),
+                };
                 cache.insert((*p).to_owned(), v.clone());
                 Ok(v)
             })
@@ -244,7 +285,10 @@ impl Validators {
     /// (a linter wants to hear about schemas no operation uses yet).
     pub fn compile_all(&self, spec: &Spec) -> Vec<Problem> {
         let mut pointers = operation_schemas(spec);
-        pointers.extend(spec.schema_names().map(|n| pointer::push("/components/schemas", n)));
+        pointers.extend(
+            spec.schema_names()
+                .map(|n| pointer::push("/components/schemas", n)),
+        );
         self.compile_pointers(&pointers)
     }
 
@@ -257,7 +301,9 @@ impl Validators {
                 ValidateError::Compile { pointer, message } => {
                     Problem::error(pointer, format!("cannot compile the schema: {message}"))
                 }
-                ValidateError::NoSchema { pointer } => Problem::error(pointer, "no schema at this location"),
+                ValidateError::NoSchema { pointer } => {
+                    Problem::error(pointer, "no schema at this location")
+                }
             })
             .collect()
     }
@@ -296,7 +342,11 @@ pub fn operation_schemas(spec: &Spec) -> Vec<String> {
 
 fn compile_message(e: &ValidationError<'_>) -> String {
     let at = e.instance_path().as_str();
-    if at.is_empty() { e.to_string() } else { format!("at {at}: {e}") }
+    if at.is_empty() {
+        e.to_string()
+    } else {
+        format!("at {at}: {e}")
+    }
 }
 
 fn options<'r>(registry: &'r jsonschema::Registry<'r>) -> jsonschema::ValidationOptions<'r> {
@@ -334,7 +384,9 @@ fn mark_numeric_formats(value: &mut Value, depth: usize) {
                 mark_numeric_formats(child, depth + 1);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|c| mark_numeric_formats(c, depth + 1)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|c| mark_numeric_formats(c, depth + 1)),
         _ => {}
     }
 }
@@ -345,7 +397,9 @@ struct NumericFormat {
 
 impl NumericFormat {
     fn check(&self, instance: &Value) -> bool {
-        let Value::Number(n) = instance else { return true };
+        let Value::Number(n) = instance else {
+            return true;
+        };
         match self.format {
             "int32" => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) || !is_integral(n),
             "int64" => n.as_i64().is_some() || !is_integral(n),
@@ -365,7 +419,10 @@ impl<'i> Keyword<'i> for NumericFormat {
         if self.check(instance) {
             Ok(())
         } else {
-            Err(ValidationError::custom(format!("{instance} is out of the range of format \"{}\"", self.format)))
+            Err(ValidationError::custom(format!(
+                "{instance} is out of the range of format \"{}\"",
+                self.format
+            )))
         }
     }
 
@@ -405,7 +462,10 @@ pub fn check_examples(spec: &Spec, validators: &Validators) -> (usize, Vec<Probl
                         1 => String::new(),
                         n => format!(" (and {} more)", n - 1),
                     };
-                    problems.push(Problem::error(example, format!("example does not match its schema: {first}{more}")));
+                    problems.push(Problem::error(
+                        example,
+                        format!("example does not match its schema: {first}{more}"),
+                    ));
                 }
             }
             // Reported by compile_operations / lint already.
@@ -417,7 +477,9 @@ pub fn check_examples(spec: &Spec, validators: &Validators) -> (usize, Vec<Probl
         let bodies = op.request_body.iter().flat_map(|rb| rb.content.iter());
         let responses = op.responses.iter().flat_map(|r| r.content.iter());
         for mt in bodies.chain(responses) {
-            let (Some(schema), true) = (&mt.schema, mt.is_json()) else { continue };
+            let (Some(schema), true) = (&mt.schema, mt.is_json()) else {
+                continue;
+            };
             for ex in &mt.examples {
                 let Some(value_ptr) = &ex.value else { continue };
                 if !seen.insert(value_ptr.clone()) {

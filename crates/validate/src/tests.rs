@@ -55,7 +55,10 @@ fn boolean_exclusive_minimum_works() {
     let violations = pet.validate(&json!({"id": 1, "weight": 0}));
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].keyword, "exclusiveMinimum");
-    assert_eq!(violations[0].schema_pointer, "/components/schemas/Pet/properties/weight/exclusiveMinimum");
+    assert_eq!(
+        violations[0].schema_pointer,
+        "/components/schemas/Pet/properties/weight/exclusiveMinimum"
+    );
 }
 
 #[test]
@@ -63,22 +66,36 @@ fn openapi_formats_are_asserted() {
     let (_, v) = pet();
     let pet = v.compile("/components/schemas/Pet").unwrap();
     let bad = json!({"id": 2147483648u64, "photo": "not base64!", "born": "Mon Nov 23 2026", "weight": 1e39});
-    let mut keywords: Vec<(String, String)> =
-        pet.validate(&bad).into_iter().map(|v| (v.instance_pointer, v.keyword)).collect();
+    let mut keywords: Vec<(String, String)> = pet
+        .validate(&bad)
+        .into_iter()
+        .map(|v| (v.instance_pointer, v.keyword))
+        .collect();
     keywords.sort();
     assert_eq!(
         keywords,
-        [("/born", "format"), ("/id", "format"), ("/photo", "format"), ("/weight", "format")]
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        [
+            ("/born", "format"),
+            ("/id", "format"),
+            ("/photo", "format"),
+            ("/weight", "format")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
     );
-    assert!(pet.is_valid(&json!({"id": -2147483648i64, "photo": "aGk=", "born": "2026-11-23T05:42:20Z"})));
+    assert!(
+        pet.is_valid(
+            &json!({"id": -2147483648i64, "photo": "aGk=", "born": "2026-11-23T05:42:20Z"})
+        )
+    );
 }
 
 #[test]
 fn path_template_pointers_compile() {
     let (spec, v) = pet();
     assert!(v.compile_operations(&spec).is_empty());
-    let param = v.compile("/paths/~1pets~1{petId}/get/parameters/0/schema").unwrap();
+    let param = v
+        .compile("/paths/~1pets~1{petId}/get/parameters/0/schema")
+        .unwrap();
     assert!(param.is_valid(&json!(9007199254740993u64 / 2)));
     assert!(!param.is_valid(&json!(18446744073709551615u64)));
 }
@@ -99,7 +116,10 @@ fn invalid_schemas_and_regexes_are_compile_errors() {
     let spec = Spec::parse(doc, "t.json").unwrap();
     let v = Validators::new(&spec);
     let err = v.compile("/components/schemas/R").unwrap_err().to_string();
-    assert!(err.starts_with("/components/schemas/R: cannot compile"), "{err}");
+    assert!(
+        err.starts_with("/components/schemas/R: cannot compile"),
+        "{err}"
+    );
     let err = v.compile("/components/schemas/M").unwrap_err().to_string();
     assert!(err.contains("minLength"), "{err}");
     assert!(v.compile("/components/schemas/Nope").is_err());
