@@ -13,6 +13,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use decoy_spec::Spec;
 
+mod fake;
 mod lint;
 mod routes;
 
@@ -42,6 +43,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write seeded fixtures: schema-valid (or, with --invalid, labelled
+    /// invalid) instances of a schema, as JSON or NDJSON.
+    Fake(fake::FakeArgs),
     /// Print the operation table: method, path, operationId, responses.
     Routes {
         /// The document (YAML or JSON). Default: the embedded Calls API.
@@ -89,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Lint { doc, format } => lint::run(&load(doc.as_deref())?, format),
         Command::Routes { doc } => routes::run(&load(doc.as_deref())?),
+        Command::Fake(args) => fake::run(args),
     }
 }
 
