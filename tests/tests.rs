@@ -7,5 +7,13 @@ mod cli;
 mod fake;
 // Every real-world document in ../shared/specs-wild loads, compiles, checks its examples.
 mod wild;
+// decoy-synth over every schema of every document: validity, labelled invalid values, coherence.
+mod synth;
+// decoy-mock over real sockets: every operation, errors, state, Prefer, CORS, hostile input.
+mod mock;
+// decoy test (decoy-conform) against the faulty Calls implementation and against decoy mock.
+mod conform;
+// A Calls implementation with switchable bugs, one per class a contract tester must catch.
+mod faulty;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

@@ -4,17 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The workspace root.
-pub fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The real-world documents shared between projects.
-pub fn wild_dir() -> PathBuf {
+pub(crate) fn wild_dir() -> PathBuf {
     root().join("../shared/specs-wild")
 }
 
 /// Runs the built `decoy` binary with `args` in the workspace root.
-pub fn decoy(args: &[&str]) -> Output {
+pub(crate) fn decoy(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_decoy"))
         .args(args)
         .current_dir(root())
@@ -24,7 +24,7 @@ pub fn decoy(args: &[&str]) -> Output {
 }
 
 /// Exit code, stdout and stderr of a run, for assertions with context.
-pub fn parts(out: &Output) -> (i32, String, String) {
+pub(crate) fn parts(out: &Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -33,10 +33,10 @@ pub fn parts(out: &Output) -> (i32, String, String) {
 }
 
 /// A scratch file unique to this test process, removed on drop.
-pub struct Scratch(pub PathBuf);
+pub(crate) struct Scratch(pub PathBuf);
 
 impl Scratch {
-    pub fn new(name: &str, contents: &str) -> Scratch {
+    pub(crate) fn new(name: &str, contents: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!("decoy-tests-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
@@ -44,7 +44,7 @@ impl Scratch {
         Scratch(path)
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.0.to_str().unwrap()
     }
 }
@@ -56,7 +56,7 @@ impl Drop for Scratch {
 }
 
 /// Runs `f` with insta writing under the top-level `snapshots/`.
-pub fn snapshots<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn snapshots<R>(f: impl FnOnce() -> R) -> R {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root().join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);

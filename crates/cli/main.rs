@@ -15,7 +15,9 @@ use decoy_spec::Spec;
 
 mod fake;
 mod lint;
+mod mock;
 mod routes;
+mod test;
 
 /// The Calls API, the document decoy serves when given none.
 pub(crate) const EMBEDDED_CALLS: &str = include_str!("../../specs/calls.openapi.yaml");
@@ -43,9 +45,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Serve the document over HTTP: schema-valid, stable per resource,
+    /// stateful where the API is, with documented errors.
+    Mock(mock::MockArgs),
     /// Write seeded fixtures: schema-valid (or, with --invalid, labelled
     /// invalid) instances of a schema, as JSON or NDJSON.
     Fake(fake::FakeArgs),
+    /// Property-test a running implementation against the document:
+    /// statuses, content types, headers, bodies, auth, negative cases,
+    /// stateful sequences; failures shrunk to a curl line. Exit 1 on
+    /// violations, 2 when the target cannot be reached.
+    Test(test::TestArgs),
     /// Print the operation table: method, path, operationId, responses.
     Routes {
         /// The document (YAML or JSON). Default: the embedded Calls API.
@@ -94,6 +104,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lint { doc, format } => lint::run(&load(doc.as_deref())?, format),
         Command::Routes { doc } => routes::run(&load(doc.as_deref())?),
         Command::Fake(args) => fake::run(args),
+        Command::Mock(args) => mock::run(args),
+        Command::Test(args) => test::run(args),
     }
 }
 

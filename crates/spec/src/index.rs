@@ -433,13 +433,13 @@ impl<'d> Indexer<'d> {
     fn check_operation_ids(&mut self, ops: &[Operation]) {
         let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
         for op in ops {
-            if let Some(id) = &op.id {
-                if let Some(first) = seen.insert(id, &op.pointer) {
-                    self.problems.push(Problem::error(
-                        push(&op.pointer, "operationId"),
-                        format!("operationId `{id}` is also used by {first}"),
-                    ));
-                }
+            if let Some(id) = &op.id
+                && let Some(first) = seen.insert(id, &op.pointer)
+            {
+                self.problems.push(Problem::error(
+                    push(&op.pointer, "operationId"),
+                    format!("operationId `{id}` is also used by {first}"),
+                ));
             }
         }
     }

@@ -52,10 +52,10 @@ fn yaml_key(lines: &[&str], from: usize, parent: Option<usize>, token: &str) -> 
             continue;
         }
         let ind = leading(line);
-        if let Some(p) = parent {
-            if ind <= p {
-                return None; // left the parent's block
-            }
+        if let Some(p) = parent
+            && ind <= p
+        {
+            return None; // left the parent's block
         }
         if candidates.iter().any(|c| {
             trimmed

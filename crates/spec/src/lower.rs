@@ -235,10 +235,10 @@ impl<'p> Lowering<'p> {
         if nullable != Value::Bool(true) {
             return;
         }
-        if let Some(Value::Array(members)) = map.get_mut("enum") {
-            if !members.contains(&Value::Null) {
-                members.push(Value::Null);
-            }
+        if let Some(Value::Array(members)) = map.get_mut("enum")
+            && !members.contains(&Value::Null)
+        {
+            members.push(Value::Null);
         }
         match map.get_mut("type") {
             Some(Value::String(t)) => {

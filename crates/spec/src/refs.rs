@@ -54,13 +54,13 @@ fn walk(doc: &Value, value: &Value, ptr: &str, problems: &mut Vec<Problem>, dept
     }
     match value {
         Value::Object(map) => {
-            if map.contains_key("$ref") {
-                if let Err(message) = follow(doc, value, ptr) {
-                    problems.push(Problem::error(
-                        push(ptr, "$ref"),
-                        strip_prefix(&message, ptr),
-                    ));
-                }
+            if map.contains_key("$ref")
+                && let Err(message) = follow(doc, value, ptr)
+            {
+                problems.push(Problem::error(
+                    push(ptr, "$ref"),
+                    strip_prefix(&message, ptr),
+                ));
             }
             for (key, child) in map {
                 // Data, not description: a `$ref` key inside an example is just a key.
@@ -73,13 +73,13 @@ fn walk(doc: &Value, value: &Value, ptr: &str, problems: &mut Vec<Problem>, dept
                     if key == "examples" && !is_schema_examples(child) {
                         for (name, example) in child.as_object().into_iter().flatten() {
                             let example_ptr = push(&push(ptr, key), name);
-                            if example.get("$ref").is_some() {
-                                if let Err(message) = follow(doc, example, &example_ptr) {
-                                    problems.push(Problem::error(
-                                        push(&example_ptr, "$ref"),
-                                        strip_prefix(&message, &example_ptr),
-                                    ));
-                                }
+                            if example.get("$ref").is_some()
+                                && let Err(message) = follow(doc, example, &example_ptr)
+                            {
+                                problems.push(Problem::error(
+                                    push(&example_ptr, "$ref"),
+                                    strip_prefix(&message, &example_ptr),
+                                ));
                             }
                         }
                     }

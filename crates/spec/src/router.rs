@@ -179,7 +179,7 @@ impl Router {
             .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
             .collect();
 
-        let mut best: Option<(Vec<u8>, Vec<(&Route, Vec<(String, String)>)>)> = None;
+        let mut best: Option<(Vec<u8>, Vec<Candidate<'_>>)> = None;
         for route in &self.routes {
             if route.segments.len() != decoded.len() {
                 continue;
@@ -224,6 +224,9 @@ impl Router {
         RouteMatch::MethodNotAllowed { allowed }
     }
 }
+
+/// A matching route and the parameters it captured.
+type Candidate<'r> = (&'r Route, Vec<(String, String)>);
 
 fn strip_base<'p>(path: &'p str, base: &str) -> Option<&'p str> {
     if base.is_empty() {

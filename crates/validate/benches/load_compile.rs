@@ -15,9 +15,14 @@ fn median(mut runs: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let path = std::env::args().skip(1).find(|a| !a.starts_with('-')).map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs-wild/openai-api.yaml")
-    });
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/specs-wild/openai-api.yaml")
+        });
     let runs = 7;
     let (mut load, mut ops, mut all) = (Vec::new(), Vec::new(), Vec::new());
     let mut counts = (0, 0);
@@ -43,8 +48,20 @@ fn main() {
     let (load, ops, all) = (median(load), median(ops), median(all));
     println!("document: {}", path.display());
     println!("load (parse, lower, check refs, index):     {load:>10.1?}");
-    println!("compile {:>5} operation schemas:            {ops:>10.1?}", counts.0);
-    println!("compile {:>5} operation + component schemas: {all:>10.1?}", counts.1);
-    println!("load + compile operation validators:        {:>10.1?}", load + ops);
-    println!("load + compile every schema:                {:>10.1?}", load + all);
+    println!(
+        "compile {:>5} operation schemas:            {ops:>10.1?}",
+        counts.0
+    );
+    println!(
+        "compile {:>5} operation + component schemas: {all:>10.1?}",
+        counts.1
+    );
+    println!(
+        "load + compile operation validators:        {:>10.1?}",
+        load + ops
+    );
+    println!(
+        "load + compile every schema:                {:>10.1?}",
+        load + all
+    );
 }

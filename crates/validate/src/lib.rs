@@ -313,10 +313,10 @@ impl Validators {
 pub fn operation_schemas(spec: &Spec) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |p: &Option<String>| {
-        if let Some(p) = p {
-            if !out.contains(p) {
-                out.push(p.clone());
-            }
+        if let Some(p) = p
+            && !out.contains(p)
+        {
+            out.push(p.clone());
         }
     };
     for op in spec.operations() {
@@ -374,11 +374,11 @@ fn mark_numeric_formats(value: &mut Value, depth: usize) {
     }
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(f)) = map.get("format") {
-                if matches!(f.as_str(), "int32" | "int64" | "float" | "double") {
-                    let f = f.clone();
-                    map.insert(RANGE_KEYWORD.to_owned(), Value::String(f));
-                }
+            if let Some(Value::String(f)) = map.get("format")
+                && matches!(f.as_str(), "int32" | "int64" | "float" | "double")
+            {
+                let f = f.clone();
+                map.insert(RANGE_KEYWORD.to_owned(), Value::String(f));
             }
             for child in map.values_mut() {
                 mark_numeric_formats(child, depth + 1);
@@ -454,22 +454,20 @@ pub fn check_examples(spec: &Spec, validators: &Validators) -> (usize, Vec<Probl
     let mut problems = Vec::new();
     let mut check = |schema: &str, example: &str, value: &Value| {
         checked += 1;
-        match validators.compile(schema) {
-            Ok(v) => {
-                let violations = v.validate(value);
-                if let Some(first) = violations.first() {
-                    let more = match violations.len() {
-                        1 => String::new(),
-                        n => format!(" (and {} more)", n - 1),
-                    };
-                    problems.push(Problem::error(
-                        example,
-                        format!("example does not match its schema: {first}{more}"),
-                    ));
-                }
-            }
-            // Reported by compile_operations / lint already.
-            Err(_) => {}
+        // A schema that does not compile is reported by `compile_all`.
+        let Ok(v) = validators.compile(schema) else {
+            return;
+        };
+        let violations = v.validate(value);
+        if let Some(first) = violations.first() {
+            let more = match violations.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            problems.push(Problem::error(
+                example,
+                format!("example does not match its schema: {first}{more}"),
+            ));
         }
     };
     let mut seen = std::collections::HashSet::new();

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Load benchmark: decoy's mock beside Stoplight Prism on the Calls document,
+# measured back to back in one run (the machine is shared: compare ratios).
+#
+# Measures, for GET /v1/calls/{id} at $CONNS connections for $SECS seconds:
+# rps and p99 over one id (repeated reads) and over many ids (fresh
+# resources), startup time (launch to first answer) and RSS after load.
+#
+# Usage: bench/mock-load.sh            (SECS=10 CONNS=50 by default)
+# Needs: ../shared/bench (install-peers.sh, load.sh), curl, a release build.
+set -eu
+cd "$(dirname "$0")/.."
+SHARED=${DECOY_SHARED:-$(cd .. && pwd)/shared}
+SECS=${SECS:-10}
+CONNS=${CONNS:-50}
+DOC=specs/calls.openapi.yaml
+DECOY_PORT=${DECOY_PORT:-4610}
+PRISM_PORT=${PRISM_PORT:-4611}
+
+peers=$(bash "$SHARED/bench/install-peers.sh" | tail -n1)
+export PATH="$peers/bin:$PATH"
+
+# `decoy mock` when the CLI has it, else the crate's example server.
+cargo build -q --release -p decoy-mock --example serve
+if cargo build -q --release --bin decoy 2>/dev/null && target/release/decoy mock --help >/dev/null 2>&1; then
+  decoy_cmd=(target/release/decoy mock "$DOC" --port "$DECOY_PORT")
+else
+  decoy_cmd=(target/release/examples/serve "$DOC" "$DECOY_PORT")
+fi
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+
+# Starts a server in the background; prints "PID STARTUP_MS" once it answers.
+launch() {
+  local url=$1; shift
+  local t0; t0=$(now_ms)
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 3000); do
+    if curl -s -o /dev/null -H 'Authorization: Bearer t' "$url"; then
+      echo "$pid $(( $(now_ms) - t0 ))"; return 0
+    fi
+    sleep 0.005
+  done
+  echo "server did not start: $*" >&2; kill "$pid" 2>/dev/null; return 1
+}
+
+# One wrk run over many ids (call_0, call_1, ...); same output as load.sh.
+many_ids() {
+  local url=$1 lua; lua=$(mktemp --suffix=.lua)
+  cat > "$lua" <<'LUA'
+wrk.headers["Authorization"] = "Bearer test"
+wrk.headers["Accept"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/v1/calls/call_" .. (n % 100000))
+end
+done = function(s, lat, req)
+  local e = s.errors
+  io.write(string.format("rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d\n",
+    s.requests / (s.duration / 1e6), lat:percentile(50) / 1000, lat:percentile(99) / 1000,
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+LUA
+  wrk -t2 -c"$CONNS" -d2s --timeout 5s -s "$lua" "$url" >/dev/null 2>&1 || true
+  wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 5s -s "$lua" "$url" 2>/dev/null | grep '^rps='
+  rm -f "$lua"
+}
+
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
+
+measure() {  # NAME PORT PID STARTUP
+  local name=$1 port=$2 pid=$3 startup=$4
+  local one many
+  one=$(bash "$SHARED/bench/load.sh" "http://127.0.0.1:$port/v1/calls/call_abc" "$CONNS" "$SECS" test)
+  many=$(many_ids "http://127.0.0.1:$port/")
+  printf '%-6s one-id: %s | many-ids: %s | startup_ms=%s rss_mb=%s\n' \
+    "$name" "$one" "$many" "$startup" "$(rss_mb "$pid")" >&2
+  echo "$one|$many|$startup|$(rss_mb "$pid")"
+}
+
+read -r dpid dstart < <(launch "http://127.0.0.1:$DECOY_PORT/v1/calls/x" "${decoy_cmd[@]}")
+pids+=("$dpid")
+decoy=$(measure decoy "$DECOY_PORT" "$dpid" "$dstart")
+kill "$dpid"
+
+read -r ppid pstart < <(launch "http://127.0.0.1:$PRISM_PORT/v1/calls/x" prism mock -h 127.0.0.1 -p "$PRISM_PORT" "$DOC")
+pids+=("$ppid")
+prism=$(measure prism "$PRISM_PORT" "$ppid" "$pstart")
+
+IFS='|' read -r d1 dm ds dr <<<"$decoy"
+IFS='|' read -r p1 pm ps pr <<<"$prism"
+echo "one id:   decoy/prism rps x$(ratio "$(field rps "$d1")" "$(field rps "$p1")"), p99 decoy $(field p99_ms "$d1") ms vs prism $(field p99_ms "$p1") ms"
+echo "many ids: decoy/prism rps x$(ratio "$(field rps "$dm")" "$(field rps "$pm")"), p99 decoy $(field p99_ms "$dm") ms vs prism $(field p99_ms "$pm") ms"
+echo "startup:  decoy ${ds} ms, prism ${ps} ms; RSS after load: decoy ${dr} MB, prism ${pr} MB"

@@ -1,0 +1,128 @@
+//! `decoy mock`: serve a document over HTTP until Ctrl-C or SIGTERM.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use decoy_mock::{Config, Latency, LogFormat};
+
+use crate::Outcome;
+
+/// Flags of `decoy mock`.
+#[derive(Debug, Args)]
+pub(crate) struct MockArgs {
+    /// The document (YAML or JSON). Default: the embedded Calls API.
+    doc: Option<PathBuf>,
+    /// Port to listen on (4010 is Prism's default, so frontends switch
+    /// without touching their config; 0 picks a free port).
+    #[arg(long, short = 'p', default_value_t = 4010, env = "DECOY_PORT")]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", env = "DECOY_HOST")]
+    host: IpAddr,
+    /// Seed of the generated world: the same seed gives the same data for
+    /// the same resource, across restarts and replicas.
+    #[arg(long, default_value_t = 0, env = "DECOY_SEED")]
+    seed: u64,
+    /// Accept only this bearer token (default: any non-empty one).
+    #[arg(long, env = "DECOY_TOKEN")]
+    token: Option<String>,
+    /// No state: transfers are not stored, every response is a pure function
+    /// of the seed and the request.
+    #[arg(long)]
+    stateless: bool,
+    /// Do not answer CORS preflights or add CORS headers.
+    #[arg(long)]
+    no_cors: bool,
+    /// Largest request body accepted, in bytes; larger gets 413.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// Most stored resources (transfers); the oldest are evicted first.
+    #[arg(long, default_value_t = 10_000)]
+    max_resources: usize,
+    /// Most requests kept for `GET /__decoy/requests`.
+    #[arg(long, default_value_t = 256)]
+    max_recorded: usize,
+    /// Delay every response: a fixed `50ms` or a range `20ms..80ms`
+    /// (reproducible from the seed).
+    #[arg(long, value_parser = parse_latency)]
+    latency: Option<Latency>,
+    /// Share of requests answered with a documented 5xx or 429 instead
+    /// (`0.05` is 5%; reproducible from the seed).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    error_rate: f64,
+    /// Request log on stdout: one line per request, for people or as JSON.
+    #[arg(long, value_enum, default_value_t = Log::Human)]
+    log: Log,
+}
+
+/// Request log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Log {
+    Human,
+    Json,
+    Off,
+}
+
+fn parse_latency(text: &str) -> Result<Latency, String> {
+    Latency::parse(text)
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("expected a number between 0 and 1, found `{text}`"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("expected a number between 0 and 1, found {rate}"))
+    }
+}
+
+pub(crate) fn run(args: MockArgs) -> anyhow::Result<Outcome> {
+    let spec = crate::load(args.doc.as_deref())?;
+    let origin = spec.origin().to_owned();
+    let operations = spec.operations().len();
+    let log = match args.log {
+        Log::Human => Some(LogFormat::Human),
+        Log::Json => Some(LogFormat::Json),
+        Log::Off => None,
+    };
+    let mut config = Config::default();
+    config.host = args.host;
+    config.port = args.port;
+    config.seed = args.seed;
+    config.token = args.token;
+    config.stateless = args.stateless;
+    config.cors = !args.no_cors;
+    config.body_limit = args.body_limit;
+    config.max_resources = args.max_resources;
+    config.max_recorded = args.max_recorded;
+    config.latency = args.latency;
+    config.error_rate = args.error_rate;
+    config.on_request = log.map(|format| -> decoy_mock::RequestCallback {
+        Arc::new(move |request| {
+            // A closed stdout must not take the server down.
+            let _ = writeln!(std::io::stdout().lock(), "{}", request.log_line(format));
+        })
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let bound = decoy_mock::bind(config, spec).await?;
+        let addr = bound.local_addr()?;
+        eprintln!(
+            "decoy mock: serving {origin} ({operations} operations) on http://{addr} (seed {}); Ctrl-C stops",
+            args.seed
+        );
+        bound.run(decoy_mock::shutdown_signal()).await?;
+        eprintln!("decoy mock: stopped");
+        anyhow::Ok(Outcome::Ok)
+    })
+}

@@ -1,0 +1,187 @@
+//! `decoy test`: property-test a running implementation against the document.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use decoy_conform::{Check, Config, Shard, TextOptions};
+
+use crate::Outcome;
+
+/// Flags of `decoy test`.
+#[derive(Debug, Args)]
+pub(crate) struct TestArgs {
+    /// The document (YAML or JSON). Default: the embedded Calls API.
+    doc: Option<PathBuf>,
+    /// Base URL of the implementation under test (`http://127.0.0.1:8080`).
+    #[arg(long, env = "DECOY_URL")]
+    url: String,
+    /// Bearer token for protected operations.
+    #[arg(long, env = "DECOY_TOKEN")]
+    token: Option<String>,
+    /// An extra request header, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// A known resource id for a path parameter, `NAME=VALUE` (repeatable):
+    /// `--id id=call_1`.
+    #[arg(long = "id", value_parser = parse_pair)]
+    ids: Vec<(String, String)>,
+    /// Generated cases per operation.
+    #[arg(long, default_value_t = 50)]
+    cases: u32,
+    /// Random stateful sequences (create, act, read) to run.
+    #[arg(long, default_value_t = 50)]
+    sequences: u32,
+    /// The seed: the same seed sends the same requests.
+    #[arg(long, default_value_t = 1, env = "DECOY_SEED")]
+    seed: u64,
+    /// Stop generating new cases after this long (`30s`, `2m`).
+    #[arg(long, value_parser = parse_duration)]
+    time_limit: Option<Duration>,
+    /// Timeout of each request (`10s`).
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    timeout: Duration,
+    /// Switch a check off by name (repeatable); `--list-checks` names them.
+    #[arg(long = "skip-check", value_parser = parse_check)]
+    skip: Vec<Check>,
+    /// Run only shard K of N (`2/4`): deterministic, so N machines cover the
+    /// whole run once.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<Shard>,
+    /// Record normalized responses here and diff against them on later runs.
+    #[arg(long)]
+    snapshots: Option<PathBuf>,
+    /// Rewrite the snapshots instead of diffing.
+    #[arg(long, requires = "snapshots")]
+    update_snapshots: bool,
+    /// Also write a report: `json=FILE` or `junit=FILE` (repeatable).
+    #[arg(long = "report", value_parser = parse_report)]
+    reports: Vec<(ReportKind, PathBuf)>,
+    /// Colour in the text report: auto (a terminal), always or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+/// Formats `--report` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReportKind {
+    Json,
+    Junit,
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("expected `Name: value`, found `{text}`"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b))
+    {
+        return Err(format!("`{name}` is not a valid header name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected `NAME=VALUE`, found `{text}`"))?;
+    if name.is_empty() || value.is_empty() {
+        return Err(format!("expected `NAME=VALUE`, found `{text}`"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like `30s`, found `{text}`"))?;
+    let secs = match unit {
+        "ms" => number / 1000.0,
+        "s" | "" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_check(text: &str) -> Result<Check, String> {
+    text.parse()
+        .map_err(|e: decoy_conform::ConformError| e.to_string())
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
+        .map_err(|e: decoy_conform::ConformError| e.to_string())
+}
+
+fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
+    match text.split_once('=') {
+        Some(("json", path)) if !path.is_empty() => Ok((ReportKind::Json, path.into())),
+        Some(("junit", path)) if !path.is_empty() => Ok((ReportKind::Junit, path.into())),
+        _ => Err(format!(
+            "expected `json=FILE` or `junit=FILE`, found `{text}`"
+        )),
+    }
+}
+
+pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
+    let spec = crate::load(args.doc.as_deref())?;
+    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
+        bail!("--url: expected an http:// URL, found `{}`", args.url);
+    }
+    let mut config = Config::new(args.url.trim_end_matches('/'));
+    config.token = args.token;
+    config.headers = args.headers;
+    config.ids = args.ids;
+    config.cases = args.cases;
+    config.sequences = args.sequences;
+    config.seed = args.seed;
+    config.time_limit = args.time_limit;
+    config.request_timeout = args.timeout;
+    config.skip = args.skip;
+    config.shard = args.shard;
+    config.snapshots = args.snapshots;
+    config.update_snapshots = args.update_snapshots;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let report = runtime.block_on(decoy_conform::run(&spec, config))?;
+
+    for (kind, path) in &args.reports {
+        let text = match kind {
+            ReportKind::Json => report.to_json(),
+            ReportKind::Junit => report.to_junit(),
+        };
+        std::fs::write(path, text)
+            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    }
+    let colour = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", report.render_text(TextOptions::colour(colour)))?;
+    Ok(if report.passed() {
+        Outcome::Ok
+    } else {
+        Outcome::Violations
+    })
+}

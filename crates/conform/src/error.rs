@@ -1,0 +1,44 @@
+//! The one error type: what stops a run before it can say anything about the
+//! contract. Contract violations are never errors; they are `Finding`s.
+
+use thiserror::Error;
+
+/// Why a conformance run could not be carried out (exit code 2).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConformError {
+    /// A setting is unusable (`--shard 3/2`, a base URL that is not `http://`).
+    #[error("invalid setting `{setting}`: {message}")]
+    Usage {
+        /// The setting at fault (`base_url`, `shard`, ...).
+        setting: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The document has a schema decoy cannot build requests or validators
+    /// from.
+    #[error("{pointer}: {message}")]
+    Document {
+        /// JSON pointer of the schema at fault.
+        pointer: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The target did not accept a connection at all.
+    #[error("cannot connect to {url}: {message}")]
+    Connect {
+        /// The base URL.
+        url: String,
+        /// The underlying error.
+        message: String,
+    },
+    /// Reading or writing snapshot files failed.
+    #[error("snapshot {path}: {source}")]
+    Snapshot {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}

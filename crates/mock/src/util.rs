@@ -1,0 +1,117 @@
+//! Small helpers: a stable hash (the std one may change between Rust
+//! releases, and seeds must mean the same thing after an upgrade), time.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// FNV-1a over a seed and some text, finished with splitmix64.
+pub(crate) fn mix(seed: u64, text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in text.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    splitmix(h)
+}
+
+pub(crate) fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A draw in `0..1` from a hash.
+pub(crate) fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The current time as an RFC 3339 UTC date-time (`2025-03-14T16:02:05Z`).
+pub(crate) fn now_rfc3339() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Keeps at most `max` bytes of `s`, on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Reads the value at `field`: a top-level property, or a pointer.
+pub(crate) fn field_mut<'v>(
+    body: &'v mut serde_json::Value,
+    field: &str,
+) -> Option<&'v mut serde_json::Value> {
+    if field.starts_with('/') {
+        body.pointer_mut(field)
+    } else {
+        body.get_mut(field)
+    }
+}
+
+/// Writes `value` at `field` of an object body (a top-level property, or a
+/// pointer whose parent exists). Bodies that are not objects are left alone.
+pub(crate) fn assign(body: &mut serde_json::Value, field: &str, value: serde_json::Value) {
+    if let Some(rest) = field.strip_prefix('/') {
+        if let Some(slot) = body.pointer_mut(field) {
+            *slot = value;
+            return;
+        }
+        let (parent, last) = match rest.rsplit_once('/') {
+            Some((p, l)) => (format!("/{p}"), l),
+            None => (String::new(), rest),
+        };
+        let last = last.replace("~1", "/").replace("~0", "~");
+        if let Some(serde_json::Value::Object(m)) = body.pointer_mut(&parent) {
+            m.insert(last, value);
+        }
+    } else if let serde_json::Value::Object(m) = body {
+        m.insert(field.to_owned(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_is_well_formed() {
+        let now = super::now_rfc3339();
+        assert_eq!(now.len(), 20, "{now}");
+        assert!(now.starts_with("20"));
+    }
+
+    #[test]
+    fn mix_is_stable() {
+        assert_eq!(
+            super::mix(1, "/v1/calls/abc"),
+            super::mix(1, "/v1/calls/abc")
+        );
+        assert_ne!(
+            super::mix(1, "/v1/calls/abc"),
+            super::mix(2, "/v1/calls/abc")
+        );
+    }
+}

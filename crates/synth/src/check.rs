@@ -1,0 +1,270 @@
+//! The matcher: does a value satisfy a compiled node? Used for `oneOf`
+//! exclusivity, `not`, enum and example filtering, and to confirm invalid
+//! values. It follows JSON Schema 2020-12 semantics for the keywords the
+//! compiler keeps; formats are checked lightly (see `format::check`).
+
+use serde_json::Value;
+
+use crate::format::{self, Format};
+use crate::ir::{Addl, Arena, NodeId, Types};
+
+/// Past this nesting the matcher answers "no" rather than recurse further
+/// (only a schema that refers to itself without consuming input gets here).
+const MAX_DEPTH: u32 = 200;
+
+/// JSON equality as JSON Schema means it: `1` equals `1.0`.
+pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
+                x == y
+            } else {
+                x.as_f64() == y.as_f64()
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::Array(_) | Value::Object(_))
+}
+
+pub(crate) fn matches(arena: &Arena, id: NodeId, v: &Value) -> bool {
+    m(arena, id, v, 0)
+}
+
+fn is_multiple(v: f64, m: f64) -> bool {
+    if m.fract() == 0.0 && v.fract() == 0.0 {
+        return (v % m) == 0.0;
+    }
+    let q = v / m;
+    (q - q.round()).abs() < 1e-9 * q.abs().max(1.0)
+}
+
+pub(crate) fn number_ok(num: &crate::ir::NumC, x: f64) -> bool {
+    if x < num.min
+        || (num.min_excl && x == num.min)
+        || x > num.max
+        || (num.max_excl && x == num.max)
+    {
+        return false;
+    }
+    if !num.multiple_of.iter().all(|&mo| is_multiple(x, mo)) {
+        return false;
+    }
+    match num.format {
+        Some(Format::Int32) => {
+            x.fract() == 0.0 && (-2_147_483_648.0..=2_147_483_647.0).contains(&x)
+        }
+        Some(Format::Int64) => {
+            x.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x)
+        }
+        _ => true,
+    }
+}
+
+pub(crate) fn string_ok(arena: &Arena, s: &crate::ir::StrC, text: &str) -> bool {
+    let n = text.chars().count() as u64;
+    n >= s.min_len
+        && s.max_len.is_none_or(|max| n <= max)
+        && s.formats.iter().all(|&f| format::check(f, text))
+        && s.patterns
+            .iter()
+            .all(|&p| arena.patterns[p as usize].is_match(text))
+}
+
+fn m(arena: &Arena, id: NodeId, v: &Value, depth: u32) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    let node = arena.node(id);
+    if node.never.is_some() {
+        return false;
+    }
+    let t = Types::of(v);
+    if !node.types.has(t) {
+        return false;
+    }
+    if let Some(e) = &node.enumeration
+        && !e.iter().any(|x| json_eq(x, v))
+    {
+        return false;
+    }
+    match v {
+        Value::Number(n) => {
+            if let (Some(num), Some(x)) = (&node.num, n.as_f64())
+                && !number_ok(num, x)
+            {
+                return false;
+            }
+        }
+        Value::String(text) => {
+            if let Some(s) = &node.string
+                && !string_ok(arena, s, text)
+            {
+                return false;
+            }
+        }
+        Value::Array(items) => {
+            if let Some(a) = &node.array {
+                let n = items.len() as u64;
+                if n < a.min || a.max.is_some_and(|max| n > max) {
+                    return false;
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let child = a.prefix.get(i).copied().or(a.items);
+                    if let Some(child) = child
+                        && !m(arena, child, item, depth + 1)
+                    {
+                        return false;
+                    }
+                }
+                if a.unique {
+                    for i in 0..items.len() {
+                        for j in i + 1..items.len() {
+                            if json_eq(&items[i], &items[j]) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                if let Some(c) = a.contains {
+                    let hits = items.iter().filter(|x| m(arena, c, x, depth + 1)).count() as u64;
+                    if hits < a.min_contains || a.max_contains.is_some_and(|max| hits > max) {
+                        return false;
+                    }
+                }
+            }
+        }
+        Value::Object(map) => {
+            if let Some(o) = &node.object {
+                let n = map.len() as u64;
+                if n < o.min_props || o.max_props.is_some_and(|max| n > max) {
+                    return false;
+                }
+                // Cheap checks first (presence, enums, scalars), so a value
+                // checked against a sibling `oneOf` branch fails before any
+                // deep recursion.
+                for p in &o.props {
+                    match map.get(&*p.name) {
+                        None if p.required => return false,
+                        Some(x) if is_scalar(x) && !m(arena, p.node, x, depth + 1) => return false,
+                        _ => {}
+                    }
+                }
+                for p in &o.props {
+                    if let Some(x) = map.get(&*p.name)
+                        && !is_scalar(x)
+                        && !m(arena, p.node, x, depth + 1)
+                    {
+                        return false;
+                    }
+                }
+                for (k, x) in map {
+                    if o.props.iter().any(|p| *p.name == **k) {
+                        continue;
+                    }
+                    let mut covered = false;
+                    for &(pid, pn) in &o.pattern_props {
+                        if arena.patterns[pid as usize].is_match(k) {
+                            covered = true;
+                            if !m(arena, pn, x, depth + 1) {
+                                return false;
+                            }
+                        }
+                    }
+                    if !covered {
+                        match o.additional {
+                            Addl::Any => {}
+                            Addl::Never => return false,
+                            Addl::Schema(a) => {
+                                if !m(arena, a, x, depth + 1) {
+                                    return false;
+                                }
+                            }
+                        }
+                    }
+                }
+                if let Some(pn) = o.property_names
+                    && !map
+                        .keys()
+                        .all(|k| m(arena, pn, &Value::String(k.clone()), depth + 1))
+                {
+                    return false;
+                }
+                for (name, deps) in &o.dependent_required {
+                    if map.contains_key(&**name) && !deps.iter().all(|d| map.contains_key(&**d)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
+    }
+    match &node.checks {
+        Some(c) => checks_ok(arena, c, v, depth, None),
+        None => true,
+    }
+}
+
+/// The composition checks of a node. With `only_exclusive`, checks just what
+/// generation from a distributed branch does not guarantee.
+pub(crate) fn checks_ok(
+    arena: &Arena,
+    c: &crate::ir::Checks,
+    v: &Value,
+    depth: u32,
+    only_exclusive: Option<()>,
+) -> bool {
+    if only_exclusive.is_none() || c.undistributed {
+        for group in &c.one_of {
+            if group
+                .iter()
+                .filter(|&&b| m(arena, b, v, depth + 1))
+                .take(2)
+                .count()
+                != 1
+            {
+                return false;
+            }
+        }
+        for group in &c.any_of {
+            if !group.iter().any(|&b| m(arena, b, v, depth + 1)) {
+                return false;
+            }
+        }
+    } else {
+        for &g in &c.exclusive {
+            if c.one_of[g]
+                .iter()
+                .filter(|&&b| m(arena, b, v, depth + 1))
+                .take(2)
+                .count()
+                != 1
+            {
+                return false;
+            }
+        }
+    }
+    if c.not.iter().any(|&n| m(arena, n, v, depth + 1)) {
+        return false;
+    }
+    for &(i, t, e) in &c.conditionals {
+        let branch = if m(arena, i, v, depth + 1) { t } else { e };
+        if let Some(b) = branch
+            && !m(arena, b, v, depth + 1)
+        {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,1162 @@
+//! Generation: walks the compiled plan with one seeded RNG and builds a value.
+
+use std::borrow::Cow;
+
+use rand::RngExt;
+use serde_json::{Map, Number, Value};
+
+use crate::analyze::{self, find_int, int_bounds};
+use crate::check::{self, checks_ok, json_eq};
+use crate::compile::display_pointer;
+use crate::format::{self, Format};
+use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
+use crate::realism::{self, Hint};
+use crate::{Direction, Options, Rng, SynthError};
+
+/// Nesting past which generation gives up (only a schema forcing endless
+/// recursion through required properties can reach it).
+const HARD_DEPTH: u32 = 256;
+
+/// Values of every JSON type, to find one a schema rejects.
+const POISON: &[fn() -> Value] = &[
+    || Value::from(12_345),
+    || Value::from("x"),
+    || Value::Bool(true),
+    || Value::Array(Vec::new()),
+    || Value::Object(Map::new()),
+    || Value::Null,
+    || Value::from(1.5),
+];
+
+/// One step of the path from the root to the value being generated.
+#[derive(Debug, Clone)]
+pub(crate) enum Seg<'a> {
+    Key(Cow<'a, str>),
+    Index(usize),
+}
+
+/// A key of shared values: an `x-decoy-shared` name, or a property name
+/// under the `*_id` rule (kept apart so the two never collide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SharedKey<'a> {
+    Declared(&'a str),
+    Name(&'a str),
+}
+
+/// How simple values should be: proptest shrinking raises it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Simplicity(pub(crate) u8);
+
+impl Simplicity {
+    /// Optional properties are omitted.
+    fn omit_optional(self) -> bool {
+        self.0 >= 1
+    }
+    /// Arrays have their minimum length.
+    fn min_arrays(self) -> bool {
+        self.0 >= 2
+    }
+    /// Scalars are the simplest allowed (zero, shortest, null).
+    fn min_scalars(self) -> bool {
+        self.0 >= 3
+    }
+}
+
+pub(crate) struct Ctx<'a> {
+    pub(crate) arena: &'a Arena,
+    opts: &'a Options,
+    pub(crate) rng: Rng,
+    simplicity: Simplicity,
+    full: bool,
+    budget: u32,
+    shared: Vec<(SharedKey<'a>, Value)>,
+    path: Vec<Seg<'a>>,
+    templates: Vec<(Vec<Seg<'a>>, &'a str, NodeId)>,
+    items: Vec<usize>,
+    overrides: &'a [(&'a str, Value)],
+    /// Date-times of one root value fall in `[clock - CLUSTER, clock)`: one
+    /// call, its transcript and its report happen within the same hour.
+    clock: i64,
+}
+
+/// How far apart the date-times of one generated value may be, in seconds.
+const CLUSTER: i64 = 3_600;
+
+type Res = Result<Value, SynthError>;
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        arena: &'a Arena,
+        opts: &'a Options,
+        seed: u64,
+        simplicity: Simplicity,
+        full: bool,
+        overrides: &'a [(&'a str, Value)],
+    ) -> Ctx<'a> {
+        Ctx {
+            arena,
+            opts,
+            rng: <Rng as rand::SeedableRng>::seed_from_u64(seed),
+            simplicity,
+            full: full || opts.full,
+            budget: opts.value_budget,
+            shared: Vec::new(),
+            path: Vec::new(),
+            templates: Vec::new(),
+            items: Vec::new(),
+            overrides,
+            clock: 0,
+        }
+        .with_clock()
+    }
+
+    fn with_clock(mut self) -> Self {
+        let window = (i64::from(self.opts.window_days) * 86_400).max(CLUSTER + 1);
+        self.clock = self.opts.anchor - self.rng.random_range(0..=window - CLUSTER);
+        self
+    }
+
+    /// Generates the root value, then fills `x-decoy-template`s.
+    pub(crate) fn root(&mut self, id: NodeId, hint: Hint) -> Res {
+        let mut value = self.value(id, hint, 0)?;
+        let templates = std::mem::take(&mut self.templates);
+        for (path, template, node) in templates {
+            let Some(text) = fill_template(template, &value) else {
+                continue;
+            };
+            let text = Value::String(text);
+            if check::matches(self.arena, node, &text)
+                && let Some(slot) = locate(&mut value, &path)
+            {
+                *slot = text;
+            }
+        }
+        Ok(value)
+    }
+
+    fn unsat(&self, id: NodeId) -> SynthError {
+        let (pointer, reason) = analyze::explain(self.arena, id);
+        SynthError::Unsatisfiable { pointer, reason }
+    }
+
+    fn cannot(&self, node: &Node, attempts: u32, reason: &str) -> SynthError {
+        SynthError::CannotGenerate {
+            pointer: display_pointer(&node.ptr),
+            attempts,
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// True when depth or size says: make this part as small as allowed.
+    fn pressed(&self, depth: u32, height: u32) -> bool {
+        self.budget == 0 || depth.saturating_add(height) >= self.opts.max_depth
+    }
+
+    pub(crate) fn value(&mut self, id: NodeId, hint: Hint, depth: u32) -> Res {
+        let arena = self.arena;
+        let node = arena.node(id);
+        if node.sat.is_empty() {
+            return Err(self.unsat(id));
+        }
+        if depth > HARD_DEPTH {
+            return Err(self.cannot(
+                node,
+                0,
+                "the schema recurses deeper than the generator goes",
+            ));
+        }
+        self.budget = self.budget.saturating_sub(1);
+        if self.opts.examples
+            && let Some(meta) = &node.meta
+            && !meta.examples.is_empty()
+        {
+            let i = self.rng.random_range(0..meta.examples.len());
+            return Ok(meta.examples[i].clone());
+        }
+        if let Some(choice) = &node.choice {
+            return self.gen_choice(node, choice, hint, depth);
+        }
+        if let Some(values) = &node.enumeration {
+            let i = if self.simplicity.min_scalars() {
+                0
+            } else {
+                self.rng.random_range(0..values.len())
+            };
+            return Ok(values[i].clone());
+        }
+        let attempts = if node.checks.is_some() { 24 } else { 1 };
+        for attempt in 0..attempts {
+            // Half-way through, leave optional properties out: a `not` or
+            // an exclusive `oneOf` is most often met by saying less.
+            let saved = self.simplicity;
+            if attempt >= attempts / 2 && attempts > 1 {
+                self.simplicity = saved.max(Simplicity(1));
+            }
+            let v = self.gen_typed(id, node, hint, depth);
+            self.simplicity = saved;
+            let v = v?;
+            match &node.checks {
+                Some(c) if !checks_ok(arena, c, &v, 0, None) => continue,
+                _ => return Ok(v),
+            }
+        }
+        Err(self.cannot(
+            node,
+            attempts,
+            "no candidate satisfied `not`/`if`/`oneOf` together",
+        ))
+    }
+
+    fn gen_choice(&mut self, node: &'a Node, choice: &'a Choice, hint: Hint, depth: u32) -> Res {
+        let arena = self.arena;
+        let branch = |i: usize| arena.node(choice.branches[i]);
+        let n = choice.branches.len();
+        let Some(min_height) = (0..n)
+            .filter(|&i| !branch(i).sat.is_empty())
+            .map(|i| branch(i).height)
+            .min()
+        else {
+            return Err(self.unsat(choice.branches[0]));
+        };
+        let pressed =
+            self.pressed(depth, min_height.saturating_add(1)) || self.simplicity.min_scalars();
+        // Branches that failed to generate; allocated only on failure.
+        let mut excluded: Vec<usize> = Vec::new();
+        let eligible = |i: usize, excluded: &[usize]| {
+            let b = branch(i);
+            !b.sat.is_empty() && (!pressed || b.height == min_height) && !excluded.contains(&i)
+        };
+        // Null-only branches (`anyOf: [X, {type: null}]`) are picked
+        // rarely: a nullable field mostly holds a value.
+        let weight = |i: usize| {
+            if branch(i).sat == Types::NULL && !pressed {
+                1u32
+            } else {
+                6
+            }
+        };
+        let mut last_err = None;
+        let attempts = 8 * n.min(8) as u32 + 8;
+        for attempt in 0..attempts {
+            let total: u32 = (0..n).filter(|&i| eligible(i, &excluded)).map(weight).sum();
+            if total == 0 {
+                break;
+            }
+            let mut k = self.rng.random_range(0..total);
+            let mut index = 0;
+            for i in (0..n).filter(|&i| eligible(i, &excluded)) {
+                let w = weight(i);
+                if k < w {
+                    index = i;
+                    break;
+                }
+                k -= w;
+            }
+            let branch = choice.branches[index];
+            let saved = self.simplicity;
+            if attempt >= attempts / 2 {
+                self.simplicity = saved.max(Simplicity(1));
+            }
+            let v = self.value(branch, hint, depth);
+            self.simplicity = saved;
+            let mut v = match v {
+                Ok(v) => v,
+                Err(e) => {
+                    last_err = Some(e);
+                    excluded.push(index);
+                    continue;
+                }
+            };
+            if let Some((property, values)) = &choice.discriminator
+                && let Some(Some(tag)) = values.get(index)
+            {
+                self.set_discriminator(branch, &mut v, property, tag);
+            }
+            match &node.checks {
+                Some(c) if !checks_ok(arena, c, &v, 0, Some(())) => {
+                    // Overlapping `oneOf` branches: make the others reject
+                    // the value through properties only they constrain.
+                    if let Some(raw) = c.exclusive.first().map(|&g| &c.one_of[g])
+                        && self.separate(raw, index, branch, &mut v)
+                        && checks_ok(arena, c, &v, 0, Some(()))
+                    {
+                        return Ok(v);
+                    }
+                    continue;
+                }
+                _ => return Ok(v),
+            }
+        }
+        let exhausted = (0..n).all(|i| !eligible(i, &excluded));
+        Err(last_err.filter(|_| exhausted).unwrap_or_else(|| {
+            self.cannot(
+                node,
+                attempts,
+                "no oneOf branch produced a value that matches exactly one branch",
+            )
+        }))
+    }
+
+    /// Adds, for each other branch of `raw` that `v` also matches, a property
+    /// that branch constrains and the chosen branch leaves free, with a value
+    /// that branch rejects. Returns whether anything was added.
+    fn separate(&self, raw: &[NodeId], chosen: usize, branch: NodeId, v: &mut Value) -> bool {
+        let arena = self.arena;
+        let Some(own) = arena.node(branch).object.as_deref() else {
+            return false;
+        };
+        if own.additional != Addl::Any
+            || !own.pattern_props.is_empty()
+            || own.property_names.is_some()
+        {
+            return false;
+        }
+        if own.max_props.is_some() {
+            return false;
+        }
+        let mut changed = false;
+        for (j, &other) in raw.iter().enumerate() {
+            if j == chosen || !check::matches(arena, other, v) {
+                continue;
+            }
+            let Some(theirs) = arena.node(other).object.as_deref() else {
+                continue;
+            };
+            let Value::Object(map) = v else {
+                return changed;
+            };
+            let target = theirs.props.iter().find_map(|p| {
+                if map.contains_key(&*p.name) || own.props.iter().any(|q| q.name == p.name) {
+                    return None;
+                }
+                POISON
+                    .iter()
+                    .map(|make| make())
+                    .find(|x| !check::matches(arena, p.node, x))
+                    .map(|x| (p.name.clone(), x))
+            });
+            if let Some((name, poison)) = target {
+                map.insert(name.to_string(), poison);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Gives the discriminator property the mapping key of the chosen
+    /// branch, when the branch's own schema accepts it.
+    fn set_discriminator(&self, branch: NodeId, v: &mut Value, property: &str, tag: &Value) {
+        let Value::Object(map) = v else { return };
+        let node = self.arena.node(branch);
+        let fits = match &node.object {
+            Some(o) => match o.props.iter().find(|p| &*p.name == property) {
+                Some(p) => check::matches(self.arena, p.node, tag),
+                None => o.additional == Addl::Any,
+            },
+            None => true,
+        };
+        if fits && map.contains_key(property) {
+            map.insert(property.to_owned(), tag.clone());
+        }
+    }
+
+    fn gen_typed(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> Res {
+        let mut types = node.sat;
+        if node.types == Types::ALL
+            && !node.inferred.is_empty()
+            && !node.inferred.and(types).is_empty()
+        {
+            types = node.inferred.and(types);
+        }
+        if types == Types::ALL {
+            return Ok(self.any_value(hint));
+        }
+        let t = self.pick_type(node, types, hint, depth);
+        match t {
+            Types::NULL => Ok(Value::Null),
+            Types::BOOLEAN => Ok(Value::Bool(if self.simplicity.min_scalars() {
+                false
+            } else {
+                self.rng.random_bool(0.5)
+            })),
+            Types::INTEGER | Types::FRACTION => self.gen_number(node, types, hint),
+            Types::STRING => self.gen_string(node, hint),
+            Types::ARRAY => self.gen_array(id, node, hint, depth),
+            Types::OBJECT => self.gen_object(node, depth),
+            _ => Ok(Value::Null),
+        }
+    }
+
+    fn pick_type(&mut self, node: &'a Node, types: Types, hint: Hint, depth: u32) -> Types {
+        let mut cats = [Types::NONE; 7];
+        let mut len = 0;
+        for t in types.members() {
+            // Integer and fraction are one category: number.
+            if t == Types::FRACTION && types.has(Types::INTEGER) {
+                continue;
+            }
+            cats[len] = t;
+            len += 1;
+        }
+        let cats = &cats[..len];
+        if len == 1 {
+            return cats[0];
+        }
+        let pressed =
+            self.pressed(depth, node.height.saturating_add(1)) || self.simplicity.min_scalars();
+        if pressed {
+            for t in [
+                Types::NULL,
+                Types::BOOLEAN,
+                Types::INTEGER,
+                Types::FRACTION,
+                Types::STRING,
+            ] {
+                if cats.contains(&t) {
+                    return t;
+                }
+            }
+        }
+        // A hint picks the category it fits (`created`: integer or string).
+        let number_hint = realism::number(hint, &mut self.rng.clone(), true, 0, 1).is_some();
+        if number_hint
+            && let Some(t) = cats
+                .iter()
+                .find(|t| **t == Types::INTEGER || **t == Types::FRACTION)
+        {
+            return *t;
+        }
+        let weight = |t: Types| if t == Types::NULL { 1 } else { 6 };
+        let total: u32 = cats.iter().map(|&t| weight(t)).sum();
+        let mut k = self.rng.random_range(0..total);
+        for &t in cats {
+            if k < weight(t) {
+                return t;
+            }
+            k -= weight(t);
+        }
+        cats[0]
+    }
+
+    fn any_value(&mut self, hint: Hint) -> Value {
+        if let Some(s) = realism::string(hint, &mut self.rng, self.clock, CLUSTER) {
+            return Value::String(s);
+        }
+        if let Some(x) = realism::number(hint, &mut self.rng, true, self.clock, CLUSTER) {
+            return Value::from(x as i64);
+        }
+        Value::String(format::word(&mut self.rng).to_owned())
+    }
+
+    fn gen_number(&mut self, node: &'a Node, types: Types, hint: Hint) -> Res {
+        let default = NumC::default();
+        let num: &NumC = node.num.as_deref().unwrap_or(&default);
+        let integer = !types.has(Types::FRACTION)
+            || !num.multiple_of.is_empty() && num.multiple_of.iter().all(|m| m.fract() == 0.0)
+            || (types.has(Types::INTEGER) && self.rng.random_bool(0.3));
+        let hint = if num.format == Some(Format::UnixTime) {
+            Hint::DateTime
+        } else {
+            hint
+        };
+        if !self.simplicity.min_scalars()
+            && let Some(x) = realism::number(hint, &mut self.rng, integer, self.clock, CLUSTER)
+            && check::number_ok(num, x)
+            && (integer || types.has(Types::FRACTION))
+        {
+            return Ok(number_value(x, integer));
+        }
+        if integer && types.has(Types::INTEGER) {
+            let (lo, hi) = int_bounds(num);
+            if self.simplicity.min_scalars() {
+                return find_int(num, 0)
+                    .map(Value::from)
+                    .ok_or_else(|| self.cannot(node, 1, "no integer in range"));
+            }
+            let (a, b) = window(lo as f64, hi as f64);
+            let (a, b) = (a as i64, b as i64);
+            let x = if let Some(&m) = num.multiple_of.first() {
+                let k0 = (a as f64 / m).ceil() as i64;
+                let k1 = (b as f64 / m).floor() as i64;
+                if k0 <= k1 {
+                    (self.rng.random_range(k0..=k1) as f64 * m) as i64
+                } else {
+                    a
+                }
+            } else {
+                self.rng.random_range(a..=b.max(a))
+            };
+            if check::number_ok(num, x as f64) {
+                return Ok(Value::from(x));
+            }
+            return find_int(num, x).map(Value::from).ok_or_else(|| {
+                self.cannot(node, 1, "no integer satisfies the bounds and multipleOf")
+            });
+        }
+        // Fractional numbers: two decimals, inside the bounds.
+        let lo = if num.min.is_finite() {
+            num.min
+        } else if num.max.is_finite() {
+            num.max.min(0.0) - 1e6
+        } else {
+            -1e6
+        };
+        let hi = if num.max.is_finite() {
+            num.max
+        } else {
+            lo.max(0.0) + 1e6
+        };
+        let (a, b) = window(lo, hi);
+        for attempt in 0..16 {
+            let x = if self.simplicity.min_scalars() && attempt == 0 {
+                0.0f64.clamp(a, b)
+            } else if let Some(&m) = num.multiple_of.first() {
+                let k0 = (a / m).ceil();
+                let k1 = (b / m).floor();
+                let k = if k0 <= k1 {
+                    self.rng.random_range(k0..=k1).round()
+                } else {
+                    k0
+                };
+                round_like(k * m, m)
+            } else if attempt < 8 {
+                let x = if b > a {
+                    self.rng.random_range(a..b)
+                } else {
+                    a
+                };
+                (x * 100.0).round() / 100.0
+            } else if b > a {
+                self.rng.random_range(a..b)
+            } else {
+                a
+            };
+            // Past 2^53 every float is integral: no fraction exists there.
+            let integral_ok = types.has(Types::INTEGER) || x.fract() != 0.0 || x.abs() >= 9.0e15;
+            if integral_ok && check::number_ok(num, x) {
+                return Ok(number_value(x, false));
+            }
+        }
+        if types.has(Types::INTEGER)
+            && let Some(x) = find_int(num, 0)
+        {
+            return Ok(Value::from(x));
+        }
+        Err(self.cannot(node, 16, "no number satisfies the bounds and multipleOf"))
+    }
+
+    fn gen_string(&mut self, node: &'a Node, hint: Hint) -> Res {
+        let default = StrC::default();
+        let s: &StrC = node.string.as_deref().unwrap_or(&default);
+        let arena = self.arena;
+        let fits = |text: &str| check::string_ok(arena, s, text);
+        let meta = node.meta.as_deref();
+        let (anchor, window) = (self.clock, CLUSTER);
+        if let Some(prefix) = meta.and_then(|m| m.id_prefix.as_deref()) {
+            let id = format::prefixed_id(prefix, &mut self.rng);
+            if fits(&id) {
+                return Ok(Value::String(id));
+            }
+        }
+        let simple = self.simplicity.min_scalars();
+        if !simple {
+            let faker = meta.and_then(|m| m.faker);
+            for h in [faker, Some(hint)].into_iter().flatten() {
+                if let Some(text) = realism::string(h, &mut self.rng, anchor, window)
+                    && fits(&text)
+                {
+                    return Ok(Value::String(text));
+                }
+            }
+        }
+        if let Some(&f) = s.formats.first() {
+            for _ in 0..4 {
+                if let Some(text) = format::generate(f, &mut self.rng, anchor, window, s.max_len)
+                    && fits(&text)
+                {
+                    return Ok(Value::String(text));
+                }
+            }
+        }
+        if let Some(&first) = s.patterns.first() {
+            let pattern = &arena.patterns[first as usize];
+            for _ in 0..8 {
+                if let Some(text) = pattern.generate(&mut self.rng, s.min_len, s.max_len, 32)
+                    && fits(&text)
+                {
+                    return Ok(Value::String(text));
+                }
+            }
+            return Err(self.cannot(
+                node,
+                256,
+                &format!(
+                    "no string matched pattern {:?} and the other string keywords",
+                    pattern.source
+                ),
+            ));
+        }
+        // The document's own examples read better than any guess.
+        if let Some(examples) = meta.map(|m| &m.examples).filter(|e| !e.is_empty())
+            && !simple
+            && self.rng.random_bool(0.5)
+        {
+            let pick = &examples[self.rng.random_range(0..examples.len())];
+            if pick.is_string() {
+                return Ok(pick.clone());
+            }
+        }
+        // Plain text sized to the bounds.
+        for _ in 0..4 {
+            let text = self.words(s.min_len, s.max_len);
+            if fits(&text) {
+                return Ok(Value::String(text));
+            }
+        }
+        Err(self.cannot(
+            node,
+            4,
+            "no string satisfied the format and length keywords",
+        ))
+    }
+
+    fn words(&mut self, min: u64, max: Option<u64>) -> String {
+        let min = min as usize;
+        let max = max.map_or(usize::MAX, |m| m as usize);
+        let target = if self.simplicity.min_scalars() {
+            min
+        } else {
+            let n = self.rng.random_range(1..=2);
+            let mut t = 0;
+            for _ in 0..n {
+                t += 7;
+            }
+            t.clamp(min, max.min(min + 40).max(min))
+        };
+        let mut s = String::with_capacity(target + 8);
+        if target > 0 {
+            s.push_str(format::word(&mut self.rng));
+        }
+        while s.len() < target {
+            s.push(' ');
+            s.push_str(format::word(&mut self.rng));
+        }
+        // Cut at a char boundary; words are ASCII so any index works.
+        s.truncate(max.min(s.len()));
+        if s.ends_with(' ') && s.len() > min {
+            s.pop();
+        }
+        while s.len() < min {
+            s.push('x');
+        }
+        s
+    }
+
+    fn gen_array(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> Res {
+        let Some(a) = node.array.as_deref() else {
+            let n = if self.simplicity.min_arrays() {
+                0
+            } else {
+                self.rng.random_range(0..=2)
+            };
+            return Ok(Value::Array((0..n).map(|_| self.any_value(hint)).collect()));
+        };
+        let arena = self.arena;
+        let item_height = a.items.map_or(0, |i| arena.node(i).height);
+        let items_dead = a.items.is_some_and(|i| arena.node(i).sat.is_empty());
+        let max = a.max.unwrap_or(u64::MAX);
+        let min_items = a.min;
+        let n = if items_dead {
+            (a.prefix.len() as u64).min(a.min)
+        } else if self.simplicity.min_arrays() || self.pressed(depth, item_height.saturating_add(1))
+        {
+            a.min
+        } else if a.min == 0 {
+            if self.rng.random_bool(0.1) {
+                0
+            } else {
+                self.rng.random_range(1..=3)
+            }
+        } else {
+            a.min + self.rng.random_range(0..=2)
+        }
+        .min(max);
+        let want_contains = a.contains_gen.map_or(0, |_| a.min_contains);
+        let n = n.max(want_contains);
+        let mut out: Vec<Value> = Vec::with_capacity(n as usize);
+        for i in 0..n as usize {
+            let child = if (i as u64) < want_contains {
+                a.contains_gen
+            } else {
+                a.prefix.get(i).copied().or(a.items)
+            };
+            self.path.push(Seg::Index(i));
+            self.items.push(i);
+            let mut tries = 0;
+            let v = loop {
+                let v = match child {
+                    Some(c) => self.value(c, hint, depth + 1),
+                    None => Ok(self.any_value(hint)),
+                };
+                let v = match v {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.path.pop();
+                        self.items.pop();
+                        return Err(e);
+                    }
+                };
+                if a.unique && out.iter().any(|o| json_eq(o, &v)) {
+                    tries += 1;
+                    if tries < 16 {
+                        continue;
+                    }
+                    break None;
+                }
+                break Some(v);
+            };
+            self.path.pop();
+            self.items.pop();
+            match v {
+                Some(v) => out.push(v),
+                None if out.len() as u64 >= min_items.max(want_contains) => break,
+                None => {
+                    return Err(self.cannot(node, 16, "uniqueItems: not enough distinct items"));
+                }
+            }
+        }
+        let value = Value::Array(out);
+        if (a.contains.is_some() && a.max_contains.is_some()) && !check::matches(arena, id, &value)
+        {
+            return Err(self.cannot(node, 1, "contains/maxContains could not be met"));
+        }
+        Ok(value)
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn gen_object(&mut self, node: &'a Node, depth: u32) -> Res {
+        let arena = self.arena;
+        let Some(o) = node.object.as_deref() else {
+            return Ok(self.free_object(depth));
+        };
+        let is_root = depth == 0;
+        // Which properties to include: on the stack for ordinary objects.
+        let mut on_stack = [false; 64];
+        let mut on_heap = Vec::new();
+        let include: &mut [bool] = if o.props.len() <= on_stack.len() {
+            &mut on_stack[..o.props.len()]
+        } else {
+            on_heap.resize(o.props.len(), false);
+            &mut on_heap
+        };
+        for (slot, p) in o.props.iter().enumerate() {
+            let child = arena.node(p.node);
+            let inc = if child.sat.is_empty() {
+                false
+            } else if p.required || (is_root && self.overrides.iter().any(|(k, _)| *k == &*p.name))
+            {
+                true
+            } else {
+                let meta = child.meta.as_deref();
+                let hidden = match self.opts.direction {
+                    Direction::Response => meta.is_some_and(|m| m.write_only),
+                    Direction::Request => meta.is_some_and(|m| m.read_only),
+                };
+                !hidden
+                    && !self.simplicity.omit_optional()
+                    && !self.pressed(depth, child.height.saturating_add(1))
+                    && (self.full || self.rng.random_bool(self.opts.optional_probability))
+            };
+            include[slot] = inc;
+        }
+        if let Some(max) = o.max_props {
+            let mut count = include.iter().filter(|b| **b).count() as u64;
+            for (i, p) in o.props.iter().enumerate().rev() {
+                if count <= max {
+                    break;
+                }
+                if include[i] && !p.required {
+                    include[i] = false;
+                    count -= 1;
+                }
+            }
+        }
+        // dependentRequired: a present property brings its dependents.
+        for (name, deps) in &o.dependent_required {
+            if o.props
+                .iter()
+                .zip(include.iter())
+                .any(|(p, inc)| *inc && &p.name == name)
+            {
+                for (i, p) in o.props.iter().enumerate() {
+                    if deps.contains(&p.name) && !arena.node(p.node).sat.is_empty() {
+                        include[i] = true;
+                    }
+                }
+            }
+        }
+        let mut map = Map::with_capacity(o.props.len());
+        for (i, p) in o.props.iter().enumerate() {
+            if !include[i] {
+                continue;
+            }
+            match self.prop_value(o, i, is_root, depth) {
+                Ok(v) => {
+                    map.insert(p.name.to_string(), v);
+                }
+                // An optional property that resisted is left out: the
+                // object stays valid without it.
+                Err(_) if !p.required => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut count = map.len() as u64;
+        if count < o.min_props {
+            for (i, p) in o.props.iter().enumerate() {
+                if count >= o.min_props {
+                    break;
+                }
+                if !include[i] && !arena.node(p.node).sat.is_empty() {
+                    let v = self.prop_value(o, i, is_root, depth)?;
+                    map.insert(p.name.to_string(), v);
+                    count += 1;
+                }
+            }
+        }
+        // Maps: `additionalProperties` with a schema and no named properties.
+        let room = o
+            .max_props
+            .map_or(u64::MAX, |m| m.saturating_sub(map.len() as u64));
+        if room > 0 && !self.simplicity.min_arrays() {
+            let extra = match o.additional {
+                Addl::Schema(n) if !arena.node(n).sat.is_empty() && o.props.is_empty() => {
+                    let h = arena.node(n).height;
+                    if self.pressed(depth, h.saturating_add(1)) {
+                        0
+                    } else {
+                        self.rng.random_range(1..=2u64)
+                    }
+                }
+                _ => 0,
+            };
+            let need = o.min_props.saturating_sub(map.len() as u64);
+            for _ in 0..extra.max(need).min(room) {
+                self.add_extra(o, &mut map, depth)?;
+            }
+        } else if (map.len() as u64) < o.min_props {
+            for _ in 0..o.min_props - map.len() as u64 {
+                self.add_extra(o, &mut map, depth)?;
+            }
+        }
+        if (map.len() as u64) < o.min_props {
+            return Err(self.cannot(node, 1, "minProperties could not be reached"));
+        }
+        self.timeline(o, &mut map);
+        self.durations(o, &mut map);
+        for (i, template) in &o.templates {
+            let p = &o.props[*i];
+            if map.contains_key(&*p.name) {
+                let mut path = self.path.clone();
+                path.push(Seg::Key(Cow::Borrowed(&p.name)));
+                self.templates.push((path, template, p.node));
+            }
+        }
+        Ok(Value::Object(map))
+    }
+
+    fn prop_value(&mut self, o: &'a ObjC, i: usize, is_root: bool, depth: u32) -> Res {
+        let arena = self.arena;
+        let p = &o.props[i];
+        let child = arena.node(p.node);
+        let meta = child.meta.as_deref();
+        if is_root && let Some((_, v)) = self.overrides.iter().find(|(k, _)| *k == &*p.name) {
+            if let Some(key) = meta
+                .and_then(|m| m.shared.as_deref())
+                .map(SharedKey::Declared)
+                && !self.shared.iter().any(|(k, _)| *k == key)
+            {
+                self.shared.push((key, v.clone()));
+            }
+            return Ok(v.clone());
+        }
+        if p.counter
+            && let Some(&index) = self.items.last()
+        {
+            let base = child.num.as_ref().map_or(0, |n| int_bounds(n).0.max(0));
+            let v = Value::from(base + index as i64);
+            if check::matches(arena, p.node, &v) {
+                return Ok(v);
+            }
+        }
+        // Shared concepts: `x-decoy-shared`, or (by default) the same
+        // `*_id` name anywhere in one root value.
+        let key: Option<SharedKey<'a>> = meta
+            .and_then(|m| m.shared.as_deref())
+            .map(SharedKey::Declared)
+            .or_else(|| {
+                (self.opts.share_ids
+                    && matches!(p.hint, Hint::Id(_))
+                    && &*p.name != "id"
+                    && p.name.len() > 3)
+                    .then_some(SharedKey::Name(&p.name))
+            });
+        if let Some(key) = key
+            && let Some((_, v)) = self.shared.iter().find(|(k, _)| *k == key)
+            && check::matches(arena, p.node, v)
+        {
+            return Ok(v.clone());
+        }
+        self.path.push(Seg::Key(Cow::Borrowed(&p.name)));
+        let v = self.value(p.node, p.hint, depth + 1);
+        self.path.pop();
+        let v = v?;
+        if let Some(key) = key
+            && !v.is_null()
+            && !self.shared.iter().any(|(k, _)| *k == key)
+        {
+            self.shared.push((key, v.clone()));
+        }
+        Ok(v)
+    }
+
+    /// An extra property for a map or for `minProperties`.
+    fn add_extra(
+        &mut self,
+        o: &ObjC,
+        map: &mut Map<String, Value>,
+        depth: u32,
+    ) -> Result<(), SynthError> {
+        let arena = self.arena;
+        for _ in 0..16 {
+            // Pattern properties name their own keys.
+            let (key, node) = if let Some(&(pid, pn)) = o.pattern_props.first()
+                && (o.additional == Addl::Never || self.rng.random_bool(0.5))
+            {
+                match arena.patterns[pid as usize].generate(&mut self.rng, 1, Some(40), 16) {
+                    Some(k) => (k, Some(pn)),
+                    None => continue,
+                }
+            } else {
+                let node = match o.additional {
+                    Addl::Never => return Ok(()),
+                    Addl::Any => None,
+                    Addl::Schema(n) => Some(n),
+                };
+                let key = match o
+                    .property_names
+                    .and_then(|pn| arena.node(pn).string.as_deref())
+                {
+                    Some(s) if !s.patterns.is_empty() => {
+                        match arena.patterns[s.patterns[0] as usize].generate(
+                            &mut self.rng,
+                            s.min_len,
+                            s.max_len,
+                            16,
+                        ) {
+                            Some(k) => k,
+                            None => continue,
+                        }
+                    }
+                    _ => {
+                        let mut k = format::word(&mut self.rng).to_owned();
+                        if self.rng.random_bool(0.5) {
+                            k.push('_');
+                            k.push_str(format::word(&mut self.rng));
+                        }
+                        k
+                    }
+                };
+                if o.pattern_props
+                    .iter()
+                    .any(|&(pid, _)| arena.patterns[pid as usize].is_match(&key))
+                {
+                    continue;
+                }
+                (key, node)
+            };
+            if map.contains_key(&key) || o.props.iter().any(|p| *p.name == *key) {
+                continue;
+            }
+            if let Some(pn) = o.property_names
+                && !check::matches(arena, pn, &Value::String(key.clone()))
+            {
+                continue;
+            }
+            let hint = realism::from_name(&key, None);
+            self.path.push(Seg::Key(Cow::Owned(key.clone())));
+            let v = match node {
+                Some(n) => self.value(n, hint, depth + 1),
+                None => Ok(self.any_value(hint)),
+            };
+            self.path.pop();
+            map.insert(key, v?);
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    /// An object with no object keywords (`type: object` alone).
+    fn free_object(&mut self, depth: u32) -> Value {
+        let mut map = Map::new();
+        if self.simplicity.min_arrays() || self.pressed(depth, 1) {
+            return Value::Object(map);
+        }
+        for _ in 0..self.rng.random_range(0..=2) {
+            let key = format::word(&mut self.rng).to_owned();
+            let v = Value::String(format::word(&mut self.rng).to_owned());
+            map.insert(key, v);
+        }
+        Value::Object(map)
+    }
+
+    /// `x-decoy-timeline` (or the lifecycle rule): listed date-times do not
+    /// decrease; each follows the previous by a realistic gap.
+    fn timeline(&mut self, o: &'a ObjC, map: &mut Map<String, Value>) {
+        if o.timeline.len() < 2 {
+            return;
+        }
+        let mut prev: Option<i64> = None;
+        for &i in &o.timeline {
+            let p = &o.props[i];
+            let Some(Value::String(text)) = map.get(&*p.name) else {
+                continue;
+            };
+            let Some(t) = format::parse_date_time(text) else {
+                continue;
+            };
+            let Some(before) = prev else {
+                prev = Some(t);
+                continue;
+            };
+            let gap = match self.rng.random_range(0..10) {
+                0..=3 => self.rng.random_range(1..60),
+                4..=8 => self.rng.random_range(60..900),
+                _ => self.rng.random_range(900..3_600),
+            };
+            let next = before + gap;
+            let candidate = Value::String(format::date_time(next));
+            let shared = self
+                .arena
+                .node(p.node)
+                .meta
+                .as_ref()
+                .is_some_and(|m| m.shared.is_some());
+            if !shared && check::matches(self.arena, p.node, &candidate) {
+                map.insert(p.name.to_string(), candidate);
+                prev = Some(next);
+            } else {
+                prev = Some(t.max(before));
+            }
+        }
+    }
+
+    /// `x-decoy-duration`: a number equal to the span between two siblings.
+    fn durations(&mut self, o: &ObjC, map: &mut Map<String, Value>) {
+        for d in &o.durations {
+            let p = &o.props[d.prop];
+            if !map.contains_key(&*p.name) {
+                continue;
+            }
+            let from = map.get(&*o.props[d.from].name).and_then(Value::as_str);
+            let to = map.get(&*o.props[d.to].name).and_then(Value::as_str);
+            let parse = if d.millis {
+                format::parse_date_time_millis
+            } else {
+                format::parse_date_time
+            };
+            let value = match (from.and_then(parse), to.and_then(parse)) {
+                (Some(a), Some(b)) if b >= a => Value::from(b - a),
+                (Some(_), Some(_)) => continue,
+                _ => Value::Null,
+            };
+            if check::matches(self.arena, p.node, &value) {
+                map.insert(p.name.to_string(), value);
+            }
+        }
+    }
+}
+
+fn number_value(x: f64, integer: bool) -> Value {
+    if integer || (x.fract() == 0.0 && x.abs() < 9.0e15) {
+        Value::from(x as i64)
+    } else {
+        Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// Rounds `x` to the decimals of `m`, so `k * 0.1` prints as `0.3`.
+fn round_like(x: f64, m: f64) -> f64 {
+    let text = format!("{m}");
+    let decimals = text.split_once('.').map_or(0, |(_, d)| d.len()).min(12);
+    let p = 10f64.powi(decimals as i32);
+    (x * p).round() / p
+}
+
+/// A realistic sub-range of `[lo, hi]`: near zero, at most about 1000 wide.
+fn window(lo: f64, hi: f64) -> (f64, f64) {
+    if lo <= 0.0 && hi >= 0.0 {
+        let a = if lo < 0.0 && hi <= 0.0 {
+            lo.max(-1000.0)
+        } else {
+            0.0
+        };
+        (a, hi.min(a + 1000.0))
+    } else if lo > 0.0 {
+        (lo, hi.min(lo + 1000.0))
+    } else {
+        (lo.max(hi - 1000.0), hi)
+    }
+}
+
+fn fill_template(template: &str, root: &Value) -> Option<String> {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}')? + start;
+        let name = &rest[start + 1..end];
+        match root.get(name)? {
+            Value::String(s) => out.push_str(s),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            _ => return None,
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn locate<'v>(value: &'v mut Value, path: &[Seg<'_>]) -> Option<&'v mut Value> {
+    let mut cur = value;
+    for seg in path {
+        cur = match seg {
+            Seg::Key(k) => cur.as_object_mut()?.get_mut(&**k)?,
+            Seg::Index(i) => cur.as_array_mut()?.get_mut(*i)?,
+        };
+    }
+    Some(cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_from_the_root() {
+        let root = serde_json::json!({"id": "call_1", "n": 3});
+        assert_eq!(
+            fill_template("/v1/calls/{id}/x/{n}", &root).as_deref(),
+            Some("/v1/calls/call_1/x/3")
+        );
+        assert_eq!(fill_template("/v1/{missing}", &root), None);
+    }
+
+    #[test]
+    fn windows_stay_inside_bounds() {
+        assert_eq!(window(f64::NEG_INFINITY.max(-1e15), 1e15), (0.0, 1000.0));
+        assert_eq!(window(5.0, 10.0), (5.0, 10.0));
+        assert_eq!(window(-50.0, -10.0), (-50.0, -10.0));
+        assert_eq!(round_like(3.0 * 0.1, 0.1), 0.3);
+    }
+}

@@ -1,0 +1,626 @@
+//! Unit tests: one per construct, each value checked by decoy-validate.
+
+use decoy_spec::Spec;
+use decoy_validate::Validators;
+use serde_json::{Value, json};
+
+use crate::{Direction, Generator, InvalidKind, Options, SynthError, derive_seed, record_seed};
+
+struct Fixture {
+    generator: Generator,
+    validators: Validators,
+}
+
+fn fixture(schemas: Value, options: Options) -> Fixture {
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {},
+        "components": {"schemas": schemas},
+    });
+    let spec = Spec::parse(&doc.to_string(), "test.json").expect("test document parses");
+    Fixture {
+        generator: Generator::new(spec.document().clone(), options),
+        validators: Validators::new(&spec),
+    }
+}
+
+impl Fixture {
+    /// `n` values of schema `name`, each checked by decoy-validate.
+    fn valid(&self, name: &str, n: u64) -> Vec<Value> {
+        let ptr = format!("/components/schemas/{name}");
+        let plan = self
+            .generator
+            .plan(&ptr)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let validator = self.validators.compile(&ptr).expect("validator compiles");
+        (0..n)
+            .map(|seed| {
+                let v = plan
+                    .generate(seed)
+                    .unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
+                let violations = validator.validate(&v);
+                assert!(
+                    violations.is_empty(),
+                    "{name} seed {seed}: {v}\n{violations:#?}"
+                );
+                v
+            })
+            .collect()
+    }
+
+    fn error(&self, name: &str) -> SynthError {
+        match self.generator.plan(&format!("#/components/schemas/{name}")) {
+            Ok(plan) => match plan.generate(0) {
+                Ok(v) => panic!("{name}: expected an error, got {v}"),
+                Err(e) => e,
+            },
+            Err(e) => e,
+        }
+    }
+}
+
+fn one(schema: Value) -> Fixture {
+    fixture(json!({ "S": schema }), Options::default())
+}
+
+#[test]
+fn types_and_type_arrays() {
+    for t in [
+        "string", "integer", "number", "boolean", "null", "array", "object",
+    ] {
+        let f = one(json!({ "type": t }));
+        f.valid("S", 30);
+    }
+    let f = one(json!({ "type": ["string", "null"] }));
+    let values = f.valid("S", 200);
+    assert!(values.iter().any(Value::is_null) && values.iter().any(Value::is_string));
+    one(json!({})).valid("S", 30);
+    one(json!(true)).valid("S", 5);
+}
+
+#[test]
+fn enum_and_const() {
+    let f = one(json!({ "enum": ["a", "b", 3, null] }));
+    let values = f.valid("S", 100);
+    assert!(values.contains(&json!(3)) && values.contains(&json!("a")));
+    let f = one(json!({ "const": {"x": [1, 2]} }));
+    assert_eq!(f.valid("S", 3)[0], json!({"x": [1, 2]}));
+    // Members that do not fit the type are dropped, not generated.
+    let f = one(json!({ "type": "string", "enum": ["a", 1] }));
+    assert!(f.valid("S", 20).iter().all(|v| v == "a"));
+}
+
+#[test]
+fn formats() {
+    for format in [
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "uuid",
+        "uri",
+        "uri-reference",
+        "email",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "byte",
+        "binary",
+        "password",
+        "int32",
+        "int64",
+        "float",
+        "double",
+        "no-such-format",
+    ] {
+        let t = if matches!(format, "int32" | "int64") {
+            "integer"
+        } else if matches!(format, "float" | "double") {
+            "number"
+        } else {
+            "string"
+        };
+        one(json!({ "type": t, "format": format })).valid("S", 50);
+    }
+    let f = one(json!({ "type": "string", "format": "date-time" }));
+    for v in f.valid("S", 50) {
+        let s = v.as_str().unwrap();
+        assert!(s.starts_with("2025-") || s.starts_with("2026-"), "{s}");
+    }
+}
+
+#[test]
+fn patterns_and_string_bounds() {
+    for (i, p) in [
+        r"^BY[0-9a-fA-F]{32}$",
+        r"^(0|[1-9][0-9]*)$",
+        r"^\+[1-9]\d{1,14}$",
+        r"^[a-z]{2}-[A-Z]{2}$",
+        r"^(?=.*\d)[a-z\d]{6,10}$",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = one(json!({ "type": "string", "pattern": p }));
+        f.valid("S", 100);
+        let _ = i;
+    }
+    let f = one(json!({ "type": "string", "minLength": 30, "maxLength": 32 }));
+    f.valid("S", 50);
+    let f =
+        one(json!({ "type": "string", "pattern": "^[a-z]+$", "minLength": 12, "maxLength": 14 }));
+    f.valid("S", 50);
+}
+
+#[test]
+fn numbers_bounds_and_multiple_of() {
+    one(json!({ "type": "integer", "minimum": 10, "maximum": 12 })).valid("S", 50);
+    one(json!({ "type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 3 })).valid("S", 50);
+    one(json!({ "type": "integer", "multipleOf": 7, "minimum": 100 })).valid("S", 50);
+    one(json!({ "type": "number", "multipleOf": 0.01, "minimum": 0, "maximum": 5 })).valid("S", 50);
+    one(json!({ "type": "number", "exclusiveMinimum": 0.1, "exclusiveMaximum": 0.2 }))
+        .valid("S", 50);
+    one(json!({ "type": "number", "minimum": 1e300 })).valid("S", 10);
+}
+
+#[test]
+fn arrays_bounds_and_unique_items() {
+    one(json!({ "type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 6 }))
+        .valid("S", 50);
+    one(json!({ "type": "array", "items": {"enum": [1, 2, 3]}, "minItems": 3, "uniqueItems": true })).valid("S", 50);
+    one(json!({ "type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": false })).valid("S", 20);
+    one(json!({ "type": "array", "contains": {"const": "x"}, "items": {"type": "string"} }))
+        .valid("S", 20);
+}
+
+#[test]
+fn required_optional_and_full() {
+    let schema = json!({
+        "type": "object",
+        "required": ["a"],
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}, "c": {"type": "boolean"}},
+    });
+    let f = one(schema.clone());
+    let values = f.valid("S", 100);
+    assert!(values.iter().any(|v| v.get("b").is_none()));
+    assert!(values.iter().any(|v| v.get("b").is_some()));
+    let f = fixture(json!({ "S": schema }), Options::default().full(true));
+    assert!(
+        f.valid("S", 30)
+            .iter()
+            .all(|v| v.as_object().unwrap().len() == 3)
+    );
+}
+
+#[test]
+fn additional_properties() {
+    let f = one(json!({
+        "type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": false,
+        "minProperties": 1,
+    }));
+    f.valid("S", 30);
+    let f = one(
+        json!({ "type": "object", "additionalProperties": {"type": "integer"}, "minProperties": 2 }),
+    );
+    for v in f.valid("S", 30) {
+        assert!(v.as_object().unwrap().values().all(Value::is_i64));
+    }
+    one(json!({ "type": "object", "patternProperties": {"^x-": {"type": "string"}}, "additionalProperties": false, "minProperties": 1 })).valid("S", 20);
+    one(json!({ "type": "object", "propertyNames": {"pattern": "^[A-Z]+$"}, "additionalProperties": {"type": "string"}, "minProperties": 1 })).valid("S", 20);
+}
+
+#[test]
+fn all_of_merges() {
+    let f = fixture(
+        json!({
+            "Base": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 5}}},
+            "S": {"allOf": [
+                {"$ref": "#/components/schemas/Base"},
+                {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "id": {"maximum": 6}}},
+            ]},
+        }),
+        Options::default(),
+    );
+    for v in f.valid("S", 50) {
+        assert!(v["id"] == 5 || v["id"] == 6);
+        assert!(v["name"].is_string());
+    }
+    // additionalProperties: false in one member forbids the other's names.
+    let f = one(json!({"allOf": [
+        {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": false},
+        {"properties": {"b": {"type": "string"}}},
+    ]}));
+    assert!(f.valid("S", 50).iter().all(|v| v.get("b").is_none()));
+}
+
+#[test]
+fn one_of_is_exclusive() {
+    // The second branch overlaps the first; only non-overlapping values pass.
+    let f = one(json!({"oneOf": [
+        {"type": "object", "properties": {"a": {"type": "string"}}},
+        {"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}},
+    ]}));
+    f.valid("S", 100);
+    let f = one(json!({"oneOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]}));
+    f.valid("S", 100);
+    let f = one(
+        json!({"type": "object", "properties": {"to": {"type": "string"}, "destinations": {"type": "array", "items": {"type": "string"}}},
+        "anyOf": [{"required": ["to"]}, {"required": ["destinations"]}]}),
+    );
+    for v in f.valid("S", 50) {
+        assert!(v.get("to").is_some() || v.get("destinations").is_some());
+    }
+}
+
+#[test]
+fn not_keyword() {
+    one(json!({"type": "string", "not": {"enum": ["a", "b"]}, "maxLength": 1, "pattern": "^[ab]?$"})).valid("S", 30);
+    one(json!({"type": "integer", "minimum": 0, "maximum": 3, "not": {"const": 2}})).valid("S", 30);
+}
+
+#[test]
+fn discriminator_mapping() {
+    let f = fixture(
+        json!({
+            "Dog": {"type": "object", "required": ["kind", "bark"], "properties": {"kind": {"type": "string"}, "bark": {"type": "boolean"}}},
+            "Cat": {"type": "object", "required": ["kind", "meow"], "properties": {"kind": {"type": "string"}, "meow": {"type": "boolean"}}},
+            "S": {
+                "oneOf": [{"$ref": "#/components/schemas/Dog"}, {"$ref": "#/components/schemas/Cat"}],
+                "discriminator": {"propertyName": "kind", "mapping": {"dog": "#/components/schemas/Dog", "cat": "Cat"}},
+            },
+        }),
+        Options::default(),
+    );
+    for v in f.valid("S", 50) {
+        if v.get("bark").is_some() {
+            assert_eq!(v["kind"], "dog");
+        } else {
+            assert_eq!(v["kind"], "cat");
+        }
+    }
+}
+
+#[test]
+fn read_only_and_write_only_follow_direction() {
+    let schemas = json!({"S": {"type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true},
+        "password": {"type": "string", "writeOnly": true},
+        "name": {"type": "string"},
+    }}});
+    let f = fixture(schemas.clone(), Options::default().full(true));
+    for v in f.valid("S", 20) {
+        assert!(v.get("password").is_none() && v.get("id").is_some());
+    }
+    let f = fixture(
+        schemas,
+        Options::default().full(true).direction(Direction::Request),
+    );
+    for v in f.valid("S", 20) {
+        assert!(v.get("id").is_none() && v.get("password").is_some());
+    }
+}
+
+#[test]
+fn examples_are_used_under_the_option() {
+    let schemas = json!({"S": {"type": "string", "examples": ["hello"], "default": "hi"}});
+    let f = fixture(schemas.clone(), Options::default().examples(true));
+    assert!(f.valid("S", 20).iter().all(|v| v == "hello" || v == "hi"));
+    let f = fixture(schemas, Options::default());
+    assert!(f.valid("S", 20).iter().any(|v| v != "hello" && v != "hi"));
+}
+
+#[test]
+fn recursive_schemas_stay_finite_and_valid() {
+    let f = fixture(
+        json!({
+            "Tree": {"type": "object", "required": ["children"], "properties": {
+                "name": {"type": "string"},
+                "children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
+                "parent": {"anyOf": [{"$ref": "#/components/schemas/Tree"}, {"type": "null"}]},
+            }},
+            "List": {"type": ["object", "null"], "required": ["next"], "properties": {"next": {"$ref": "#/components/schemas/List"}}},
+        }),
+        Options::default().full(true),
+    );
+    f.valid("Tree", 50);
+    f.valid("List", 50);
+}
+
+#[test]
+fn unsatisfiable_schemas_are_reported_with_the_pointer() {
+    let f = fixture(
+        json!({
+            "Types": {"allOf": [{"type": "string"}, {"type": "integer"}]},
+            "Range": {"type": "integer", "minimum": 5, "maximum": 1},
+            "Length": {"type": "string", "minLength": 5, "maxLength": 1},
+            "Enum": {"type": "integer", "enum": ["a", "b"]},
+            "Not": {"not": {}},
+            "Required": {"type": "object", "required": ["x"], "properties": {"x": {"type": "string", "minLength": 3, "maxLength": 2}}},
+            "Endless": {"type": "object", "required": ["next"], "properties": {"next": {"$ref": "#/components/schemas/Endless"}}},
+            "Pattern": {"type": "string", "pattern": "a^b"},
+        }),
+        Options::default(),
+    );
+    for (name, at) in [
+        ("Types", "#/components/schemas/Types"),
+        ("Range", "#/components/schemas/Range"),
+        ("Length", "#/components/schemas/Length"),
+        ("Enum", "#/components/schemas/Enum"),
+        ("Not", "#/components/schemas/Not"),
+        ("Required", "#/components/schemas/Required/properties/x"),
+        ("Endless", "#/components/schemas/Endless"),
+        ("Pattern", "#/components/schemas/Pattern"),
+    ] {
+        let e = f.error(name);
+        assert!(matches!(e, SynthError::Unsatisfiable { .. }), "{name}: {e}");
+        assert!(e.pointer().starts_with(at), "{name}: {e}");
+    }
+    let e = f.generator.plan("#/components/schemas/Nope").unwrap_err();
+    assert!(matches!(e, SynthError::NoSchema { .. }));
+}
+
+#[test]
+fn coherence_extensions() {
+    let f = fixture(
+        json!({
+            "Call": {
+                "type": "object",
+                "required": ["id", "session_id", "created_at", "updated_at", "ended_at", "duration_seconds", "entries", "uri", "report"],
+                "x-decoy-timeline": ["created_at", "updated_at", "ended_at"],
+                "properties": {
+                    "id": {"type": "string", "x-decoy-id-prefix": "call_"},
+                    "session_id": {"type": "string", "x-decoy-shared": "session"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                    "ended_at": {"type": ["string", "null"], "format": "date-time"},
+                    "duration_seconds": {"type": ["integer", "null"], "x-decoy-duration": {"from": "created_at", "to": "ended_at", "unit": "seconds"}},
+                    "entries": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "x-decoy-counter": true}}}},
+                    "uri": {"type": "string", "x-decoy-template": "/v1/calls/{id}"},
+                    "report": {"type": "object", "required": ["session_id"], "properties": {"session_id": {"type": "string", "x-decoy-shared": "session"}}},
+                },
+            },
+        }),
+        Options::default(),
+    );
+    for v in f.valid("Call", 200) {
+        let id = v["id"].as_str().unwrap();
+        assert!(id.starts_with("call_") && id.len() == 21, "{id}");
+        assert_eq!(v["uri"], format!("/v1/calls/{id}"));
+        assert_eq!(v["session_id"], v["report"]["session_id"]);
+        let t = |k: &str| {
+            v[k].as_str()
+                .map(|s| crate::format::parse_date_time(s).unwrap())
+        };
+        assert!(t("created_at") <= t("updated_at"));
+        match t("ended_at") {
+            Some(end) => {
+                assert!(t("updated_at").unwrap() <= end);
+                assert_eq!(v["duration_seconds"], json!(end - t("created_at").unwrap()));
+            }
+            None => assert!(v["duration_seconds"].is_null()),
+        }
+        for (i, e) in v["entries"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(e["n"], json!(i));
+        }
+    }
+    let plan = f.generator.plan("#/components/schemas/Call").unwrap();
+    let pinned = plan
+        .generate_with(
+            3,
+            &[("id", json!("call_pinned")), ("session_id", json!("s1"))],
+        )
+        .unwrap();
+    assert_eq!(pinned["uri"], "/v1/calls/call_pinned");
+    assert_eq!(pinned["report"]["session_id"], "s1");
+}
+
+#[test]
+fn general_rules_without_extensions() {
+    let f = fixture(
+        json!({"S": {
+            "type": "object",
+            "required": ["created_at", "updated_at", "completed_at", "items", "organization_id", "child"],
+            "properties": {
+                "completed_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "organization_id": {"type": "string"},
+                "child": {"type": "object", "required": ["organization_id"], "properties": {"organization_id": {"type": "string"}}},
+                "items": {"type": "array", "items": {"type": "object", "required": ["index"], "properties": {"index": {"type": "integer"}}}},
+            },
+        }}),
+        Options::default(),
+    );
+    for v in f.valid("S", 100) {
+        assert!(v["created_at"].as_str() <= v["updated_at"].as_str());
+        assert!(v["updated_at"].as_str() <= v["completed_at"].as_str());
+        assert_eq!(v["organization_id"], v["child"]["organization_id"]);
+        assert!(v["organization_id"].as_str().unwrap().starts_with("org_"));
+        for (i, e) in v["items"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(e["index"], json!(i));
+        }
+    }
+}
+
+#[test]
+fn realism_from_names_and_x_faker() {
+    let f = fixture(
+        json!({"S": {
+            "type": "object",
+            "required": ["email", "language", "summary", "phone", "first", "url", "city"],
+            "properties": {
+                "email": {"type": "string"},
+                "language": {"type": "string"},
+                "summary": {"type": "string"},
+                "phone": {"type": "string"},
+                "first": {"type": "string", "x-faker": "person.firstName"},
+                "url": {"type": "string"},
+                "city": {"type": "string", "maxLength": 3},
+            },
+        }}),
+        Options::default(),
+    );
+    for v in f.valid("S", 50) {
+        assert!(v["email"].as_str().unwrap().contains('@'));
+        assert!(v["language"].as_str().unwrap().contains('-'));
+        assert!(v["summary"].as_str().unwrap().ends_with('.'));
+        assert!(v["phone"].as_str().unwrap().starts_with('+'));
+        assert!(v["url"].as_str().unwrap().starts_with("https://"));
+        assert!(
+            v["first"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .next()
+                .unwrap()
+                .is_uppercase()
+        );
+        // A guess that does not fit the schema gives way to it.
+        assert!(v["city"].as_str().unwrap().len() <= 3);
+    }
+}
+
+#[test]
+fn seeds_are_reproducible() {
+    let f = one(
+        json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "number"}}}),
+    );
+    let plan = f.generator.plan("#/components/schemas/S").unwrap();
+    assert_eq!(plan.generate(9).unwrap(), plan.generate(9).unwrap());
+    let distinct: std::collections::HashSet<String> = (0..20)
+        .map(|s| plan.generate(s).unwrap().to_string())
+        .collect();
+    assert!(distinct.len() > 15);
+    assert_ne!(record_seed(1, 0), record_seed(1, 1));
+    assert_eq!(derive_seed(5, "GET /x"), derive_seed(5, "GET /x"));
+    assert_ne!(derive_seed(5, "GET /x"), derive_seed(6, "GET /x"));
+    let streamed: Vec<Value> = plan.stream(3).take(2).map(Result::unwrap).collect();
+    assert_eq!(streamed[1], plan.generate(record_seed(3, 1)).unwrap());
+}
+
+#[test]
+fn inline_schemas_resolve_refs_in_the_document() {
+    let f = fixture(
+        json!({"Id": {"type": "string", "format": "uuid"}}),
+        Options::default(),
+    );
+    let v = f
+        .generator
+        .generate_value(
+            &json!({"type": "array", "items": {"$ref": "#/components/schemas/Id"}, "minItems": 1}),
+            1,
+        )
+        .unwrap();
+    assert_eq!(v[0].as_str().unwrap().len(), 36);
+}
+
+#[test]
+fn invalid_values_break_their_label() {
+    let f = fixture(
+        json!({"S": {
+            "type": "object",
+            "required": ["name", "age", "tags", "kind", "code", "when"],
+            "additionalProperties": false,
+            "properties": {
+                "name": {"type": "string", "minLength": 2, "maxLength": 8},
+                "age": {"type": "integer", "minimum": 0, "maximum": 150},
+                "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
+                "kind": {"enum": ["a", "b"]},
+                "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                "when": {"type": "string", "format": "date-time"},
+            },
+        }}),
+        Options::default(),
+    );
+    let plan = f.generator.plan("/components/schemas/S").unwrap();
+    let validator = f.validators.compile("/components/schemas/S").unwrap();
+    let kinds = plan.invalid_kinds();
+    assert_eq!(kinds.len(), InvalidKind::ALL.len(), "{kinds:?}");
+    for kind in kinds {
+        for seed in 0..10 {
+            let bad = plan.generate_invalid_kind(kind, seed).unwrap().unwrap();
+            let violations = validator.validate(&bad.value);
+            assert!(
+                violations
+                    .iter()
+                    .any(|v| kind.keywords().contains(&v.keyword.as_str())),
+                "{kind} seed {seed}: {}\n{violations:#?}",
+                bad.value
+            );
+        }
+    }
+}
+
+#[test]
+fn proptest_strategies_shrink_within_the_schema() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+    let f = one(json!({"type": "object", "required": ["a"], "properties": {
+        "a": {"type": "array", "items": {"type": "integer", "minimum": 3}, "minItems": 1},
+        "b": {"type": "string"},
+    }}));
+    let plan = f.generator.plan("/components/schemas/S").unwrap();
+    let validator = f.validators.compile("/components/schemas/S").unwrap();
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..20 {
+        let mut tree = plan.strategy().new_tree(&mut runner).unwrap();
+        assert!(validator.validate(&tree.current()).is_empty());
+        while tree.simplify() {
+            assert!(
+                validator.validate(&tree.current()).is_empty(),
+                "{}",
+                tree.current()
+            );
+        }
+        let simplest = tree.current();
+        assert!(simplest.get("b").is_none());
+        assert_eq!(simplest["a"], json!([3]));
+    }
+    let mut tree = plan
+        .invalid_strategy(Some(InvalidKind::TooFewItems))
+        .new_tree(&mut runner)
+        .unwrap();
+    while tree.simplify() {}
+    assert_eq!(tree.current().kind, InvalidKind::TooFewItems);
+    assert!(!validator.validate(&tree.current().value).is_empty());
+}
+
+#[test]
+fn impossible_patterns_never_hang() {
+    let f = one(json!({"type": "string", "pattern": "^(?=x)y$"}));
+    let start = std::time::Instant::now();
+    let e = f.error("S");
+    assert!(start.elapsed().as_secs() < 5);
+    assert!(
+        matches!(
+            e,
+            SynthError::Unsatisfiable { .. } | SynthError::CannotGenerate { .. }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn generators_and_plans_are_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Generator>();
+    assert_send_sync::<crate::Plan>();
+    let f = one(
+        json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "pattern": "^[a-z]{4}$"}}}),
+    );
+    let plan = f.generator.plan("/components/schemas/S").unwrap();
+    let handles: Vec<_> = (0..2)
+        .map(|t| {
+            let plan = plan.clone();
+            std::thread::spawn(move || {
+                (0..200)
+                    .filter(|s| plan.generate(s + t * 1000).is_ok())
+                    .count()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 200);
+    }
+}

@@ -1,0 +1,362 @@
+//! `decoy test` (decoy-conform) against the faulty Calls implementation in
+//! `faulty.rs`: no findings on the correct build, and each bug class found
+//! with a reproduction; and against `decoy mock` on the same document.
+
+use decoy_conform::{Check, Config, Finding, Report};
+use decoy_spec::Spec;
+
+use crate::faulty::{Bug, Faulty, TOKEN, calls_path};
+
+const SEED: u64 = 5;
+
+fn config(uri: String) -> Config {
+    let mut config = Config::new(uri);
+    config.token = Some(TOKEN.into());
+    config.ids.push(("id".into(), "call_1".into()));
+    config.cases = 25;
+    config.sequences = 40;
+    config.seed = SEED;
+    config
+}
+
+async fn run(bug: Option<Bug>) -> Report {
+    let server = Faulty::start(bug).await;
+    let spec = Spec::load(&calls_path()).expect("document");
+    decoy_conform::run(&spec, config(server.uri()))
+        .await
+        .expect("the run completes")
+}
+
+/// The report has a finding of `check` on `operation` with a reproduction
+/// (seed and curl line or script); returns it.
+fn found<'r>(report: &'r Report, check: Check, operation: &str) -> &'r Finding {
+    let text = report.render_text(Default::default());
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.check == check && f.operation == operation)
+        .unwrap_or_else(|| panic!("no {check} finding on {operation}:\n{text}"));
+    assert_eq!(f.reproduction.seed, SEED, "{text}");
+    assert!(f.reproduction.script.contains("curl "), "{text}");
+    assert_eq!(report.exit_code(), 1);
+    f
+}
+
+/// Like [`found`], and the reproduction was shrunk (or is a fixed probe).
+fn found_shrunk<'r>(report: &'r Report, check: Check, operation: &str) -> &'r Finding {
+    let f = found(report, check, operation);
+    assert!(
+        f.reproduction.shrunk,
+        "not shrunk:\n{}",
+        report.render_text(Default::default())
+    );
+    assert!(!f.flaky);
+    f
+}
+
+fn pointer_hit(f: &Finding, pointer: &str) -> bool {
+    f.violations.iter().any(|v| v.instance_pointer == pointer)
+}
+
+#[tokio::test]
+async fn correct_build_has_no_findings() {
+    let report = run(None).await;
+    assert!(
+        report.findings.is_empty(),
+        "{}",
+        report.render_text(Default::default())
+    );
+    assert_eq!(report.exit_code(), 0);
+    // Every operation was exercised, and its 200 seen.
+    for c in &report.coverage {
+        assert!(c.seen.contains_key(&200), "{}", report.coverage_table());
+    }
+}
+
+#[tokio::test]
+async fn missing_required_field() {
+    let report = run(Some(Bug::MissingRequired)).await;
+    let f = found_shrunk(&report, Check::ResponseSchema, "getCall");
+    assert!(
+        f.violations
+            .iter()
+            .any(|v| v.keyword == "required" && v.message.contains("language"))
+    );
+}
+
+#[tokio::test]
+async fn wrong_type() {
+    let report = run(Some(Bug::WrongType)).await;
+    let f = found_shrunk(&report, Check::ResponseSchema, "listCallEvents");
+    assert!(pointer_hit(f, "/events/0/sip_status_code"));
+}
+
+#[tokio::test]
+async fn value_outside_enum() {
+    let report = run(Some(Bug::OutsideEnum)).await;
+    let f = found_shrunk(&report, Check::ResponseSchema, "getCall");
+    assert!(
+        f.violations
+            .iter()
+            .any(|v| v.instance_pointer == "/kind" && v.keyword == "enum")
+    );
+}
+
+#[tokio::test]
+async fn null_where_not_allowed() {
+    let report = run(Some(Bug::NullNotAllowed)).await;
+    let f = found_shrunk(&report, Check::ResponseSchema, "getCallReport");
+    assert!(pointer_hit(f, "/summary"));
+}
+
+#[tokio::test]
+async fn malformed_date_time() {
+    let report = run(Some(Bug::MalformedDateTime)).await;
+    let f = found_shrunk(&report, Check::ResponseSchema, "blindTransfer");
+    assert!(
+        f.violations
+            .iter()
+            .any(|v| v.instance_pointer == "/created_at" && v.keyword == "format")
+    );
+}
+
+#[tokio::test]
+async fn undocumented_status() {
+    let report = run(Some(Bug::UndocumentedStatus)).await;
+    let f = found_shrunk(&report, Check::StatusDocumented, "getCallRecording");
+    assert_eq!(f.status, Some(202));
+}
+
+#[tokio::test]
+async fn wrong_content_type() {
+    let report = run(Some(Bug::WrongContentType)).await;
+    found_shrunk(&report, Check::ContentType, "getCallReport");
+}
+
+#[tokio::test]
+async fn auth_not_enforced() {
+    let report = run(Some(Bug::AuthNotEnforced)).await;
+    let f = found_shrunk(&report, Check::AuthRequired, "getCallRecording");
+    assert!(!f.reproduction.script.contains("Authorization"));
+    found_shrunk(&report, Check::AuthInvalid, "getCallRecording");
+}
+
+#[tokio::test]
+async fn invalid_body_accepted() {
+    let report = run(Some(Bug::InvalidBodyAccepted)).await;
+    let f = found_shrunk(&report, Check::NegativeRejected, "blindTransfer");
+    assert!(f.message.contains("body"), "{}", f.message);
+}
+
+#[tokio::test]
+async fn server_error_on_odd_path_ids() {
+    let report = run(Some(Bug::ServerErrorOnOddId)).await;
+    let f = found_shrunk(&report, Check::ServerError, "getCall");
+    assert_eq!(f.status, Some(500));
+    // The curl line carries the odd id, percent-encoded.
+    assert!(
+        f.reproduction.script.contains("/v1/calls/"),
+        "{}",
+        f.reproduction.script
+    );
+}
+
+#[tokio::test]
+async fn deep_nested_violation_after_third_item() {
+    let report = run(Some(Bug::DeepNestedViolation)).await;
+    let f = found_shrunk(&report, Check::ResponseSchema, "getCall");
+    assert!(
+        pointer_hit(f, "/report/transcript/entries/3/source"),
+        "{:?}",
+        f.violations
+    );
+    assert!(!pointer_hit(f, "/report/transcript/entries/2/source"));
+}
+
+#[tokio::test]
+async fn pattern_violation() {
+    let report = run(Some(Bug::PatternViolation)).await;
+    let f = found_shrunk(&report, Check::ResponseSchema, "finalizeCallReport");
+    assert!(
+        f.violations
+            .iter()
+            .any(|v| v.instance_pointer == "/cost_micro_usd" && v.keyword == "pattern")
+    );
+}
+
+#[tokio::test]
+async fn state_bug_needs_a_sequence() {
+    let report = run(Some(Bug::StateMachine)).await;
+    let f = found_shrunk(&report, Check::StatefulConflict, "completeWarmTransfer");
+    // The shortest sequence: create a warm transfer, cancel it, complete it.
+    let ops: Vec<&str> = f
+        .reproduction
+        .steps
+        .iter()
+        .map(|s| s.operation.as_str())
+        .collect();
+    assert!(
+        ops.ends_with(&["cancelWarmTransfer", "completeWarmTransfer"]),
+        "{ops:?}"
+    );
+    assert!(ops.len() <= 4, "{ops:?}");
+    assert!(
+        f.reproduction.script.contains("$R1"),
+        "{}",
+        f.reproduction.script
+    );
+}
+
+#[tokio::test]
+async fn wrong_error_body_shape() {
+    let report = run(Some(Bug::WrongErrorShape)).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.check == Check::ResponseSchema && matches!(f.status, Some(400..=499)))
+        .unwrap_or_else(|| panic!("{}", report.render_text(Default::default())));
+    assert!(f.violations.iter().any(|v| v.keyword == "required"));
+    assert!(f.reproduction.script.contains("curl "));
+}
+
+#[tokio::test]
+async fn intermittent_violation_is_flaky() {
+    let report = run(Some(Bug::Intermittent)).await;
+    let f = found(&report, Check::ResponseSchema, "getCallReport");
+    assert!(f.flaky, "{}", report.render_text(Default::default()));
+    assert!(pointer_hit(f, "/analysis_status"));
+}
+
+#[tokio::test]
+async fn crash_on_large_body() {
+    let report = run(Some(Bug::CrashOnLargeBody)).await;
+    let f = found_shrunk(&report, Check::Transport, "blindTransfer");
+    assert!(
+        f.reproduction.script.contains("head -c"),
+        "{}",
+        f.reproduction.script
+    );
+}
+
+#[tokio::test]
+async fn created_resource_missing_from_listing() {
+    let report = run(Some(Bug::MissingFromListing)).await;
+    let f = found_shrunk(&report, Check::Listing, "blindTransfer");
+    let ops: Vec<&str> = f
+        .reproduction
+        .steps
+        .iter()
+        .map(|s| s.operation.as_str())
+        .collect();
+    assert_eq!(ops, ["blindTransfer", "getCall"]);
+}
+
+#[tokio::test]
+async fn every_bug_class_has_a_test() {
+    // Keeps this file and `Bug::ALL` in step.
+    assert_eq!(Bug::ALL.len(), 17);
+}
+
+#[tokio::test]
+async fn reports_render() {
+    let report = run(Some(Bug::OutsideEnum)).await;
+    let junit = report.to_junit();
+    assert!(
+        junit.contains("<failure type=\"response-schema\""),
+        "{junit}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("JSON report");
+    assert_eq!(json["findings"][0]["check"], "response-schema");
+    let text = report.render_text(decoy_conform::TextOptions::colour(false));
+    assert!(text.contains("/kind"), "{text}");
+    assert!(report.coverage_table().contains("getCall"));
+}
+
+#[tokio::test]
+async fn same_seed_same_report() {
+    let a = run(Some(Bug::DeepNestedViolation)).await;
+    let b = run(Some(Bug::DeepNestedViolation)).await;
+    // The two servers listen on different ports; the rest must agree.
+    let scripts = |r: &Report| {
+        r.findings
+            .iter()
+            .map(|f| f.reproduction.script.replace(&r.target, "URL"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scripts(&a), scripts(&b));
+}
+
+#[tokio::test]
+async fn unreachable_target_is_an_error() {
+    // Bind then drop a listener: nothing listens on that port now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let spec = Spec::load(&calls_path()).expect("document");
+    let err = decoy_conform::run(&spec, config(format!("http://127.0.0.1:{port}")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, decoy_conform::ConformError::Connect { .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn mock_and_runner_agree() {
+    let spec = Spec::load(&calls_path()).expect("document");
+    let mock = decoy_mock::MockServer::builder()
+        .seed(3)
+        .token(TOKEN)
+        .start(spec.clone())
+        .await
+        .expect("the mock starts");
+    let report = decoy_conform::run(&spec, config(mock.uri()))
+        .await
+        .expect("the run completes");
+    assert!(
+        report.findings.is_empty(),
+        "{}",
+        report.render_text(Default::default())
+    );
+}
+
+#[tokio::test]
+async fn snapshots_record_then_match() {
+    let dir = std::env::temp_dir().join(format!("decoy-snapshots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = Spec::load(&calls_path()).expect("document");
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let server = Faulty::start(None).await;
+        let mut c = config(server.uri());
+        c.cases = 2;
+        c.sequences = 0;
+        c.snapshots = Some(dir.clone());
+        runs.push(decoy_conform::run(&spec, c).await.expect("run"));
+    }
+    let first = runs[0].snapshots.as_ref().expect("summary");
+    let second = runs[1].snapshots.as_ref().expect("summary");
+    assert!(!first.written.is_empty());
+    assert_eq!(second.matched.len(), first.written.len(), "{:?}", second);
+    assert!(second.changed.is_empty());
+    // A changed implementation shows up as a diff, and a .snap.new to review.
+    let server = Faulty::start(Some(Bug::OutsideEnum)).await;
+    let mut c = config(server.uri());
+    c.cases = 1;
+    c.sequences = 0;
+    c.snapshots = Some(dir.clone());
+    let report = decoy_conform::run(&spec, c).await.expect("run");
+    let f = found(&report, Check::Snapshot, "getCall");
+    assert!(
+        f.diff
+            .as_deref()
+            .is_some_and(|d| d.contains("+  \"kind\": \"sip\"")),
+        "{:?}",
+        f.diff
+    );
+    assert!(dir.join("getCall__200.snap.new").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,779 @@
+//! decoy-mock over real sockets: every Calls operation, every documented
+//! error, the transfer lifecycle, determinism, Prefer, CORS, bad input.
+
+use std::net::SocketAddr;
+
+use decoy_mock::MockServer;
+use decoy_spec::{Spec, StatusKey};
+use decoy_validate::Validators;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CALLS: &str = include_str!("../specs/calls.openapi.yaml");
+
+fn calls() -> Spec {
+    Spec::parse(CALLS, "calls.openapi.yaml").expect("the Calls document loads")
+}
+
+/// One HTTP/1.1 exchange on a fresh connection, as bytes.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// Sends raw bytes and reads until the server closes.
+async fn raw(addr: &SocketAddr, request: &[u8]) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut buf = Vec::new();
+    let _ = stream.read_to_end(&mut buf).await;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: buf[split + 4..].to_vec(),
+    }
+}
+
+async fn send(
+    server: &MockServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Reply {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body.unwrap_or(""));
+    raw(server.address(), req.as_bytes()).await
+}
+
+const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+async fn get(server: &MockServer, path: &str) -> Reply {
+    send(server, "GET", path, &[AUTH], None).await
+}
+
+async fn post(server: &MockServer, path: &str, body: Value) -> Reply {
+    send(server, "POST", path, &[AUTH, JSON], Some(&body.to_string())).await
+}
+
+/// Asserts the body validates against the documented schema of its status.
+fn assert_documented(spec: &Spec, validators: &Validators, op_id: &str, reply: &Reply) {
+    let op = spec.operation(op_id).expect("operation");
+    let response = op
+        .response(reply.status)
+        .unwrap_or_else(|| panic!("{op_id}: status {} is not documented", reply.status));
+    let Some(media) = response.content.iter().find(|m| m.is_json()) else {
+        return;
+    };
+    let schema = media.schema.as_deref().expect("a schema");
+    let violations = validators
+        .compile(schema)
+        .expect("compiles")
+        .validate(&reply.json());
+    assert!(
+        violations.is_empty(),
+        "{op_id} {}: {violations:#?}\n{}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body)
+    );
+}
+
+/// A concrete path and a valid body for each operation.
+fn request_for(spec: &Spec, op_id: &str) -> (String, Option<Value>) {
+    let op = spec.operation(op_id).expect("operation");
+    let path = op
+        .path
+        .replace("{id}", "call_abc")
+        .replace("{transferId}", "tr_xyz");
+    let body = op.request_body.as_ref().and_then(|rb| {
+        let media = rb.content.first()?;
+        let example = media.examples.first()?.value.as_deref()?;
+        spec.get(example).cloned()
+    });
+    (path, body)
+}
+
+#[tokio::test]
+async fn every_operation_answers_a_valid_200() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    // Stateless, so complete and cancel answer without a created transfer.
+    let server = MockServer::builder()
+        .stateless(true)
+        .start(calls())
+        .await
+        .unwrap();
+    for op in spec.operations() {
+        let id = op.id.clone().unwrap();
+        let (path, body) = request_for(&spec, &id);
+        let reply = match body {
+            Some(b) => post(&server, &path, b).await,
+            None => send(&server, &op.method, &path, &[AUTH], None).await,
+        };
+        assert_eq!(
+            reply.status,
+            200,
+            "{id}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/json"),
+            "{id}"
+        );
+        assert_documented(&spec, &validators, &id, &reply);
+    }
+}
+
+#[tokio::test]
+async fn every_documented_status_is_reachable_with_prefer_and_validates() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    let server = MockServer::start(calls()).await;
+    for op in spec.operations() {
+        let id = op.id.clone().unwrap();
+        let (path, body) = request_for(&spec, &id);
+        for r in &op.responses {
+            let StatusKey::Code(code) = r.status else {
+                continue;
+            };
+            let prefer = format!("code={code}");
+            let body = body.as_ref().map(Value::to_string);
+            let headers: &[(&str, &str)] = &[AUTH, JSON, ("Prefer", &prefer)];
+            let reply = send(&server, &op.method, &path, headers, body.as_deref()).await;
+            assert_eq!(
+                reply.status,
+                code,
+                "{id} {prefer}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            assert_documented(&spec, &validators, &id, &reply);
+            if code == 429 {
+                assert!(
+                    reply.header("retry-after").is_some(),
+                    "{id}: 429 without Retry-After"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn missing_or_wrong_credentials_get_the_documented_401() {
+    let server = MockServer::builder()
+        .token("s3cret")
+        .start(calls())
+        .await
+        .unwrap();
+    for headers in [
+        &[][..],
+        &[("Authorization", "Bearer ")][..],
+        &[("Authorization", "Bearer nope")][..],
+        &[("Authorization", "Basic czNjcmV0")][..],
+    ] {
+        let reply = send(&server, "GET", "/v1/calls/abc", headers, None).await;
+        assert_eq!(reply.status, 401);
+        assert_eq!(
+            reply.json(),
+            json!({"error": "Unauthorized", "code": "UNAUTHORIZED"})
+        );
+    }
+    let ok = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[("Authorization", "Bearer s3cret")],
+        None,
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn real_errors_follow_the_error_schema() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    let error = validators.compile("/components/schemas/Error").unwrap();
+    let server = MockServer::builder()
+        .body_limit(1024)
+        .start(calls())
+        .await
+        .unwrap();
+
+    let unknown = get(&server, "/v1/nothing/here").await;
+    assert_eq!(unknown.status, 404);
+    assert!(error.validate(&unknown.json()).is_empty());
+    assert_eq!(unknown.json()["code"], "NOT_FOUND");
+
+    let wrong_method = send(&server, "DELETE", "/v1/calls/abc", &[AUTH], None).await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.header("allow"), Some("GET"));
+    assert!(error.validate(&wrong_method.json()).is_empty());
+
+    let big = json!({"to": "x".repeat(2000)}).to_string();
+    let too_large = send(
+        &server,
+        "POST",
+        "/v1/calls/abc/transfers/blind",
+        &[AUTH, JSON],
+        Some(&big),
+    )
+    .await;
+    assert_eq!(too_large.status, 413);
+    assert!(error.validate(&too_large.json()).is_empty());
+
+    let form = send(
+        &server,
+        "POST",
+        "/v1/calls/abc/transfers/blind",
+        &[AUTH, ("Content-Type", "text/plain")],
+        Some("to=1"),
+    )
+    .await;
+    assert_eq!(form.status, 415);
+    assert!(error.validate(&form.json()).is_empty());
+    assert!(
+        form.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
+
+    let malformed = send(
+        &server,
+        "POST",
+        "/v1/calls/abc/transfers/blind",
+        &[AUTH, JSON],
+        Some("{\"to\": "),
+    )
+    .await;
+    assert_eq!(malformed.status, 400);
+    assert_documented(&spec, &validators, "blindTransfer", &malformed);
+    assert!(
+        malformed.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON")
+    );
+
+    // Every problem is listed, each with its pointer.
+    let invalid = post(
+        &server,
+        "/v1/calls/abc/transfers/blind",
+        json!({"ringingTimeout": 0, "bogus": 1}),
+    )
+    .await;
+    assert_eq!(invalid.status, 400);
+    assert_documented(&spec, &validators, "blindTransfer", &invalid);
+    let body = invalid.json();
+    assert_eq!(body["code"], "VALIDATION_ERROR");
+    let details = body["details"].as_array().expect("details");
+    assert_eq!(details.len(), 3, "{body:#}");
+    assert!(
+        details.iter().any(|d| d["pointer"] == "/ringingTimeout"),
+        "{body:#}"
+    );
+
+    let missing = send(
+        &server,
+        "POST",
+        "/v1/calls/abc/transfers/blind",
+        &[AUTH, JSON],
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, 400);
+    assert_documented(&spec, &validators, "blindTransfer", &missing);
+}
+
+#[tokio::test]
+async fn transfers_live_through_their_lifecycle() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    let server = MockServer::start(calls()).await;
+
+    // A blind transfer echoes its request and shows up on the call.
+    let blind = post(
+        &server,
+        "/v1/calls/c1/transfers/blind",
+        json!({"to": "+14155550100"}),
+    )
+    .await;
+    assert_eq!(blind.status, 200);
+    assert_documented(&spec, &validators, "blindTransfer", &blind);
+    let blind = blind.json();
+    assert_eq!(
+        (blind["kind"].as_str(), blind["status"].as_str()),
+        (Some("blind"), Some("requested"))
+    );
+    assert_eq!(blind["transfer_to"], "+14155550100");
+    let blind_id = blind["id"].as_str().unwrap().to_owned();
+    assert!(blind_id.starts_with("tr_"), "{blind_id}");
+
+    let call = get(&server, "/v1/calls/c1").await;
+    assert_documented(&spec, &validators, "getCall", &call);
+    let transfers = call.json()["transfers"].as_array().unwrap().clone();
+    assert_eq!(transfers.last().unwrap()["id"], blind_id.as_str());
+    // Another call does not see it.
+    let other = get(&server, "/v1/calls/c2").await.json();
+    assert!(
+        other["transfers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != blind_id.as_str())
+    );
+
+    // Completing a blind transfer is a conflict.
+    let conflict = post(
+        &server,
+        &format!("/v1/calls/c1/transfers/{blind_id}/complete"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(conflict.status, 409);
+    assert_documented(&spec, &validators, "completeWarmTransfer", &conflict);
+
+    // A warm transfer over two destinations: screening, then the next.
+    let warm = post(
+        &server,
+        "/v1/calls/c1/transfers/warm",
+        json!({"destinations": [{"to": "+14155550101"}, {"to": "sip:b@pbx.example.com", "label": "B"}],
+               "fallback": {"strategy": "take_message", "message": "Leave a message"}}),
+    )
+    .await;
+    assert_eq!(warm.status, 200);
+    assert_documented(&spec, &validators, "warmTransfer", &warm);
+    let warm = warm.json();
+    assert_eq!(
+        (warm["kind"].as_str(), warm["status"].as_str()),
+        (Some("warm"), Some("screening"))
+    );
+    assert_eq!(warm["transfer_to"], "+14155550101");
+    let first = warm["id"].as_str().unwrap().to_owned();
+    assert_ne!(first, blind_id);
+
+    let cancel = post(
+        &server,
+        &format!("/v1/calls/c1/transfers/{first}/cancel"),
+        json!({"tryNext": true}),
+    )
+    .await;
+    assert_eq!(cancel.status, 200);
+    assert_documented(&spec, &validators, "cancelWarmTransfer", &cancel);
+    let cancel = cancel.json();
+    assert_eq!(cancel["status"], "cancelled");
+    assert_eq!(cancel["id"], first.as_str());
+    let next = &cancel["next_transfer"];
+    assert_eq!(
+        (next["status"].as_str(), next["transfer_to"].as_str()),
+        (Some("screening"), Some("sip:b@pbx.example.com"))
+    );
+    assert_eq!(cancel["fallback"], Value::Null);
+    assert_eq!(cancel["routing_attempts"].as_array().map(Vec::len), Some(2));
+    let second = next["id"].as_str().unwrap().to_owned();
+
+    // The cancelled one cannot be cancelled or completed again.
+    for action in ["cancel", "complete"] {
+        let again = post(
+            &server,
+            &format!("/v1/calls/c1/transfers/{first}/{action}"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(again.status, 409, "{action}");
+        assert_documented(&spec, &validators, "cancelWarmTransfer", &again);
+    }
+
+    // The last destination declines: no one left, the fallback applies.
+    let last = post(
+        &server,
+        &format!("/v1/calls/c1/transfers/{second}/cancel"),
+        json!({"tryNext": true, "voicemailDetected": true}),
+    )
+    .await;
+    assert_eq!(last.status, 200);
+    assert_documented(&spec, &validators, "cancelWarmTransfer", &last);
+    let last = last.json();
+    assert_eq!(last["next_transfer"], Value::Null);
+    assert_eq!(last["fallback"]["action"], "take_message");
+    assert_eq!(last["fallback"]["message"], "Leave a message");
+    assert_eq!(last["fallback"]["voicemail_detected"], true);
+
+    // A single warm transfer completes once.
+    let single = post(
+        &server,
+        "/v1/calls/c1/transfers/warm",
+        json!({"to": "+14155550102"}),
+    )
+    .await
+    .json();
+    let id = single["id"].as_str().unwrap();
+    let done = post(
+        &server,
+        &format!("/v1/calls/c1/transfers/{id}/complete"),
+        json!({"summary": "Done"}),
+    )
+    .await;
+    assert_eq!(done.status, 200);
+    assert_documented(&spec, &validators, "completeWarmTransfer", &done);
+    assert_eq!(
+        (
+            done.json()["status"].as_str(),
+            done.json()["summary"].as_str()
+        ),
+        (Some("completed"), Some("Done"))
+    );
+    let twice = post(
+        &server,
+        &format!("/v1/calls/c1/transfers/{id}/complete"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(twice.status, 409);
+
+    // All four are listed on the call, in order; unknown ids are 404.
+    let listed: Vec<Value> = get(&server, "/v1/calls/c1").await.json()["transfers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let statuses: Vec<&str> = listed
+        .iter()
+        .rev()
+        .take(4)
+        .rev()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["requested", "cancelled", "cancelled", "completed"]
+    );
+    let unknown = post(
+        &server,
+        "/v1/calls/c1/transfers/tr_nope/complete",
+        json!({}),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    assert_documented(&spec, &validators, "completeWarmTransfer", &unknown);
+
+    // Reset forgets everything.
+    let reset = send(&server, "POST", "/__decoy/reset", &[], None).await;
+    assert_eq!(reset.status, 204);
+    let gone = post(
+        &server,
+        &format!("/v1/calls/c1/transfers/{id}/complete"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(gone.status, 404);
+}
+
+#[tokio::test]
+async fn same_seed_same_bytes_across_a_restart() {
+    let first = MockServer::builder().seed(7).start(calls()).await.unwrap();
+    let a = get(&first, "/v1/calls/abc").await.body;
+    let again = get(&first, "/v1/calls/abc").await.body;
+    drop(first);
+    let second = MockServer::builder().seed(7).start(calls()).await.unwrap();
+    let b = get(&second, "/v1/calls/abc").await.body;
+    assert_eq!(a, again);
+    assert_eq!(a, b);
+    let other = get(&second, "/v1/calls/xyz").await.json();
+    assert_eq!(other["id"], "xyz");
+    let parsed: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(parsed["id"], "abc");
+    assert_eq!(parsed["resource_uri"], "/v1/calls/abc");
+    // Another seed, another world.
+    let third = MockServer::builder().seed(8).start(calls()).await.unwrap();
+    assert_ne!(get(&third, "/v1/calls/abc").await.body, a);
+    // Document property order is kept.
+    let keys: Vec<&String> = parsed.as_object().unwrap().keys().take(3).collect();
+    assert_eq!(keys, ["id", "call_id", "resource_uri"]);
+}
+
+#[tokio::test]
+async fn prefer_selects_examples_and_codes() {
+    let spec = calls();
+    let server = MockServer::start(calls()).await;
+    let named = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Prefer", "example=completed")],
+        None,
+    )
+    .await;
+    assert_eq!(named.status, 200);
+    let example = spec.operation("getCall").unwrap().responses[0].content[0].examples[0]
+        .value
+        .clone()
+        .unwrap();
+    assert_eq!(named.json(), *spec.get(&example).unwrap());
+
+    let static_ = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Prefer", "dynamic=false")],
+        None,
+    )
+    .await;
+    assert_eq!(static_.json(), *spec.get(&example).unwrap());
+
+    let not_found = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Prefer", "code=404")],
+        None,
+    )
+    .await;
+    assert_eq!(not_found.status, 404);
+    assert_eq!(
+        not_found.json(),
+        json!({"error": "Call not found", "code": "NOT_FOUND"})
+    );
+
+    let unknown_code = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Prefer", "code=418")],
+        None,
+    )
+    .await;
+    assert_eq!(unknown_code.status, 400);
+    assert!(
+        unknown_code.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("code=418 is not documented")
+    );
+
+    let unknown_example = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Prefer", "example=nope")],
+        None,
+    )
+    .await;
+    assert_eq!(unknown_example.status, 400);
+    assert!(
+        unknown_example.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("completed"),
+        "lists the examples"
+    );
+
+    let garbage = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Prefer", "code=abc")],
+        None,
+    )
+    .await;
+    assert_eq!(garbage.status, 400);
+}
+
+#[tokio::test]
+async fn cors_is_on_by_default_and_can_be_turned_off() {
+    let server = MockServer::start(calls()).await;
+    let preflight = send(
+        &server,
+        "OPTIONS",
+        "/v1/calls/abc",
+        &[
+            ("Origin", "http://localhost:3000"),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "authorization"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("authorization")
+    );
+    let call = send(
+        &server,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Origin", "http://localhost:3000")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        call.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+    assert!(
+        call.header("access-control-expose-headers")
+            .unwrap()
+            .contains("content-type")
+    );
+
+    let closed = MockServer::builder()
+        .cors(false)
+        .start(calls())
+        .await
+        .unwrap();
+    let preflight = send(
+        &closed,
+        "OPTIONS",
+        "/v1/calls/abc",
+        &[
+            ("Origin", "http://x"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(preflight.status, 405);
+    assert_eq!(preflight.header("access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn admin_endpoints_report_health_and_requests() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let server = MockServer::builder()
+        .on_request(move |r| {
+            log.lock()
+                .unwrap()
+                .push(r.log_line(decoy_mock::LogFormat::Human))
+        })
+        .start(calls())
+        .await
+        .unwrap();
+    let health = get(&server, "/__decoy/health").await;
+    assert_eq!(
+        (health.status, health.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
+    get(&server, "/v1/calls/abc").await;
+    let requests = get(&server, "/__decoy/requests").await.json();
+    let list = requests["requests"].as_array().unwrap();
+    assert!(list.iter().any(|r| r["path"] == "/v1/calls/abc"
+        && r["status"] == 200
+        && r["operation"] == "getCall"));
+    assert_eq!(server.received_requests().len(), 3);
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("GET /v1/calls/abc 200 getCall"))
+    );
+}
+
+#[tokio::test]
+async fn bad_input_never_takes_the_server_down() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    let server = MockServer::start(calls()).await;
+    let addr = server.address();
+
+    let garbage = raw(addr, b"\x00\xffNOT HTTP AT ALL\r\n\r\n").await;
+    assert_eq!(garbage.status, 400);
+    let huge = format!(
+        "GET /v1/calls/a HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let huge = raw(addr, huge.as_bytes()).await;
+    assert_eq!(huge.status, 431);
+
+    let long = format!("/v1/calls/{}", "k".repeat(10_000));
+    for path in [
+        long.as_str(),
+        "/v1/calls/a%2Fb",
+        "/v1/calls/%E6%97%A5%E6%9C%AC",
+        "/v1/calls/%FF%FE",
+        "/v1/calls/%",
+    ] {
+        let reply = get(&server, path).await;
+        assert_eq!(reply.status, 200, "{}", &path[..path.len().min(40)]);
+        assert_documented(&spec, &validators, "getCall", &reply);
+    }
+    let decoded = get(&server, "/v1/calls/a%2Fb").await.json();
+    assert_eq!(decoded["id"], "a/b");
+
+    // Still serving.
+    assert_eq!(get(&server, "/v1/calls/abc").await.status, 200);
+}
+
+/// Six statuses from a server that fails every request.
+async fn fault_statuses(seed: u64, spec: &Spec, validators: &Validators) -> Vec<u16> {
+    let server = MockServer::builder()
+        .seed(seed)
+        .error_rate(1.0)
+        .start(calls())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for _ in 0..6 {
+        let reply = get(&server, "/v1/calls/abc").await;
+        assert_documented(spec, validators, "getCall", &reply);
+        out.push(reply.status);
+    }
+    out
+}
+
+#[tokio::test]
+async fn faults_are_documented_and_reproducible() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    let a = fault_statuses(3, &spec, &validators).await;
+    assert_eq!(a, fault_statuses(3, &spec, &validators).await);
+    assert!(a.iter().all(|s| *s == 429 || *s >= 500), "{a:?}");
+}

@@ -1,0 +1,694 @@
+//! decoy-synth against every document we have: generated values validate
+//! (decoy-validate), labelled invalid values break their label, and the
+//! Calls document's `x-decoy-*` coherence rules hold.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use decoy_spec::Spec;
+use decoy_synth::{Direction, Generator, Options, Plan, SynthError};
+use decoy_validate::{Validator, Validators};
+use proptest::prop_assert;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::Value;
+
+/// Schemas no value can satisfy (as the validator reads them), each with
+/// the reason. The test asserts every entry still fails, so the list cannot
+/// rot: fix the generator or the document, then delete the entry.
+const KNOWN_IMPOSSIBLE: &[(&str, &str, &str)] = &[
+    (
+        "openai-api.yaml",
+        "/paths/~1containers/get/responses/200/content/application~1json/schema",
+        DUPLICATE_REQUIRED,
+    ),
+    (
+        "openai-api.yaml",
+        "/paths/~1containers/post/responses/200/content/application~1json/schema",
+        DUPLICATE_REQUIRED,
+    ),
+    (
+        "openai-api.yaml",
+        "/paths/~1containers~1{container_id}/get/responses/200/content/application~1json/schema",
+        DUPLICATE_REQUIRED,
+    ),
+    (
+        "vapi-api.json",
+        "/paths/~1tool~1{id}/patch/requestBody/content/application~1json/schema",
+        "a oneOf of 23 all-optional objects, several identical (UpdateEndCallToolDTO and \
+         UpdateSmsToolDTO have the same two properties, which every other branch shares), \
+         so every value matches more than one branch",
+    ),
+];
+
+const DUPLICATE_REQUIRED: &str = "ContainerResource lists id, name and created_at twice in `required`; \
+     jsonschema then reports them missing even when present, so no value validates";
+
+/// Values generated per schema: the Calls document gets the most; large
+/// documents get fewer per schema so the test stays within about a minute
+/// in a debug build on 2 cores.
+fn seeds_for(doc: &str, schemas: usize) -> u64 {
+    if doc == "calls.openapi.yaml" {
+        200
+    } else {
+        (4_000 / schemas.max(1) as u64).clamp(4, 50)
+    }
+}
+
+/// The workspace root, whether this module is compiled into the root
+/// package's test binary or into a crate's.
+fn root() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if dir.join("specs").is_dir() {
+        dir.to_path_buf()
+    } else {
+        dir.join("../..")
+    }
+}
+
+fn documents() -> Vec<PathBuf> {
+    let mut docs = Vec::new();
+    for dir in [root().join("specs"), root().join("../shared/specs-wild")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+            })
+            .collect();
+        found.sort();
+        docs.extend(found);
+    }
+    docs
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Every JSON request and response body schema of every operation.
+fn body_schemas(spec: &Spec) -> Vec<(String, Direction)> {
+    let mut out: Vec<(String, Direction)> = Vec::new();
+    let mut push = |ptr: &Option<String>, d: Direction| {
+        if let Some(p) = ptr
+            && !out.iter().any(|(q, e)| q == p && *e == d)
+        {
+            out.push((p.clone(), d));
+        }
+    };
+    for op in spec.operations() {
+        if let Some(body) = &op.request_body {
+            for mt in body.content.iter().filter(|m| m.is_json()) {
+                push(&mt.schema, Direction::Request);
+            }
+        }
+        for r in &op.responses {
+            for mt in r.content.iter().filter(|m| m.is_json()) {
+                push(&mt.schema, Direction::Response);
+            }
+        }
+    }
+    out
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 600 {
+        format!("{}...", s.chars().take(600).collect::<String>())
+    } else {
+        s
+    }
+}
+
+struct Loaded {
+    name: String,
+    spec: Spec,
+    validators: Validators,
+    response: Generator,
+    request: Generator,
+}
+
+fn load(path: &Path) -> Loaded {
+    let spec = Spec::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let validators = Validators::new(&spec);
+    let doc = std::sync::Arc::new(spec.document().clone());
+    Loaded {
+        name: file_name(path),
+        response: Generator::new(doc.clone(), Options::default()),
+        request: Generator::new(doc, Options::default().direction(Direction::Request)),
+        validators,
+        spec,
+    }
+}
+
+impl Loaded {
+    fn generator(&self, d: Direction) -> &Generator {
+        match d {
+            Direction::Request => &self.request,
+            _ => &self.response,
+        }
+    }
+}
+
+fn known(doc: &str, pointer: &str) -> Option<&'static str> {
+    KNOWN_IMPOSSIBLE
+        .iter()
+        .find(|(d, p, _)| *d == doc && *p == pointer)
+        .map(|(_, _, r)| *r)
+}
+
+#[test]
+fn every_body_schema_of_every_document_yields_valid_values() {
+    let start = Instant::now();
+    let mut failures: Vec<String> = Vec::new();
+    let mut still_impossible: Vec<(String, String)> = Vec::new();
+    let mut uncheckable: Vec<String> = Vec::new();
+    let mut total = 0u64;
+    for path in documents() {
+        let doc_start = Instant::now();
+        let d = load(&path);
+        let schemas = body_schemas(&d.spec);
+        let seeds = seeds_for(&d.name, schemas.len());
+        let mut count = 0u64;
+        for (pointer, direction) in &schemas {
+            let validator: Validator = match d.validators.compile(pointer) {
+                Ok(v) => v,
+                Err(e) => {
+                    // The document itself is broken here (decoy-validate
+                    // says why); nothing to check values against.
+                    uncheckable.push(format!("{} {pointer}: {e}", d.name));
+                    continue;
+                }
+            };
+            let plan: Plan = match d.generator(*direction).plan(pointer) {
+                Ok(p) => p,
+                Err(e) => {
+                    if known(&d.name, pointer).is_some() {
+                        still_impossible.push((d.name.clone(), pointer.clone()));
+                    } else {
+                        failures.push(format!("{} {pointer}: no plan: {e}", d.name));
+                    }
+                    continue;
+                }
+            };
+            let mut failed_here = false;
+            for seed in 0..seeds {
+                count += 1;
+                let value = match plan.generate(seed) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        failed_here = true;
+                        if known(&d.name, pointer).is_none() {
+                            failures.push(format!("{} {pointer} seed {seed}: {e}", d.name));
+                        }
+                        break;
+                    }
+                };
+                let violations = validator.validate(&value);
+                if !violations.is_empty() {
+                    failed_here = true;
+                    if known(&d.name, pointer).is_none() {
+                        failures.push(format!(
+                            "{} {pointer} ({direction:?}) seed {seed}: {}\n    value: {}",
+                            d.name,
+                            violations
+                                .iter()
+                                .take(3)
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            short(&value)
+                        ));
+                    }
+                    break;
+                }
+            }
+            if failed_here && known(&d.name, pointer).is_some() {
+                still_impossible.push((d.name.clone(), pointer.clone()));
+            }
+        }
+        total += count;
+        eprintln!(
+            "synth: {:<28} {:>4} schemas x {:>3} seeds = {:>6} values in {:>6.2?}",
+            d.name,
+            schemas.len(),
+            seeds,
+            count,
+            doc_start.elapsed()
+        );
+    }
+    eprintln!("synth: {total} values in {:.2?}", start.elapsed());
+    for u in &uncheckable {
+        eprintln!("synth: not checked (the validator cannot compile it): {u}");
+    }
+    for (doc, pointer, reason) in KNOWN_IMPOSSIBLE {
+        assert!(
+            still_impossible
+                .iter()
+                .any(|(d, p)| d == doc && p == pointer),
+            "{doc} {pointer} is listed as impossible ({reason}) but now works: remove it from KNOWN_IMPOSSIBLE"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures (first 40):\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn labelled_invalid_values_break_their_label() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for path in documents() {
+        let d = load(&path);
+        let schemas = body_schemas(&d.spec);
+        // Every schema of the Calls document, a sample of the others.
+        let step = if d.name == "calls.openapi.yaml" {
+            1
+        } else {
+            (schemas.len() / 12).max(1)
+        };
+        for (pointer, direction) in schemas.iter().step_by(step) {
+            let (Ok(plan), Ok(validator)) = (
+                d.generator(*direction).plan(pointer),
+                d.validators.compile(pointer),
+            ) else {
+                continue;
+            };
+            for kind in plan.invalid_kinds() {
+                for seed in 0..4 {
+                    let bad = match plan.generate_invalid_kind(kind, seed) {
+                        Ok(Some(bad)) => bad,
+                        // Optional parts may be absent in every try.
+                        Ok(None) => continue,
+                        Err(SynthError::CannotGenerate { .. }) => continue,
+                        Err(e) => {
+                            failures.push(format!("{} {pointer} {kind} seed {seed}: {e}", d.name));
+                            continue;
+                        }
+                    };
+                    checked += 1;
+                    let violations = validator.validate(&bad.value);
+                    if !violations
+                        .iter()
+                        .any(|v| kind.keywords().contains(&v.keyword.as_str()))
+                    {
+                        failures.push(format!(
+                            "{} {pointer} {kind} at {:?} seed {seed}: violations {:?}\n    value: {}",
+                            d.name,
+                            bad.instance_pointer,
+                            violations.iter().map(|v| v.keyword.clone()).collect::<Vec<_>>(),
+                            short(&bad.value)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // The Calls schemas once more through the proptest strategies the
+    // conformance runner uses: valid values stay valid, invalid ones break
+    // their label.
+    let d = load(&root().join("specs/calls.openapi.yaml"));
+    for (pointer, direction) in body_schemas(&d.spec) {
+        let plan = d
+            .generator(direction)
+            .plan(&pointer)
+            .expect("Calls schemas plan");
+        let validator = d
+            .validators
+            .compile(&pointer)
+            .expect("Calls schemas compile");
+        let config = Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let mut runner = TestRunner::new_with_rng(
+            config.clone(),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let result = runner.run(&plan.strategy(), |value| {
+            let violations = validator.validate(&value);
+            prop_assert!(violations.is_empty(), "{pointer}: {value}: {violations:?}");
+            Ok(())
+        });
+        if let Err(e) = result {
+            failures.push(format!("calls {pointer}: valid strategy: {e}"));
+        }
+        if plan.invalid_kinds().is_empty() {
+            continue;
+        }
+        let mut runner =
+            TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+        let result = runner.run(&plan.invalid_strategy(None), |bad| {
+            let violations = validator.validate(&bad.value);
+            prop_assert!(
+                violations
+                    .iter()
+                    .any(|v| bad.kind.keywords().contains(&v.keyword.as_str())),
+                "{pointer}: {} at {:?}: {}: {violations:?}",
+                bad.kind,
+                bad.instance_pointer,
+                bad.value
+            );
+            Ok(())
+        });
+        checked += 64;
+        if let Err(e) = result {
+            failures.push(format!("calls {pointer}: invalid strategy: {e}"));
+        }
+    }
+    eprintln!("synth: {checked} labelled invalid values checked");
+    assert!(
+        checked > 100,
+        "too few invalid values were checked: {checked}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures (first 30):\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Rules read from the document: `x-decoy-*` annotations found along the
+/// schema a value was generated from.
+mod coherence {
+    use serde_json::{Map, Value};
+
+    /// The schema objects that describe a value at `schema` (following
+    /// `$ref` and `allOf`, and those `anyOf`/`oneOf` branches whose `type`
+    /// admits the value).
+    pub(super) fn schemas<'d>(
+        doc: &'d Value,
+        schema: &'d Value,
+        value: &Value,
+        out: &mut Vec<&'d Map<String, Value>>,
+        depth: u32,
+    ) {
+        let Some(map) = schema.as_object() else {
+            return;
+        };
+        if depth > 32 {
+            return;
+        }
+        out.push(map);
+        if let Some(r) = map.get("$ref").and_then(Value::as_str)
+            && let Some(target) = doc.pointer(r.trim_start_matches('#'))
+        {
+            schemas(doc, target, value, out, depth + 1);
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(Value::Array(list)) = map.get(key) {
+                for s in list {
+                    if key == "allOf" || admits(doc, s, value) {
+                        schemas(doc, s, value, out, depth + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    fn admits(doc: &Value, schema: &Value, value: &Value) -> bool {
+        let mut resolved = schema;
+        for _ in 0..8 {
+            match resolved
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| doc.pointer(r.trim_start_matches('#')))
+            {
+                Some(t) => resolved = t,
+                None => break,
+            }
+        }
+        let name = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        match resolved.get("type") {
+            Some(Value::String(t)) => t == name || (t == "integer" && name == "number"),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .any(|t| t == name || (t == "integer" && name == "number")),
+            _ => true,
+        }
+    }
+
+    /// What one root value showed: shared keys and their values, and every
+    /// broken rule.
+    #[derive(Default)]
+    pub(super) struct Report {
+        pub(super) shared: Vec<(String, Value)>,
+        pub(super) broken: Vec<String>,
+        pub(super) checked: [u64; 6],
+    }
+
+    /// Seconds since the epoch of an RFC 3339 date-time (fractions dropped).
+    fn time(v: &Value) -> Option<i64> {
+        let s = v.as_str()?;
+        let num = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
+        let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        let mut rest = s.get(19..)?;
+        if let Some(frac) = rest.strip_prefix('.') {
+            rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        let offset = match rest {
+            "Z" | "z" => 0,
+            _ => {
+                let sign = if rest.starts_with('-') { -1 } else { 1 };
+                sign * (rest.get(1..3)?.parse::<i64>().ok()? * 3600
+                    + rest.get(4..6)?.parse::<i64>().ok()? * 60)
+            }
+        };
+        // Days from civil (Howard Hinnant).
+        let y = if mo <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+        let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+        Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
+    }
+
+    fn fill(template: &str, root: &Value) -> Option<String> {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(i) = rest.find('{') {
+            out.push_str(&rest[..i]);
+            let j = rest[i..].find('}')? + i;
+            out.push_str(root.get(&rest[i + 1..j])?.as_str()?);
+            rest = &rest[j + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    pub(super) fn walk(
+        doc: &Value,
+        root: &Value,
+        schema: &Value,
+        value: &Value,
+        at: &str,
+        index: Option<usize>,
+        report: &mut Report,
+    ) {
+        let mut maps = Vec::new();
+        schemas(doc, schema, value, &mut maps, 0);
+        for map in &maps {
+            if let Some(key) = map.get("x-decoy-shared").and_then(Value::as_str)
+                && !value.is_null()
+            {
+                report.checked[0] += 1;
+                match report.shared.iter().find(|(k, _)| k == key) {
+                    Some((_, first)) if first != value => {
+                        report
+                            .broken
+                            .push(format!("{at}: x-decoy-shared {key}: {value} != {first}"));
+                    }
+                    Some(_) => {}
+                    None => report.shared.push((key.to_owned(), value.clone())),
+                }
+            }
+            if let Some(prefix) = map.get("x-decoy-id-prefix").and_then(Value::as_str)
+                && let Some(s) = value.as_str()
+            {
+                report.checked[1] += 1;
+                let tail = s.strip_prefix(prefix);
+                if !tail
+                    .is_some_and(|t| t.len() == 16 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+                {
+                    report
+                        .broken
+                        .push(format!("{at}: x-decoy-id-prefix {prefix}: {s}"));
+                }
+            }
+            if let Some(template) = map.get("x-decoy-template").and_then(Value::as_str)
+                && let Some(expected) = fill(template, root)
+            {
+                report.checked[2] += 1;
+                if value.as_str() != Some(expected.as_str()) {
+                    report.broken.push(format!(
+                        "{at}: x-decoy-template {template}: {value} != {expected}"
+                    ));
+                }
+            }
+            if map.get("x-decoy-counter") == Some(&Value::Bool(true))
+                && let Some(i) = index
+                && value.is_number()
+            {
+                report.checked[3] += 1;
+                let base = map
+                    .get("minimum")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+                    .max(0);
+                if value.as_i64() != Some(base + i as i64) {
+                    report
+                        .broken
+                        .push(format!("{at}: x-decoy-counter: {value} at item {i}"));
+                }
+            }
+            if let (Some(Value::Array(order)), Value::Object(obj)) =
+                (map.get("x-decoy-timeline"), value)
+            {
+                report.checked[4] += 1;
+                let times: Vec<i64> = order
+                    .iter()
+                    .filter_map(|k| obj.get(k.as_str()?))
+                    .filter_map(time)
+                    .collect();
+                if times.windows(2).any(|w| w[0] > w[1]) {
+                    report
+                        .broken
+                        .push(format!("{at}: x-decoy-timeline {order:?} out of order"));
+                }
+            }
+            if let (Some(Value::Object(props)), Value::Object(obj)) = (map.get("properties"), value)
+            {
+                for (name, prop) in props {
+                    let Some(rule) = prop.get("x-decoy-duration") else {
+                        continue;
+                    };
+                    let Some(actual) = obj.get(name) else {
+                        continue;
+                    };
+                    report.checked[5] += 1;
+                    let from = rule
+                        .get("from")
+                        .and_then(Value::as_str)
+                        .and_then(|k| obj.get(k))
+                        .and_then(time);
+                    let to = rule
+                        .get("to")
+                        .and_then(Value::as_str)
+                        .and_then(|k| obj.get(k))
+                        .and_then(time);
+                    let millis = rule.get("unit").and_then(Value::as_str) == Some("milliseconds");
+                    let ok = match (from, to) {
+                        (Some(a), Some(b)) => {
+                            actual.as_f64()
+                                == Some(((b - a) * if millis { 1000 } else { 1 }) as f64)
+                        }
+                        _ => actual.is_null(),
+                    };
+                    if !ok {
+                        report
+                            .broken
+                            .push(format!("{at}/{name}: x-decoy-duration {rule}: {actual}"));
+                    }
+                }
+            }
+        }
+        match value {
+            Value::Object(obj) => {
+                for (name, child) in obj {
+                    let sub: Vec<&Value> = maps
+                        .iter()
+                        .filter_map(|m| m.get("properties").and_then(|p| p.get(name)))
+                        .collect();
+                    // A property counts with the array item it belongs to.
+                    for s in sub {
+                        walk(doc, root, s, child, &format!("{at}/{name}"), index, report);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let sub: Vec<&Value> = maps.iter().filter_map(|m| m.get("items")).collect();
+                for (i, child) in items.iter().enumerate() {
+                    for s in &sub {
+                        walk(doc, root, s, child, &format!("{at}/{i}"), Some(i), report);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn calls_coherence_rules_hold_in_ten_thousand_call_details() {
+    let path = root().join("specs/calls.openapi.yaml");
+    let spec = Spec::load(&path).expect("the Calls document loads");
+    let generator = Generator::new(spec.document().clone(), Options::default());
+    let pointer = "/components/schemas/CallDetail";
+    let plan = generator.plan(pointer).expect("CallDetail plans");
+    let schema = spec.document().pointer(pointer).unwrap();
+    let mut checked = [0u64; 6];
+    let mut broken = Vec::new();
+    for seed in 0..10_000 {
+        let value = plan
+            .generate(seed)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let mut report = coherence::Report::default();
+        coherence::walk(
+            spec.document(),
+            &value,
+            schema,
+            &value,
+            "",
+            None,
+            &mut report,
+        );
+        for (c, n) in checked.iter_mut().zip(report.checked) {
+            *c += n;
+        }
+        for b in report.broken {
+            broken.push(format!("seed {seed}: {b}"));
+        }
+    }
+    eprintln!(
+        "synth: coherence checks (shared, id-prefix, template, counter, timeline, duration): {checked:?}"
+    );
+    // Every kind of rule the document names was exercised.
+    assert!(
+        checked.iter().all(|&n| n > 1000),
+        "some rules were never exercised: {checked:?}"
+    );
+    assert!(
+        broken.is_empty(),
+        "{} broken (first 20):\n{}",
+        broken.len(),
+        broken[..broken.len().min(20)].join("\n")
+    );
+}
