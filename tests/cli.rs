@@ -152,64 +152,6 @@ fn missing_file_and_bad_flags_exit_2() {
     assert_eq!(code, 2);
 }
 
-/// Every `$ decoy ...` line in a ```console block of the README runs, and
-/// prints what the README says it prints (the lines up to the next `$` or
-/// the end of the block; `...` in the README matches any lines).
-#[test]
-fn readme_examples_are_true() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let mut ran = 0;
-    let mut in_block = false;
-    let mut current: Option<(String, Vec<String>)> = None;
-    let mut finish = |cmd: Option<(String, Vec<String>)>| {
-        let Some((cmd, expected)) = cmd else { return };
-        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
-        let (_, out, err) = parts(&decoy(&args));
-        let got: Vec<&str> = out.lines().collect();
-        let mut gi = 0;
-        for line in &expected {
-            if line == "..." {
-                // Skip ahead to the next expected line.
-                continue;
-            }
-            match got[gi..]
-                .iter()
-                .position(|g| g.trim_end() == line.trim_end())
-            {
-                Some(i) => gi += i + 1,
-                None => panic!("README: `{cmd}` should print\n  {line}\nbut printed\n{out}{err}"),
-            }
-        }
-        ran += 1;
-    };
-    for line in readme.lines() {
-        if line.starts_with("```console") {
-            in_block = true;
-            continue;
-        }
-        if in_block && line.starts_with("```") {
-            in_block = false;
-            finish(current.take());
-            continue;
-        }
-        if !in_block {
-            continue;
-        }
-        if let Some(cmd) = line.strip_prefix("$ ") {
-            finish(current.take());
-            if cmd.starts_with("decoy ") {
-                current = Some((cmd.to_owned(), Vec::new()));
-            }
-        } else if let Some((_, expected)) = &mut current {
-            expected.push(line.to_owned());
-        }
-    }
-    assert!(
-        ran >= 2,
-        "the README should show at least two decoy commands, found {ran}"
-    );
-}
-
 /// The Calls document also passes an independent validator (Python's
 /// openapi-spec-validator, installed by `bash .ci/test`).
 #[test]

@@ -15,5 +15,7 @@ mod mock;
 mod conform;
 // A Calls implementation with switchable bugs, one per class a contract tester must catch.
 mod faulty;
+// The README's console examples run and print what it says.
+mod readme;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

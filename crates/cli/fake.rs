@@ -68,7 +68,7 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot generate `{}` (schema at {pointer})", args.name))?;
     if args.invalid && plan.invalid_kinds().is_empty() {
         bail!(
-            "`{}` (schema at {pointer}) has no constraint that can be broken: every JSON value is valid",
+            "`{}` (schema at {pointer}): decoy finds no single constraint to break outside `anyOf`/`oneOf`/`not` branches, so it cannot make a labelled invalid value",
             args.name
         );
     }
