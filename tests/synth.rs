@@ -209,6 +209,18 @@ fn every_body_schema_of_every_document_yields_valid_values() {
                         break;
                     }
                 };
+                // The direct writer gives the bytes of the value, exactly.
+                if seed < 3 {
+                    let mut direct = Vec::new();
+                    plan.write_json(seed, &mut direct)
+                        .expect("write_json succeeds where generate did");
+                    if direct != serde_json::to_vec(&value).unwrap() {
+                        failures.push(format!(
+                            "{} {pointer} seed {seed}: write_json differs from generate",
+                            d.name
+                        ));
+                    }
+                }
                 let violations = validator.validate(&value);
                 if !violations.is_empty() {
                     failed_here = true;
@@ -461,7 +473,7 @@ mod coherence {
     pub(super) struct Report {
         pub(super) shared: Vec<(String, Value)>,
         pub(super) broken: Vec<String>,
-        pub(super) checked: [u64; 6],
+        pub(super) checked: [u64; 7],
     }
 
     /// Seconds since the epoch of an RFC 3339 date-time (fractions dropped).
@@ -491,19 +503,38 @@ mod coherence {
         Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
     }
 
-    fn fill(template: &str, root: &Value) -> Option<String> {
+    /// A template filled from the root; in URIs, values are percent-encoded
+    /// path segments (RFC 3986).
+    pub(super) fn fill(template: &str, root: &Value, uri: bool) -> Option<String> {
         let mut out = String::new();
         let mut rest = template;
         while let Some(i) = rest.find('{') {
             out.push_str(&rest[..i]);
             let j = rest[i..].find('}')? + i;
-            out.push_str(root.get(&rest[i + 1..j])?.as_str()?);
+            let v = root.get(&rest[i + 1..j])?.as_str()?;
+            if uri {
+                for b in v.bytes() {
+                    if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
+                        out.push(b as char);
+                    } else {
+                        out.push_str(&format!("%{b:02X}"));
+                    }
+                }
+            } else {
+                out.push_str(v);
+            }
             rest = &rest[j + 1..];
         }
         out.push_str(rest);
         Some(out)
     }
 
+    /// The window date-times below an object with an `x-decoy-timeline`
+    /// fall in: from its first present time to its last (open-ended when it
+    /// has only one).
+    pub(super) type Window = Option<(i64, Option<i64>)>;
+
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn walk(
         doc: &Value,
         root: &Value,
@@ -511,10 +542,25 @@ mod coherence {
         value: &Value,
         at: &str,
         index: Option<usize>,
+        window: Window,
         report: &mut Report,
     ) {
         let mut maps = Vec::new();
         schemas(doc, schema, value, &mut maps, 0);
+        let mut inner = window;
+        if let Some((lo, hi)) = window
+            && maps
+                .iter()
+                .any(|m| m.get("format") == Some(&Value::from("date-time")))
+            && let Some(t) = time(value)
+        {
+            report.checked[6] += 1;
+            if t < lo || hi.is_some_and(|hi| t > hi) {
+                report.broken.push(format!(
+                    "{at}: date-time {value} outside the enclosing timeline window {lo}..{hi:?}"
+                ));
+            }
+        }
         for map in &maps {
             if let Some(key) = map.get("x-decoy-shared").and_then(Value::as_str)
                 && !value.is_null()
@@ -543,8 +589,14 @@ mod coherence {
                         .push(format!("{at}: x-decoy-id-prefix {prefix}: {s}"));
                 }
             }
+            let uri = maps.iter().any(|m| {
+                matches!(
+                    m.get("format").and_then(Value::as_str),
+                    Some("uri" | "uri-reference")
+                )
+            });
             if let Some(template) = map.get("x-decoy-template").and_then(Value::as_str)
-                && let Some(expected) = fill(template, root)
+                && let Some(expected) = fill(template, root, uri)
             {
                 report.checked[2] += 1;
                 if value.as_str() != Some(expected.as_str()) {
@@ -582,6 +634,14 @@ mod coherence {
                     report
                         .broken
                         .push(format!("{at}: x-decoy-timeline {order:?} out of order"));
+                }
+                if let (Some(&first), Some(&last)) = (times.first(), times.last()) {
+                    let end = if times.len() > 1 {
+                        Some(last)
+                    } else {
+                        window.and_then(|(_, hi)| hi)
+                    };
+                    inner = Some((first, end));
                 }
             }
             if let (Some(Value::Object(props)), Value::Object(obj)) = (map.get("properties"), value)
@@ -629,7 +689,8 @@ mod coherence {
                         .collect();
                     // A property counts with the array item it belongs to.
                     for s in sub {
-                        walk(doc, root, s, child, &format!("{at}/{name}"), index, report);
+                        let at = format!("{at}/{name}");
+                        walk(doc, root, s, child, &at, index, inner, report);
                     }
                 }
             }
@@ -637,7 +698,8 @@ mod coherence {
                 let sub: Vec<&Value> = maps.iter().filter_map(|m| m.get("items")).collect();
                 for (i, child) in items.iter().enumerate() {
                     for s in &sub {
-                        walk(doc, root, s, child, &format!("{at}/{i}"), Some(i), report);
+                        let at = format!("{at}/{i}");
+                        walk(doc, root, s, child, &at, Some(i), inner, report);
                     }
                 }
             }
@@ -654,7 +716,7 @@ fn calls_coherence_rules_hold_in_ten_thousand_call_details() {
     let pointer = "/components/schemas/CallDetail";
     let plan = generator.plan(pointer).expect("CallDetail plans");
     let schema = spec.document().pointer(pointer).unwrap();
-    let mut checked = [0u64; 6];
+    let mut checked = [0u64; 7];
     let mut broken = Vec::new();
     for seed in 0..10_000 {
         let value = plan
@@ -668,6 +730,7 @@ fn calls_coherence_rules_hold_in_ten_thousand_call_details() {
             &value,
             "",
             None,
+            None,
             &mut report,
         );
         for (c, n) in checked.iter_mut().zip(report.checked) {
@@ -678,7 +741,7 @@ fn calls_coherence_rules_hold_in_ten_thousand_call_details() {
         }
     }
     eprintln!(
-        "synth: coherence checks (shared, id-prefix, template, counter, timeline, duration): {checked:?}"
+        "synth: coherence checks (shared, id-prefix, template, counter, timeline, duration, nested window): {checked:?}"
     );
     // Every kind of rule the document names was exercised.
     assert!(
@@ -691,4 +754,51 @@ fn calls_coherence_rules_hold_in_ten_thousand_call_details() {
         broken.len(),
         broken[..broken.len().min(20)].join("\n")
     );
+}
+
+#[test]
+fn templates_in_uris_percent_encode_odd_pinned_ids() {
+    let d = load(&root().join("specs/calls.openapi.yaml"));
+    let pointer = "/components/schemas/CallDetail";
+    let plan = d.response.plan(pointer).expect("CallDetail plans");
+    let validator = d.validators.compile(pointer).expect("CallDetail compiles");
+    let schema = d.spec.document().pointer(pointer).unwrap();
+    for (seed, id) in [
+        "call with spaces",
+        "call%41",
+        "a/b?c#d",
+        "déjà vu",
+        "100%",
+        "~tilde:@ok",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let value = plan
+            .generate_with(seed as u64, &[("id", Value::from(id))])
+            .unwrap();
+        assert_eq!(value["call_id"], id, "a template outside a URI is verbatim");
+        let uri = value["resource_uri"].as_str().unwrap();
+        assert!(uri.starts_with("/v1/calls/") && !uri.contains(' '), "{uri}");
+        assert_eq!(
+            Some(uri.to_owned()),
+            coherence::fill("/v1/calls/{id}", &value, true)
+        );
+        let violations = validator.validate(&value);
+        assert!(violations.is_empty(), "{id}: {violations:?}");
+        let mut report = coherence::Report::default();
+        coherence::walk(
+            d.spec.document(),
+            &value,
+            schema,
+            &value,
+            "",
+            None,
+            None,
+            &mut report,
+        );
+        // The pinned id is not of the id-prefix shape; every other rule holds.
+        report.broken.retain(|b| !b.contains("x-decoy-id-prefix"));
+        assert!(report.broken.is_empty(), "{id}: {:?}", report.broken);
+    }
 }

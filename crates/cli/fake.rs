@@ -82,31 +82,26 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         let mut line = Vec::with_capacity(16 * 1024);
         for i in 0..args.count {
             let seed = record_seed(args.seed, i);
-            let value = if args.invalid {
-                match plan.generate_invalid(seed) {
-                    Ok(Some(bad)) => {
-                        json!({"invalid": bad.kind.name(), "at": bad.instance_pointer, "value": bad.value})
-                    }
-                    Ok(None) => bail!(
-                        "record {i} (seed {}): no invalid value could be made",
-                        args.seed
-                    ),
-                    Err(e) => return Err(e).context(format!("record {i} (seed {})", args.seed)),
-                }
-            } else {
-                plan.generate(seed)
-                    .with_context(|| format!("record {i} (seed {})", args.seed))?
-            };
+            let context = || format!("record {i} (seed {})", args.seed);
             line.clear();
-            match args.format {
-                FakeFormat::Ndjson => serde_json::to_writer(&mut line, &value)?,
-                FakeFormat::Json if array => {
-                    if i > 0 {
-                        out.write_all(b",\n")?;
-                    }
-                    serde_json::to_writer(&mut line, &value)?;
-                }
-                FakeFormat::Json => serde_json::to_writer_pretty(&mut line, &value)?,
+            if array && i > 0 {
+                out.write_all(b",\n")?;
+            }
+            let pretty = args.format == FakeFormat::Json && !array;
+            if args.invalid {
+                let bad = match plan.generate_invalid(seed) {
+                    Ok(Some(bad)) => bad,
+                    Ok(None) => bail!("{}: no invalid value could be made", context()),
+                    Err(e) => return Err(e).with_context(context),
+                };
+                let value = json!({"invalid": bad.kind.name(), "at": bad.instance_pointer, "value": bad.value});
+                write_value(&mut line, &value, pretty)?;
+            } else if pretty {
+                let value = plan.generate(seed).with_context(context)?;
+                write_value(&mut line, &value, true)?;
+            } else {
+                // The fast path: straight to JSON, no `Value` tree in between.
+                plan.write_json(seed, &mut line).with_context(context)?;
             }
             if !array {
                 line.push(b'\n');
@@ -131,6 +126,10 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value, pretty: bool) -> serde_json::Result<()> {
+    if pretty { serde_json::to_writer_pretty(out, value) } else { serde_json::to_writer(out, value) }
 }
 
 /// Writes through a temporary file beside `path` and renames it into place

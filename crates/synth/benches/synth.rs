@@ -32,26 +32,38 @@ fn main() {
             plan.generate(seed).unwrap();
         }
         let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
-        let (mut values, mut bytes) = (0u64, 0u64);
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(2) {
-            for _ in 0..500 {
-                let value = plan.generate(record_seed(7, values)).unwrap();
-                serde_json::to_writer(&mut out, &value).unwrap();
-                out.write_all(b"\n").unwrap();
-                values += 1;
+        for direct in [false, true] {
+            let (mut values, mut bytes) = (0u64, 0u64);
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(2) {
+                for _ in 0..500 {
+                    let seed = record_seed(7, values);
+                    if direct {
+                        plan.write_json(seed, &mut out).unwrap();
+                    } else {
+                        let value = plan.generate(seed).unwrap();
+                        serde_json::to_writer(&mut out, &value).unwrap();
+                    }
+                    out.write_all(b"\n").unwrap();
+                    values += 1;
+                }
+                bytes += out.len() as u64;
+                out.clear();
             }
-            bytes += out.len() as u64;
-            out.clear();
+            let secs = start.elapsed().as_secs_f64();
+            let how = if direct {
+                "write_json"
+            } else {
+                "generate + to_writer"
+            };
+            println!(
+                "CallDetail ({label}, {how}): {:>9.0} values/s  {:>7.1} MB/s  ({} values, {:.0} bytes each)",
+                values as f64 / secs,
+                bytes as f64 / secs / 1e6,
+                values,
+                bytes as f64 / values as f64
+            );
         }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "CallDetail ({label}): {:>9.0} values/s  {:>7.1} MB/s  ({} values, {:.0} bytes each)",
-            values as f64 / secs,
-            bytes as f64 / secs / 1e6,
-            values,
-            bytes as f64 / values as f64
-        );
     }
     let _ = plan;
 }

@@ -73,9 +73,11 @@ pub(crate) fn number_ok(num: &crate::ir::NumC, x: f64) -> bool {
 }
 
 pub(crate) fn string_ok(arena: &Arena, s: &crate::ir::StrC, text: &str) -> bool {
-    let n = text.chars().count() as u64;
-    n >= s.min_len
-        && s.max_len.is_none_or(|max| n <= max)
+    // Counting chars walks the string: skip it when no bound asks.
+    let n = || text.chars().count() as u64;
+    (s.min_len == 0 || n() >= s.min_len)
+        && s.max_len
+            .is_none_or(|max| text.len() as u64 <= max || n() <= max)
         && s.formats.iter().all(|&f| format::check(f, text))
         && s.patterns
             .iter()

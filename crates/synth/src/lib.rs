@@ -123,6 +123,7 @@ mod produce;
 mod realism;
 mod regex_gen;
 mod strategy;
+mod tree;
 
 use std::sync::{Arc, RwLock};
 
@@ -430,7 +431,7 @@ impl Plan {
             full,
             overrides,
         );
-        ctx.root(self.root, Hint::None)
+        ctx.root(self.root, Hint::None).map(tree::Tree::into_value)
     }
 
     pub(crate) fn invalid_at(
@@ -457,6 +458,23 @@ impl Plan {
     /// `oneOf` whose branches overlap, a `pattern` no candidate matched, ...).
     pub fn generate(&self, seed: u64) -> Result<Value, SynthError> {
         self.generate_at(seed, Simplicity(0), false, &[])
+    }
+
+    /// Appends the value [`Plan::generate`] gives for `seed` to `out`, as
+    /// compact JSON (the bytes `serde_json::to_writer` writes for it), without
+    /// building a `serde_json::Value` on the way: the fast path for fixtures.
+    ///
+    /// # Errors
+    ///
+    /// As [`Plan::generate`]; `out` is left as it was on error.
+    pub fn write_json(&self, seed: u64, out: &mut Vec<u8>) -> Result<(), SynthError> {
+        let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
+        let mut ctx = Ctx::new(&arena, &self.inner.options, seed, Simplicity(0), false, &[]);
+        let value = ctx.root(self.root, Hint::None)?;
+        // Writing JSON into a Vec cannot fail: every key is a string and
+        // every number finite.
+        serde_json::to_writer(out, &value).expect("JSON into a Vec");
+        Ok(())
     }
 
     /// One value from `seed`, with the root object's properties named in

@@ -11,6 +11,7 @@ use crate::compile::display_pointer;
 use crate::format::{self, Format};
 use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
 use crate::realism::{self, Hint};
+use crate::tree::{self, Tree};
 use crate::{Direction, Options, Rng, SynthError};
 
 /// Nesting past which generation gives up (only a schema forcing endless
@@ -69,7 +70,7 @@ pub(crate) struct Ctx<'a> {
     simplicity: Simplicity,
     full: bool,
     budget: u32,
-    shared: Vec<(SharedKey<'a>, Value)>,
+    shared: Vec<(SharedKey<'a>, Tree<'a>)>,
     path: Vec<Seg<'a>>,
     templates: Vec<(Vec<Seg<'a>>, &'a str, NodeId)>,
     items: Vec<usize>,
@@ -77,12 +78,18 @@ pub(crate) struct Ctx<'a> {
     /// Date-times of one root value fall in `[clock - CLUSTER, clock)`: one
     /// call, its transcript and its report happen within the same hour.
     clock: i64,
+    /// Inside an object with a timeline: the first and last of its times.
+    /// Date-times generated below it fall in there (a call's transcript
+    /// happens during the call), and nested timelines end by its end.
+    within: Option<(i64, i64)>,
 }
 
 /// How far apart the date-times of one generated value may be, in seconds.
 const CLUSTER: i64 = 3_600;
 
 type Res = Result<Value, SynthError>;
+type TreeRes<'a> = Result<Tree<'a>, SynthError>;
+type Entries<'a> = Vec<(Cow<'a, str>, Tree<'a>)>;
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(
@@ -106,6 +113,7 @@ impl<'a> Ctx<'a> {
             items: Vec::new(),
             overrides,
             clock: 0,
+            within: None,
         }
         .with_clock()
     }
@@ -117,18 +125,23 @@ impl<'a> Ctx<'a> {
     }
 
     /// Generates the root value, then fills `x-decoy-template`s.
-    pub(crate) fn root(&mut self, id: NodeId, hint: Hint) -> Res {
+    pub(crate) fn root(&mut self, id: NodeId, hint: Hint) -> TreeRes<'a> {
         let mut value = self.value(id, hint, 0)?;
         let templates = std::mem::take(&mut self.templates);
         for (path, template, node) in templates {
-            let Some(text) = fill_template(template, &value) else {
+            // In a URI, a substituted value is one path segment: a pinned id
+            // with a space or `%` must not break the format.
+            let uri = self.arena.node(node).string.as_ref().is_some_and(|s| {
+                s.formats
+                    .iter()
+                    .any(|f| matches!(f, Format::Uri | Format::UriReference))
+            });
+            let Some(text) = fill_template(template, &value, uri) else {
                 continue;
             };
             let text = Value::String(text);
-            if check::matches(self.arena, node, &text)
-                && let Some(slot) = locate(&mut value, &path)
-            {
-                *slot = text;
+            if check::matches(self.arena, node, &text) {
+                locate(&mut value, &path, text);
             }
         }
         Ok(value)
@@ -147,12 +160,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `(anchor, window)`: new date-times fall in `[anchor - window, anchor)`.
+    fn span(&self) -> (i64, i64) {
+        match self.within {
+            Some((lo, hi)) => (hi + 1, hi - lo + 1),
+            None => (self.clock, CLUSTER),
+        }
+    }
+
     /// True when depth or size says: make this part as small as allowed.
     fn pressed(&self, depth: u32, height: u32) -> bool {
         self.budget == 0 || depth.saturating_add(height) >= self.opts.max_depth
     }
 
-    pub(crate) fn value(&mut self, id: NodeId, hint: Hint, depth: u32) -> Res {
+    pub(crate) fn value(&mut self, id: NodeId, hint: Hint, depth: u32) -> TreeRes<'a> {
         let arena = self.arena;
         let node = arena.node(id);
         if node.sat.is_empty() {
@@ -171,7 +192,7 @@ impl<'a> Ctx<'a> {
             && !meta.examples.is_empty()
         {
             let i = self.rng.random_range(0..meta.examples.len());
-            return Ok(meta.examples[i].clone());
+            return Ok(Tree::Leaf(meta.examples[i].clone()));
         }
         if let Some(choice) = &node.choice {
             return self.gen_choice(node, choice, hint, depth);
@@ -182,7 +203,7 @@ impl<'a> Ctx<'a> {
             } else {
                 self.rng.random_range(0..values.len())
             };
-            return Ok(values[i].clone());
+            return Ok(Tree::Leaf(values[i].clone()));
         }
         let attempts = if node.checks.is_some() { 24 } else { 1 };
         for attempt in 0..attempts {
@@ -196,7 +217,7 @@ impl<'a> Ctx<'a> {
             self.simplicity = saved;
             let v = v?;
             match &node.checks {
-                Some(c) if !checks_ok(arena, c, &v, 0, None) => continue,
+                Some(c) if !checks_ok(arena, c, &v.to_value(), 0, None) => continue,
                 _ => return Ok(v),
             }
         }
@@ -207,7 +228,13 @@ impl<'a> Ctx<'a> {
         ))
     }
 
-    fn gen_choice(&mut self, node: &'a Node, choice: &'a Choice, hint: Hint, depth: u32) -> Res {
+    fn gen_choice(
+        &mut self,
+        node: &'a Node,
+        choice: &'a Choice,
+        hint: Hint,
+        depth: u32,
+    ) -> TreeRes<'a> {
         let arena = self.arena;
         let branch = |i: usize| arena.node(choice.branches[i]);
         let n = choice.branches.len();
@@ -273,12 +300,12 @@ impl<'a> Ctx<'a> {
                 self.set_discriminator(branch, &mut v, property, tag);
             }
             match &node.checks {
-                Some(c) if !checks_ok(arena, c, &v, 0, Some(())) => {
+                Some(c) if !checks_ok(arena, c, &v.to_value(), 0, Some(())) => {
                     // Overlapping `oneOf` branches: make the others reject
                     // the value through properties only they constrain.
                     if let Some(raw) = c.exclusive.first().map(|&g| &c.one_of[g])
                         && self.separate(raw, index, branch, &mut v)
-                        && checks_ok(arena, c, &v, 0, Some(()))
+                        && checks_ok(arena, c, &v.to_value(), 0, Some(()))
                     {
                         return Ok(v);
                     }
@@ -300,7 +327,7 @@ impl<'a> Ctx<'a> {
     /// Adds, for each other branch of `raw` that `v` also matches, a property
     /// that branch constrains and the chosen branch leaves free, with a value
     /// that branch rejects. Returns whether anything was added.
-    fn separate(&self, raw: &[NodeId], chosen: usize, branch: NodeId, v: &mut Value) -> bool {
+    fn separate(&self, raw: &[NodeId], chosen: usize, branch: NodeId, v: &mut Tree<'a>) -> bool {
         let arena = self.arena;
         let Some(own) = arena.node(branch).object.as_deref() else {
             return false;
@@ -316,17 +343,17 @@ impl<'a> Ctx<'a> {
         }
         let mut changed = false;
         for (j, &other) in raw.iter().enumerate() {
-            if j == chosen || !check::matches(arena, other, v) {
+            if j == chosen || !check::matches(arena, other, &v.to_value()) {
                 continue;
             }
             let Some(theirs) = arena.node(other).object.as_deref() else {
                 continue;
             };
-            let Value::Object(map) = v else {
+            let Tree::Object(map) = v else {
                 return changed;
             };
             let target = theirs.props.iter().find_map(|p| {
-                if map.contains_key(&*p.name) || own.props.iter().any(|q| q.name == p.name) {
+                if tree::contains(map, &p.name) || own.props.iter().any(|q| q.name == p.name) {
                     return None;
                 }
                 POISON
@@ -336,7 +363,7 @@ impl<'a> Ctx<'a> {
                     .map(|x| (p.name.clone(), x))
             });
             if let Some((name, poison)) = target {
-                map.insert(name.to_string(), poison);
+                map.push((Cow::Owned(name.into()), Tree::Leaf(poison)));
                 changed = true;
             }
         }
@@ -345,8 +372,8 @@ impl<'a> Ctx<'a> {
 
     /// Gives the discriminator property the mapping key of the chosen
     /// branch, when the branch's own schema accepts it.
-    fn set_discriminator(&self, branch: NodeId, v: &mut Value, property: &str, tag: &Value) {
-        let Value::Object(map) = v else { return };
+    fn set_discriminator(&self, branch: NodeId, v: &mut Tree<'a>, property: &str, tag: &Value) {
+        let Tree::Object(map) = v else { return };
         let node = self.arena.node(branch);
         let fits = match &node.object {
             Some(o) => match o.props.iter().find(|p| &*p.name == property) {
@@ -355,12 +382,12 @@ impl<'a> Ctx<'a> {
             },
             None => true,
         };
-        if fits && map.contains_key(property) {
-            map.insert(property.to_owned(), tag.clone());
+        if fits && let Some(slot) = tree::get_mut(map, property) {
+            *slot = Tree::Leaf(tag.clone());
         }
     }
 
-    fn gen_typed(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> Res {
+    fn gen_typed(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> TreeRes<'a> {
         let mut types = node.sat;
         if node.types == Types::ALL
             && !node.inferred.is_empty()
@@ -369,21 +396,21 @@ impl<'a> Ctx<'a> {
             types = node.inferred.and(types);
         }
         if types == Types::ALL {
-            return Ok(self.any_value(hint));
+            return Ok(Tree::Leaf(self.any_value(hint)));
         }
         let t = self.pick_type(node, types, hint, depth);
         match t {
-            Types::NULL => Ok(Value::Null),
-            Types::BOOLEAN => Ok(Value::Bool(if self.simplicity.min_scalars() {
+            Types::NULL => Ok(Tree::Leaf(Value::Null)),
+            Types::BOOLEAN => Ok(Tree::Leaf(Value::Bool(if self.simplicity.min_scalars() {
                 false
             } else {
                 self.rng.random_bool(0.5)
-            })),
-            Types::INTEGER | Types::FRACTION => self.gen_number(node, types, hint),
-            Types::STRING => self.gen_string(node, hint),
+            }))),
+            Types::INTEGER | Types::FRACTION => self.gen_number(node, types, hint).map(Tree::Leaf),
+            Types::STRING => self.gen_string(node, hint).map(Tree::Leaf),
             Types::ARRAY => self.gen_array(id, node, hint, depth),
             Types::OBJECT => self.gen_object(node, depth),
-            _ => Ok(Value::Null),
+            _ => Ok(Tree::Leaf(Value::Null)),
         }
     }
 
@@ -439,10 +466,11 @@ impl<'a> Ctx<'a> {
     }
 
     fn any_value(&mut self, hint: Hint) -> Value {
-        if let Some(s) = realism::string(hint, &mut self.rng, self.clock, CLUSTER) {
+        let (anchor, window) = self.span();
+        if let Some(s) = realism::string(hint, &mut self.rng, anchor, window) {
             return Value::String(s);
         }
-        if let Some(x) = realism::number(hint, &mut self.rng, true, self.clock, CLUSTER) {
+        if let Some(x) = realism::number(hint, &mut self.rng, true, anchor, window) {
             return Value::from(x as i64);
         }
         Value::String(format::word(&mut self.rng).to_owned())
@@ -459,8 +487,9 @@ impl<'a> Ctx<'a> {
         } else {
             hint
         };
+        let (t_anchor, t_window) = self.span();
         if !self.simplicity.min_scalars()
-            && let Some(x) = realism::number(hint, &mut self.rng, integer, self.clock, CLUSTER)
+            && let Some(x) = realism::number(hint, &mut self.rng, integer, t_anchor, t_window)
             && check::number_ok(num, x)
             && (integer || types.has(Types::FRACTION))
         {
@@ -551,7 +580,7 @@ impl<'a> Ctx<'a> {
         let arena = self.arena;
         let fits = |text: &str| check::string_ok(arena, s, text);
         let meta = node.meta.as_deref();
-        let (anchor, window) = (self.clock, CLUSTER);
+        let (anchor, window) = self.span();
         if let Some(prefix) = meta.and_then(|m| m.id_prefix.as_deref()) {
             let id = format::prefixed_id(prefix, &mut self.rng);
             if fits(&id) {
@@ -652,14 +681,16 @@ impl<'a> Ctx<'a> {
         s
     }
 
-    fn gen_array(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> Res {
+    fn gen_array(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> TreeRes<'a> {
         let Some(a) = node.array.as_deref() else {
             let n = if self.simplicity.min_arrays() {
                 0
             } else {
                 self.rng.random_range(0..=2)
             };
-            return Ok(Value::Array((0..n).map(|_| self.any_value(hint)).collect()));
+            return Ok(Tree::Array(
+                (0..n).map(|_| Tree::Leaf(self.any_value(hint))).collect(),
+            ));
         };
         let arena = self.arena;
         let item_height = a.items.map_or(0, |i| arena.node(i).height);
@@ -683,7 +714,9 @@ impl<'a> Ctx<'a> {
         .min(max);
         let want_contains = a.contains_gen.map_or(0, |_| a.min_contains);
         let n = n.max(want_contains);
-        let mut out: Vec<Value> = Vec::with_capacity(n as usize);
+        let mut out: Vec<Tree<'a>> = Vec::with_capacity(n as usize);
+        // With `uniqueItems`, the items as values, to compare.
+        let mut seen: Vec<Value> = Vec::new();
         for i in 0..n as usize {
             let child = if (i as u64) < want_contains {
                 a.contains_gen
@@ -696,7 +729,7 @@ impl<'a> Ctx<'a> {
             let v = loop {
                 let v = match child {
                     Some(c) => self.value(c, hint, depth + 1),
-                    None => Ok(self.any_value(hint)),
+                    None => Ok(Tree::Leaf(self.any_value(hint))),
                 };
                 let v = match v {
                     Ok(v) => v,
@@ -706,12 +739,16 @@ impl<'a> Ctx<'a> {
                         return Err(e);
                     }
                 };
-                if a.unique && out.iter().any(|o| json_eq(o, &v)) {
-                    tries += 1;
-                    if tries < 16 {
-                        continue;
+                if a.unique {
+                    let plain = v.to_value();
+                    if seen.iter().any(|o| json_eq(o, &plain)) {
+                        tries += 1;
+                        if tries < 16 {
+                            continue;
+                        }
+                        break None;
                     }
-                    break None;
+                    seen.push(plain);
                 }
                 break Some(v);
             };
@@ -725,19 +762,27 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let value = Value::Array(out);
-        if (a.contains.is_some() && a.max_contains.is_some()) && !check::matches(arena, id, &value)
+        let value = Tree::Array(out);
+        if (a.contains.is_some() && a.max_contains.is_some())
+            && !check::matches(arena, id, &value.to_value())
         {
             return Err(self.cannot(node, 1, "contains/maxContains could not be met"));
         }
         Ok(value)
     }
 
+    fn gen_object(&mut self, node: &'a Node, depth: u32) -> TreeRes<'a> {
+        let saved = self.within;
+        let v = self.gen_object_in(node, depth);
+        self.within = saved;
+        v
+    }
+
     #[allow(clippy::too_many_lines)]
-    fn gen_object(&mut self, node: &'a Node, depth: u32) -> Res {
+    fn gen_object_in(&mut self, node: &'a Node, depth: u32) -> TreeRes<'a> {
         let arena = self.arena;
         let Some(o) = node.object.as_deref() else {
-            return Ok(self.free_object(depth));
+            return Ok(Tree::Leaf(self.free_object(depth)));
         };
         let is_root = depth == 0;
         // Which properties to include: on the stack for ordinary objects.
@@ -795,19 +840,34 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let mut map = Map::with_capacity(o.props.len());
-        for (i, p) in o.props.iter().enumerate() {
-            if !include[i] {
+        // The timeline's properties come first: they set the window the
+        // date-times of everything nested fall in.
+        let timed = o.timeline.len() >= 2;
+        let mut slots: Vec<Option<Tree<'a>>> = (0..o.props.len()).map(|_| None).collect();
+        for first in [true, false] {
+            if first && !timed {
                 continue;
             }
-            match self.prop_value(o, i, is_root, depth) {
-                Ok(v) => {
-                    map.insert(p.name.to_string(), v);
+            for (i, p) in o.props.iter().enumerate() {
+                if !include[i] || (timed && o.timeline.contains(&i)) != first {
+                    continue;
                 }
-                // An optional property that resisted is left out: the
-                // object stays valid without it.
-                Err(_) if !p.required => {}
-                Err(e) => return Err(e),
+                match self.prop_value(o, i, is_root, depth) {
+                    Ok(v) => slots[i] = Some(v),
+                    // An optional property that resisted is left out: the
+                    // object stays valid without it.
+                    Err(_) if !p.required => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if first && let Some(window) = self.timeline(o, &mut slots) {
+                self.within = Some(window);
+            }
+        }
+        let mut map: Entries<'a> = Vec::with_capacity(o.props.len());
+        for (p, v) in o.props.iter().zip(slots) {
+            if let Some(v) = v {
+                map.push((Cow::Borrowed(&p.name), v));
             }
         }
         let mut count = map.len() as u64;
@@ -818,7 +878,7 @@ impl<'a> Ctx<'a> {
                 }
                 if !include[i] && !arena.node(p.node).sat.is_empty() {
                     let v = self.prop_value(o, i, is_root, depth)?;
-                    map.insert(p.name.to_string(), v);
+                    map.push((Cow::Borrowed(&p.name), v));
                     count += 1;
                 }
             }
@@ -851,20 +911,19 @@ impl<'a> Ctx<'a> {
         if (map.len() as u64) < o.min_props {
             return Err(self.cannot(node, 1, "minProperties could not be reached"));
         }
-        self.timeline(o, &mut map);
         self.durations(o, &mut map);
         for (i, template) in &o.templates {
             let p = &o.props[*i];
-            if map.contains_key(&*p.name) {
+            if tree::contains(&map, &p.name) {
                 let mut path = self.path.clone();
                 path.push(Seg::Key(Cow::Borrowed(&p.name)));
                 self.templates.push((path, template, p.node));
             }
         }
-        Ok(Value::Object(map))
+        Ok(Tree::Object(map))
     }
 
-    fn prop_value(&mut self, o: &'a ObjC, i: usize, is_root: bool, depth: u32) -> Res {
+    fn prop_value(&mut self, o: &'a ObjC, i: usize, is_root: bool, depth: u32) -> TreeRes<'a> {
         let arena = self.arena;
         let p = &o.props[i];
         let child = arena.node(p.node);
@@ -875,9 +934,9 @@ impl<'a> Ctx<'a> {
                 .map(SharedKey::Declared)
                 && !self.shared.iter().any(|(k, _)| *k == key)
             {
-                self.shared.push((key, v.clone()));
+                self.shared.push((key, Tree::Leaf(v.clone())));
             }
-            return Ok(v.clone());
+            return Ok(Tree::Leaf(v.clone()));
         }
         if p.counter
             && let Some(&index) = self.items.last()
@@ -885,7 +944,7 @@ impl<'a> Ctx<'a> {
             let base = child.num.as_ref().map_or(0, |n| int_bounds(n).0.max(0));
             let v = Value::from(base + index as i64);
             if check::matches(arena, p.node, &v) {
-                return Ok(v);
+                return Ok(Tree::Leaf(v));
             }
         }
         // Shared concepts: `x-decoy-shared`, or (by default) the same
@@ -902,7 +961,7 @@ impl<'a> Ctx<'a> {
             });
         if let Some(key) = key
             && let Some((_, v)) = self.shared.iter().find(|(k, _)| *k == key)
-            && check::matches(arena, p.node, v)
+            && tree_matches(arena, p.node, v)
         {
             return Ok(v.clone());
         }
@@ -920,12 +979,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An extra property for a map or for `minProperties`.
-    fn add_extra(
-        &mut self,
-        o: &ObjC,
-        map: &mut Map<String, Value>,
-        depth: u32,
-    ) -> Result<(), SynthError> {
+    fn add_extra(&mut self, o: &ObjC, map: &mut Entries<'a>, depth: u32) -> Result<(), SynthError> {
         let arena = self.arena;
         for _ in 0..16 {
             // Pattern properties name their own keys.
@@ -974,7 +1028,7 @@ impl<'a> Ctx<'a> {
                 }
                 (key, node)
             };
-            if map.contains_key(&key) || o.props.iter().any(|p| *p.name == *key) {
+            if tree::contains(map, &key) || o.props.iter().any(|p| *p.name == *key) {
                 continue;
             }
             if let Some(pn) = o.property_names
@@ -986,10 +1040,10 @@ impl<'a> Ctx<'a> {
             self.path.push(Seg::Key(Cow::Owned(key.clone())));
             let v = match node {
                 Some(n) => self.value(n, hint, depth + 1),
-                None => Ok(self.any_value(hint)),
+                None => Ok(Tree::Leaf(self.any_value(hint))),
             };
             self.path.pop();
-            map.insert(key, v?);
+            map.push((Cow::Owned(key), v?));
             return Ok(());
         }
         Ok(())
@@ -1009,16 +1063,17 @@ impl<'a> Ctx<'a> {
         Value::Object(map)
     }
 
-    /// `x-decoy-timeline` (or the lifecycle rule): listed date-times do not
-    /// decrease; each follows the previous by a realistic gap.
-    fn timeline(&mut self, o: &'a ObjC, map: &mut Map<String, Value>) {
-        if o.timeline.len() < 2 {
-            return;
-        }
+    /// `x-decoy-timeline` (or the lifecycle rule): listed date-times (in
+    /// `slots`, by property index) do not decrease; each follows the previous
+    /// by a realistic gap, ending by the end of an enclosing window. Returns
+    /// the window this object's nested date-times belong in.
+    fn timeline(&mut self, o: &'a ObjC, slots: &mut [Option<Tree<'a>>]) -> Option<(i64, i64)> {
         let mut prev: Option<i64> = None;
+        let mut times = 0;
+        let (mut first, mut last) = (0, 0);
         for &i in &o.timeline {
             let p = &o.props[i];
-            let Some(Value::String(text)) = map.get(&*p.name) else {
+            let Some(text) = slots[i].as_ref().and_then(Tree::as_str) else {
                 continue;
             };
             let Some(t) = format::parse_date_time(text) else {
@@ -1026,6 +1081,7 @@ impl<'a> Ctx<'a> {
             };
             let Some(before) = prev else {
                 prev = Some(t);
+                (first, last, times) = (t, t, 1);
                 continue;
             };
             let gap = match self.rng.random_range(0..10) {
@@ -1033,7 +1089,14 @@ impl<'a> Ctx<'a> {
                 4..=8 => self.rng.random_range(60..900),
                 _ => self.rng.random_range(900..3_600),
             };
-            let next = before + gap;
+            let mut next = before + gap;
+            // Past the enclosing end: somewhere in the room left, so ends
+            // do not all pile up on the enclosing end.
+            if let Some((_, end)) = self.within
+                && next > end
+            {
+                next = before + self.rng.random_range(0..=(end - before).max(0));
+            }
             let candidate = Value::String(format::date_time(next));
             let shared = self
                 .arena
@@ -1042,23 +1105,34 @@ impl<'a> Ctx<'a> {
                 .as_ref()
                 .is_some_and(|m| m.shared.is_some());
             if !shared && check::matches(self.arena, p.node, &candidate) {
-                map.insert(p.name.to_string(), candidate);
+                slots[i] = Some(Tree::Leaf(candidate));
                 prev = Some(next);
             } else {
                 prev = Some(t.max(before));
             }
+            last = prev.unwrap_or(last);
+            times += 1;
         }
+        // One time only: the window runs from it to the enclosing end (or
+        // for an hour).
+        let end = match (times, self.within) {
+            (0, _) => return None,
+            (1, Some((_, end))) => end.max(first),
+            (1, None) => first + CLUSTER,
+            _ => last,
+        };
+        Some((first, end))
     }
 
     /// `x-decoy-duration`: a number equal to the span between two siblings.
-    fn durations(&mut self, o: &ObjC, map: &mut Map<String, Value>) {
+    fn durations(&mut self, o: &'a ObjC, map: &mut Entries<'a>) {
         for d in &o.durations {
             let p = &o.props[d.prop];
-            if !map.contains_key(&*p.name) {
+            if !tree::contains(map, &p.name) {
                 continue;
             }
-            let from = map.get(&*o.props[d.from].name).and_then(Value::as_str);
-            let to = map.get(&*o.props[d.to].name).and_then(Value::as_str);
+            let from = tree::get(map, &o.props[d.from].name).and_then(Tree::as_str);
+            let to = tree::get(map, &o.props[d.to].name).and_then(Tree::as_str);
             let parse = if d.millis {
                 format::parse_date_time_millis
             } else {
@@ -1070,7 +1144,7 @@ impl<'a> Ctx<'a> {
                 _ => Value::Null,
             };
             if check::matches(self.arena, p.node, &value) {
-                map.insert(p.name.to_string(), value);
+                tree::set(map, Cow::Borrowed(&p.name), Tree::Leaf(value));
             }
         }
     }
@@ -1108,7 +1182,7 @@ fn window(lo: f64, hi: f64) -> (f64, f64) {
     }
 }
 
-fn fill_template(template: &str, root: &Value) -> Option<String> {
+fn fill_template(template: &str, root: &Tree<'_>, encode: bool) -> Option<String> {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -1116,9 +1190,10 @@ fn fill_template(template: &str, root: &Value) -> Option<String> {
         let end = rest[start..].find('}')? + start;
         let name = &rest[start + 1..end];
         match root.get(name)? {
-            Value::String(s) => out.push_str(s),
-            Value::Number(n) => out.push_str(&n.to_string()),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Tree::Leaf(Value::String(s)) if encode => push_segment(&mut out, s),
+            Tree::Leaf(Value::String(s)) => out.push_str(s),
+            Tree::Leaf(Value::Number(n)) => out.push_str(&n.to_string()),
+            Tree::Leaf(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
             _ => return None,
         }
         rest = &rest[end + 1..];
@@ -1127,15 +1202,62 @@ fn fill_template(template: &str, root: &Value) -> Option<String> {
     Some(out)
 }
 
-fn locate<'v>(value: &'v mut Value, path: &[Seg<'_>]) -> Option<&'v mut Value> {
+/// Appends `s` percent-encoded as an RFC 3986 path segment: unreserved
+/// characters, sub-delims, `:` and `@` stay, every other byte is `%XX`.
+fn push_segment(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+}
+
+/// Puts `text` at `path`, when that place exists.
+fn locate(value: &mut Tree<'_>, path: &[Seg<'_>], text: Value) {
     let mut cur = value;
-    for seg in path {
-        cur = match seg {
-            Seg::Key(k) => cur.as_object_mut()?.get_mut(&**k)?,
-            Seg::Index(i) => cur.as_array_mut()?.get_mut(*i)?,
+    for (n, seg) in path.iter().enumerate() {
+        cur = match (cur, seg) {
+            (Tree::Object(map), Seg::Key(k)) => match tree::get_mut(map, k) {
+                Some(v) => v,
+                None => return,
+            },
+            (Tree::Array(items), Seg::Index(i)) => match items.get_mut(*i) {
+                Some(v) => v,
+                None => return,
+            },
+            // A value taken whole (a pinned or shared object).
+            (Tree::Leaf(v), _) => {
+                let mut cur = v;
+                for seg in &path[n..] {
+                    let next = match seg {
+                        Seg::Key(k) => cur.as_object_mut().and_then(|m| m.get_mut(&**k)),
+                        Seg::Index(i) => cur.as_array_mut().and_then(|a| a.get_mut(*i)),
+                    };
+                    match next {
+                        Some(next) => cur = next,
+                        None => return,
+                    }
+                }
+                *cur = text;
+                return;
+            }
+            _ => return,
         };
     }
-    Some(cur)
+    *cur = Tree::Leaf(text);
+}
+
+/// The matcher on a tree; scalars are checked without a copy.
+fn tree_matches(arena: &crate::ir::Arena, id: NodeId, v: &Tree<'_>) -> bool {
+    match v {
+        Tree::Leaf(v) => check::matches(arena, id, v),
+        _ => check::matches(arena, id, &v.to_value()),
+    }
 }
 
 #[cfg(test)]
@@ -1144,12 +1266,27 @@ mod tests {
 
     #[test]
     fn templates_fill_from_the_root() {
-        let root = serde_json::json!({"id": "call_1", "n": 3});
+        let root = Tree::Object(vec![
+            (Cow::Borrowed("id"), Tree::Leaf(Value::from("call_1"))),
+            (Cow::Borrowed("n"), Tree::Leaf(Value::from(3))),
+        ]);
         assert_eq!(
-            fill_template("/v1/calls/{id}/x/{n}", &root).as_deref(),
+            fill_template("/v1/calls/{id}/x/{n}", &root, true).as_deref(),
             Some("/v1/calls/call_1/x/3")
         );
-        assert_eq!(fill_template("/v1/{missing}", &root), None);
+        assert_eq!(fill_template("/v1/{missing}", &root, false), None);
+        let odd = Tree::Object(vec![(
+            Cow::Borrowed("id"),
+            Tree::Leaf(Value::from("a b%c/d?é~:@")),
+        )]);
+        assert_eq!(
+            fill_template("/v1/calls/{id}", &odd, true).as_deref(),
+            Some("/v1/calls/a%20b%25c%2Fd%3F%C3%A9~:@")
+        );
+        assert_eq!(
+            fill_template("{id}", &odd, false).as_deref(),
+            Some("a b%c/d?é~:@")
+        );
     }
 
     #[test]
