@@ -155,6 +155,7 @@ impl<'p> Lowering<'p> {
         self.bounds(map, ptr, "exclusiveMaximum", "maximum");
         self.example(map, ptr);
         self.type_fixes(map, ptr);
+        self.required(map, ptr);
         self.nullable(value, ptr);
     }
 
@@ -197,6 +198,22 @@ impl<'p> Lowering<'p> {
         }
         if let Some(example) = map.remove("example") {
             map.insert("examples".to_owned(), Value::Array(vec![example]));
+        }
+    }
+
+    /// A name listed twice in `required` means nothing more than once, but
+    /// jsonschema then reports it missing even when it is present (OpenAI's
+    /// `ContainerResource` does this): keep the first of each.
+    fn required(&mut self, map: &mut Map<String, Value>, ptr: &str) {
+        let Some(Value::Array(names)) = map.get_mut("required") else { return };
+        let before = names.len();
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
+        if names.len() < before {
+            self.problems.push(Problem::warning(
+                push(ptr, "required"),
+                format!("{} duplicate name(s) in `required`; each is kept once", before - names.len()),
+            ));
         }
     }
 
