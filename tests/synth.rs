@@ -15,16 +15,13 @@ use serde_json::Value;
 /// Schemas no value can satisfy (as the validator reads them), each with
 /// the reason. The test asserts every entry still fails, so the list cannot
 /// rot: fix the generator or the document, then delete the entry.
-const KNOWN_IMPOSSIBLE: &[(&str, &str, &str)] = &[
-    (
-        "vapi-api.json",
-        "/paths/~1tool~1{id}/patch/requestBody/content/application~1json/schema",
-        "a oneOf of 23 all-optional objects, several identical (UpdateEndCallToolDTO and \
+const KNOWN_IMPOSSIBLE: &[(&str, &str, &str)] = &[(
+    "vapi-api.json",
+    "/paths/~1tool~1{id}/patch/requestBody/content/application~1json/schema",
+    "a oneOf of 23 all-optional objects, several identical (UpdateEndCallToolDTO and \
          UpdateSmsToolDTO have the same two properties, which every other branch shares), \
          so every value matches more than one branch",
-    ),
-];
-
+)];
 
 /// Values generated per schema: the Calls document gets the most; large
 /// documents get fewer per schema so the test stays within about a minute

@@ -129,7 +129,11 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value, pretty: bool) -> serde_json::Result<()> {
-    if pretty { serde_json::to_writer_pretty(out, value) } else { serde_json::to_writer(out, value) }
+    if pretty {
+        serde_json::to_writer_pretty(out, value)
+    } else {
+        serde_json::to_writer(out, value)
+    }
 }
 
 /// Writes through a temporary file beside `path` and renames it into place

@@ -205,14 +205,19 @@ impl<'p> Lowering<'p> {
     /// jsonschema then reports it missing even when it is present (OpenAI's
     /// `ContainerResource` does this): keep the first of each.
     fn required(&mut self, map: &mut Map<String, Value>, ptr: &str) {
-        let Some(Value::Array(names)) = map.get_mut("required") else { return };
+        let Some(Value::Array(names)) = map.get_mut("required") else {
+            return;
+        };
         let before = names.len();
         let mut seen = std::collections::HashSet::new();
         names.retain(|n| seen.insert(n.clone()));
         if names.len() < before {
             self.problems.push(Problem::warning(
                 push(ptr, "required"),
-                format!("{} duplicate name(s) in `required`; each is kept once", before - names.len()),
+                format!(
+                    "{} duplicate name(s) in `required`; each is kept once",
+                    before - names.len()
+                ),
             ));
         }
     }
