@@ -20,13 +20,10 @@ PRISM_PORT=${PRISM_PORT:-4611}
 peers=$(bash "$SHARED/bench/install-peers.sh" | tail -n1)
 export PATH="$peers/bin:$PATH"
 
-# `decoy mock` when the CLI has it, else the crate's example server.
-cargo build -q --release -p decoy-mock --example serve
-if cargo build -q --release --bin decoy 2>/dev/null && target/release/decoy mock --help >/dev/null 2>&1; then
-  decoy_cmd=(target/release/decoy mock "$DOC" --port "$DECOY_PORT")
-else
-  decoy_cmd=(target/release/examples/serve "$DOC" "$DECOY_PORT")
-fi
+# The real CLI, as users run it (request log off: the benchmark measures
+# the server, not a terminal).
+cargo build -q --release --bin decoy
+decoy_cmd=(target/release/decoy mock "$DOC" --port "$DECOY_PORT" --log off)
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }

@@ -777,3 +777,484 @@ async fn faults_are_documented_and_reproducible() {
     assert_eq!(a, fault_statuses(3, &spec, &validators).await);
     assert!(a.iter().all(|s| *s == 429 || *s >= 500), "{a:?}");
 }
+
+/// Seconds of an RFC 3339 UTC date-time, comparable with each other
+/// (`2025-03-14T16:02:05Z`; fractions and offsets are not expected).
+fn seconds(v: &Value) -> i64 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not a date-time: {v}"));
+    let n = |r: std::ops::Range<usize>| -> i64 { s[r].parse().unwrap_or_else(|_| panic!("{s}")) };
+    assert!(
+        s.ends_with('Z') && s.len() == 20,
+        "unexpected date-time {s}"
+    );
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days since a fixed epoch, good enough to order and bound.
+    let days = y * 372 + m * 31 + d;
+    ((days * 24 + n(11..13)) * 60 + n(14..16)) * 60 + n(17..19)
+}
+
+/// Every string at a key named `key` anywhere in `v`.
+fn all_at<'v>(v: &'v Value, key: &str, out: &mut Vec<&'v Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == key && !x.is_null() {
+                    out.push(x);
+                }
+                all_at(x, key, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| all_at(x, key, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn sub_resources_agree_with_their_call() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    for seed in [0, 1, 2] {
+        let server = MockServer::builder()
+            .seed(seed)
+            .start(calls())
+            .await
+            .unwrap();
+        for id in ["abc", "call_7Qm2VxR9kLp4TnB8", "%E6%97%A5"] {
+            let base = format!("/v1/calls/{id}");
+            let transfer = post(
+                &server,
+                &format!("{base}/transfers/blind"),
+                json!({"to": "+14155550123"}),
+            )
+            .await;
+            assert_documented(&spec, &validators, "blindTransfer", &transfer);
+            let mut replies = Vec::new();
+            for (op, suffix) in [
+                ("getCall", ""),
+                ("listCallEvents", "/events"),
+                ("getCallReport", "/report"),
+                ("getCallRecording", "/recording"),
+            ] {
+                let reply = get(&server, &format!("{base}{suffix}")).await;
+                assert_eq!(reply.status, 200, "{op} {base}");
+                assert_documented(&spec, &validators, op, &reply);
+                replies.push(reply.json());
+            }
+            let finalize = post(&server, &format!("{base}/report/finalize"), json!({})).await;
+            assert_documented(&spec, &validators, "finalizeCallReport", &finalize);
+            let (call, events, report, recording) =
+                (&replies[0], &replies[1], &replies[2], &replies[3]);
+            // Stored transfers were made just now, not during the call.
+            let mut call_then = call.clone();
+            call_then["transfers"] = json!([]);
+            let mut everything = vec![call, events, report, recording, &transfer.json()]
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>();
+            everything.push(finalize.json());
+            let all = Value::Array(everything);
+            // One session and one organization across the call's resources.
+            for key in ["session_id", "organization_id"] {
+                let mut found = Vec::new();
+                all_at(&all, key, &mut found);
+                found.dedup();
+                assert_eq!(
+                    found.len(),
+                    1,
+                    "seed {seed} {base}: {key} differs: {found:?}"
+                );
+            }
+            let org = report["organization_id"].as_str().unwrap();
+            // The recording points at this call.
+            assert_eq!(call["recording_resource_uri"], format!("{base}/recording"));
+            let url = recording["url"].as_str().unwrap();
+            assert!(
+                url.contains(&format!("/{}/{id}.", org.replace(' ', "%20"))),
+                "seed {seed}: {url} names neither {org} nor {id}"
+            );
+            // Events and report happen within the call.
+            let start = seconds(&call["created_at"]);
+            let end = [&call["updated_at"], &call["ended_at"]]
+                .into_iter()
+                .filter(|v| !v.is_null())
+                .map(seconds)
+                .max()
+                .unwrap();
+            for (what, v) in [("events", events), ("report", report), ("call", &call_then)] {
+                for key in ["created_at", "updated_at", "occurred_at", "started_at"] {
+                    let mut found = Vec::new();
+                    all_at(v, key, &mut found);
+                    for t in found {
+                        let t = seconds(t);
+                        assert!(
+                            (start..=end).contains(&t),
+                            "seed {seed} {base}: {what} {key} {t} outside {start}..={end}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Replaces a file in one step, so a watcher never reads half of it.
+fn replace(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Polls `/__decoy/health` until `done` holds (a bounded wait, not a sleep).
+async fn health_until(server: &MockServer, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let health = get(server, "/__decoy/health").await.json();
+        if done(&health) {
+            return health;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "health never got there: {health}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn watch_reloads_and_keeps_the_last_good_document() {
+    let dir = std::env::temp_dir().join(format!("decoy-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("calls.yaml");
+    replace(&path, CALLS);
+    let mut config = decoy_mock::Config::default();
+    config.watch = Some(path.clone());
+    config.watch_interval = std::time::Duration::from_millis(25);
+    let server = MockServer::builder()
+        .config(config)
+        .start(calls())
+        .await
+        .unwrap();
+    let first = get(&server, "/__decoy/health").await.json();
+    assert_eq!(first["document"], "Calls API");
+    let r0 = first["revision"].as_str().unwrap().to_owned();
+
+    replace(
+        &path,
+        &CALLS.replacen("title: Calls API", "title: Calls API v2", 1),
+    );
+    let second = health_until(&server, |h| h["revision"] != r0.as_str()).await;
+    assert_eq!(
+        (&second["document"], &second["reload_error"]),
+        (&json!("Calls API v2"), &Value::Null)
+    );
+
+    // A broken edit: still serving v2, and the error says where.
+    replace(&path, "openapi: 3.1.0\ninfo: {title: x\npaths: {}\n");
+    let broken = health_until(&server, |h| !h["reload_error"].is_null()).await;
+    assert_eq!(broken["revision"], second["revision"]);
+    let error = broken["reload_error"].as_str().unwrap();
+    assert!(error.contains("calls.yaml:"), "{error}");
+    assert_eq!(get(&server, "/v1/calls/abc").await.status, 200);
+
+    replace(&path, CALLS);
+    let fixed = health_until(&server, |h| h["reload_error"].is_null()).await;
+    assert_eq!(fixed["revision"], r0.as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The operations of a real-world document a test can call without
+/// inventing query parameters: (operation id, method, concrete path).
+fn simple_operations(spec: &Spec, method: &str) -> Vec<(String, String)> {
+    spec.operations()
+        .iter()
+        .filter(|op| op.method == method)
+        .filter(|op| {
+            op.parameters
+                .iter()
+                .all(|p| !p.required || p.location == decoy_spec::ParameterLocation::Path)
+        })
+        .map(|op| {
+            // Path parameters valid for their schemas (Twilio's `Sid`s have
+            // patterns), made by synth.
+            let generator =
+                decoy_synth::Generator::new(spec.document().clone(), Default::default());
+            let mut path = op.path.clone();
+            for p in &op.parameters {
+                let value = p
+                    .schema
+                    .as_deref()
+                    .and_then(|s| generator.generate(s, 1).ok())
+                    .map_or("1".to_owned(), |v| match v {
+                        Value::String(s) => s,
+                        v => v.to_string(),
+                    });
+                let value = percent_encoding::utf8_percent_encode(
+                    &value,
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .to_string();
+                path = path.replace(&format!("{{{}}}", p.name), &value);
+            }
+            (op.name(), path)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn serves_real_world_documents_with_valid_responses() {
+    // (document, credentials, GET operations that must answer 2xx at least)
+    let basic = ("Authorization", "Basic QUN4eHg6c2VjcmV0");
+    for (file, auth, min_ok) in [
+        ("swaggerapi-petstore3.yaml", AUTH, 5),
+        ("discord-api.json", AUTH, 40),
+        ("twilio-voice-v1.json", basic, 10),
+    ] {
+        let path = crate::util::wild_dir().join(file);
+        let spec = Spec::load(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let validators = Validators::new(&spec);
+        let server = MockServer::start(Spec::load(&path).unwrap()).await;
+        let headers = [auth, ("api_key", "t")];
+        let mut ok = 0;
+        for (name, path) in simple_operations(&spec, "GET").into_iter().take(80) {
+            let reply = send(&server, "GET", &path, &headers, None).await;
+            assert!(reply.status < 500, "{file} {name} {path}: {}", reply.status);
+            let op = spec.operations().iter().find(|o| o.name() == name).unwrap();
+            if let Some(id) = op.id.as_deref()
+                && op.response(reply.status).is_some()
+                && reply
+                    .header("content-type")
+                    .is_some_and(|t| t.contains("json"))
+            {
+                assert_documented(&spec, &validators, id, &reply);
+            }
+            ok += usize::from((200..300).contains(&reply.status));
+        }
+        assert!(ok >= min_ok, "{file}: only {ok} GETs answered 2xx");
+    }
+
+    // One with a body: petstore's addPet, with a body synth makes valid.
+    let path = crate::util::wild_dir().join("swaggerapi-petstore3.yaml");
+    let spec = Spec::load(&path).unwrap();
+    let validators = Validators::new(&spec);
+    let server = MockServer::start(Spec::load(&path).unwrap()).await;
+    let op = spec.operation("addPet").unwrap();
+    let media = op
+        .request_body
+        .as_ref()
+        .unwrap()
+        .content
+        .iter()
+        .find(|m| m.is_json())
+        .unwrap();
+    let generator = decoy_synth::Generator::new(spec.document().clone(), Default::default());
+    let pet = generator
+        .generate(media.schema.as_deref().unwrap(), 3)
+        .unwrap();
+    let reply = send(
+        &server,
+        "POST",
+        "/pet",
+        &[AUTH, JSON],
+        Some(&pet.to_string()),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_documented(&spec, &validators, "addPet", &reply);
+    // And a broken body gets the documented 4xx, not a 200.
+    let bad = send(
+        &server,
+        "POST",
+        "/pet",
+        &[AUTH, JSON],
+        Some(r#"{"name": 7}"#),
+    )
+    .await;
+    assert!((400..500).contains(&bad.status), "{}", bad.status);
+}
+
+/// One step of a schedule: what to do, and to which transfer (by creation
+/// index, modulo how many exist).
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Complete(usize),
+    Cancel(usize),
+}
+
+/// Runs `steps` in `lanes` concurrent lanes against the transfers of one
+/// call, and returns, per step, (transfer index, action, status).
+async fn run_schedule(
+    server: &MockServer,
+    call: &str,
+    ids: &[String],
+    steps: &[Step],
+    lanes: usize,
+) -> Vec<(usize, &'static str, u16)> {
+    let tasks = (0..lanes).map(|lane| {
+        let mine: Vec<Step> = steps.iter().copied().skip(lane).step_by(lanes).collect();
+        async move {
+            let mut out = Vec::new();
+            for step in mine {
+                let (k, action) = match step {
+                    Step::Complete(k) => (k % ids.len(), "complete"),
+                    Step::Cancel(k) => (k % ids.len(), "cancel"),
+                };
+                let path = format!("/v1/calls/{call}/transfers/{}/{action}", ids[k]);
+                out.push((k, action, post(server, &path, json!({})).await.status));
+            }
+            out
+        }
+    });
+    let mut all = Vec::new();
+    for lane in futures_join_all(tasks).await {
+        all.extend(lane);
+    }
+    all
+}
+
+/// Polls the futures together on this task (no extra dependency).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut slots: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
+    let mut handles: Vec<_> = handles.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (h, slot) in handles.iter_mut().zip(slots.iter_mut()) {
+            if let Some(f) = h {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        *slot = Some(v);
+                        *h = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    slots
+        .into_iter()
+        .map(|s| s.expect("polled to the end"))
+        .collect()
+}
+
+#[test]
+fn concurrent_transfer_schedules_keep_the_lifecycle() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestRng, TestRunner};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(MockServer::start(calls()));
+    let step = prop_oneof![
+        (0..6usize).prop_map(Step::Complete),
+        (0..6usize).prop_map(Step::Cancel),
+    ];
+    // (warm transfers, blind transfers, schedule, lanes)
+    let strategy = (
+        1..4usize,
+        0..3usize,
+        proptest::collection::vec(step, 4..24),
+        2..6usize,
+    );
+    let mut runner = TestRunner::new_with_rng(
+        PtConfig {
+            cases: 24,
+            failure_persistence: None,
+            ..PtConfig::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&strategy, |(warm, blind, steps, lanes)| {
+        let call = format!(
+            "conc{}",
+            case.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        rt.block_on(async {
+            // Created concurrently too: listings must hold each exactly once.
+            let creates = (0..warm + blind).map(|k| {
+                let (kind, body) = if k < warm {
+                    (
+                        "warm",
+                        json!({"destinations": [{"to": format!("+1415555{k:04}")}]}),
+                    )
+                } else {
+                    ("blind", json!({"to": format!("+1415556{k:04}")}))
+                };
+                let path = format!("/v1/calls/{call}/transfers/{kind}");
+                let server = &server;
+                async move { post(server, &path, body).await }
+            });
+            let created = futures_join_all(creates).await;
+            let ids: Vec<String> = created
+                .iter()
+                .map(|r| {
+                    assert_eq!(r.status, 200);
+                    r.json()["id"].as_str().unwrap().to_owned()
+                })
+                .collect();
+            let outcomes = run_schedule(&server, &call, &ids, &steps, lanes).await;
+            let listing = get(&server, &format!("/v1/calls/{call}")).await.json();
+            let listed = listing["transfers"].as_array().unwrap();
+            for (k, id) in ids.iter().enumerate() {
+                let mine: Vec<_> = outcomes.iter().filter(|(t, _, _)| *t == k).collect();
+                let ok: Vec<_> = mine.iter().filter(|(_, _, s)| *s == 200).collect();
+                // Every refusal is the documented 409.
+                prop_assert!(
+                    mine.iter().all(|(_, _, s)| *s == 200 || *s == 409),
+                    "{call} {id}: {mine:?}"
+                );
+                let shown: Vec<_> = listed.iter().filter(|t| t["id"] == id.as_str()).collect();
+                prop_assert_eq!(
+                    shown.len(),
+                    1,
+                    "{} {} listed {} times",
+                    call,
+                    id,
+                    shown.len()
+                );
+                let status = shown[0]["status"].as_str().unwrap();
+                if k < warm {
+                    // A warm transfer ends exactly once, as its one success said.
+                    prop_assert_eq!(
+                        ok.len(),
+                        usize::from(!mine.is_empty()),
+                        "{} {}: {:?}",
+                        call,
+                        id,
+                        mine
+                    );
+                    let expected = match ok.first().map(|(_, a, _)| *a) {
+                        Some("complete") => "completed",
+                        Some(_) => "cancelled",
+                        None => "screening",
+                    };
+                    prop_assert_eq!(status, expected);
+                } else {
+                    // Blind transfers have no transitions: all 409.
+                    prop_assert!(ok.is_empty(), "{} {}: {:?}", call, id, mine);
+                    prop_assert_eq!(status, "requested");
+                }
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("seeded schedule (ChaCha [7; 32]) failed: {e}");
+    }
+}

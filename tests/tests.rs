@@ -11,6 +11,10 @@ mod wild;
 mod synth;
 // decoy-mock over real sockets: every operation, errors, state, Prefer, CORS, hostile input.
 mod mock;
+// Hostile clients against decoy mock: slow-loris, huge bodies and heads, floods, resets.
+mod hostile;
+// A headless Chromium page on one origin calling decoy mock on another (CORS, bearer token).
+mod browser;
 // decoy test (decoy-conform) against the faulty Calls implementation and against decoy mock.
 mod conform;
 // A Calls implementation with switchable bugs, one per class a contract tester must catch.

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use decoy_mock::{Config, Latency, LogFormat};
+use decoy_mock::{Config, Latency, LogFormat, Reload};
 
 use crate::Outcome;
 
@@ -40,6 +41,22 @@ pub(crate) struct MockArgs {
     /// Largest request body accepted, in bytes; larger gets 413.
     #[arg(long, default_value_t = 1024 * 1024)]
     body_limit: usize,
+    /// Largest request head (request line and headers), in bytes; larger
+    /// gets 431.
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_header_bytes: usize,
+    /// Close a connection whose request head has not fully arrived after
+    /// this long (slowloris): `10s`, `500ms`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// Answer 408 and close when a request body has not fully arrived after
+    /// this long.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    body_timeout: Duration,
+    /// Reload DOC when the file changes (checked every 500 ms); a broken
+    /// edit keeps serving the last good document and logs why.
+    #[arg(long, requires = "doc")]
+    watch: bool,
     /// Most stored resources (transfers); the oldest are evicted first.
     #[arg(long, default_value_t = 10_000)]
     max_resources: usize,
@@ -71,6 +88,17 @@ fn parse_latency(text: &str) -> Result<Latency, String> {
     Latency::parse(text)
 }
 
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let l = Latency::parse(text)?;
+    if l.min == l.max {
+        Ok(l.min)
+    } else {
+        Err(format!(
+            "expected one duration like `10s`, found a range `{text}`"
+        ))
+    }
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     let rate: f64 = text
         .parse()
@@ -99,6 +127,23 @@ pub(crate) fn run(args: MockArgs) -> anyhow::Result<Outcome> {
     config.stateless = args.stateless;
     config.cors = !args.no_cors;
     config.body_limit = args.body_limit;
+    config.max_header_bytes = args.max_header_bytes;
+    config.header_timeout = args.header_timeout;
+    config.body_timeout = args.body_timeout;
+    if args.watch {
+        config.watch = args.doc.clone();
+        config.on_reload = Some(Arc::new(|event: &Reload| match event {
+            Reload::Loaded { revision } => {
+                eprintln!("decoy mock: reloaded the document (revision {revision})");
+            }
+            Reload::Failed { error } => {
+                eprintln!(
+                    "decoy mock: error: reload failed, still serving the last good document: {error}"
+                );
+            }
+            _ => {}
+        }));
+    }
     config.max_resources = args.max_resources;
     config.max_recorded = args.max_recorded;
     config.latency = args.latency;

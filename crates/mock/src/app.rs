@@ -21,14 +21,13 @@ use hyper::{Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::config::{Config, RecordedRequest};
+use crate::context::{self, Context};
 use crate::error::MockError;
 use crate::ext::{Echo, Rules, Source, Template};
 use crate::generate::{Bodies, Seeds};
 use crate::store::{Item, Store};
 use crate::util;
 
-/// How long a client may take to send its body.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Cached response bodies before the cache starts over.
 const CACHE_ENTRIES: usize = 256;
 
@@ -86,6 +85,10 @@ struct OpInfo {
     cacheable: bool,
     /// The last template segment is a bare `{param}`: echo it as `id`.
     id_param: Option<String>,
+    /// The operation whose resource this one belongs to (its context).
+    parent: Option<usize>,
+    /// An echo uses `template:`, which may need the context.
+    templated: bool,
 }
 
 /// `Prefer` header settings (Prism's conventions).
@@ -150,6 +153,7 @@ struct Ctx<'a> {
     body: &'a Value,
     params: &'a [(String, String)],
     parts: &'a Parts,
+    context: Option<&'a Context>,
 }
 
 /// A compiled document plus everything the server remembers.
@@ -160,10 +164,16 @@ pub(crate) struct App {
     validators: Validators,
     ops: Vec<OpInfo>,
     schemes: HashMap<String, SecurityScheme>,
+    /// Every `x-decoy-shared` property: (key, pointer), in document order.
+    shared: Vec<(String, String)>,
     store: Mutex<Store>,
     recorded: Mutex<VecDeque<RecordedRequest>>,
     cache: Mutex<HashMap<(usize, String), Bytes>>,
     counter: AtomicU64,
+    /// A hash of the document, reported by `/__decoy/health`.
+    revision: String,
+    /// Why the last reload of a watched document failed, if it did.
+    reload_error: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -197,11 +207,17 @@ impl App {
                 .flat_map(|rb| &rb.content)
                 .map(|m| m.schema.as_deref().and_then(|s| validators.compile(s).ok()))
                 .collect();
-            let dynamic_echo = rules
+            let dynamic_echo = rules.echo.iter().flat_map(|(_, s)| s).any(|s| {
+                !matches!(
+                    s,
+                    Source::Path(_) | Source::Literal(_) | Source::Template(_)
+                )
+            });
+            let templated = rules
                 .echo
                 .iter()
                 .flat_map(|(_, s)| s)
-                .any(|s| !matches!(s, Source::Path(_) | Source::Literal(_)));
+                .any(|s| matches!(s, Source::Template(_)));
             let cacheable = op.method == "GET"
                 && rules.create.is_none()
                 && rules.transition.is_none()
@@ -221,8 +237,15 @@ impl App {
                 bodies,
                 cacheable,
                 id_param,
+                parent: None,
+                templated,
             });
         }
+        for (k, info) in ops.iter_mut().enumerate() {
+            info.parent = parent_of(&spec, k, &info.rules)?;
+        }
+        let mut shared = Vec::new();
+        shared_properties(spec.document(), &mut String::new(), 0, &mut shared);
         let mut schemes = HashMap::new();
         for op in spec.operations() {
             for req in &op.security {
@@ -233,6 +256,7 @@ impl App {
                 }
             }
         }
+        let spec_text = spec.document().to_string();
         let bodies = Bodies::new(&spec);
         let success_schemas: Vec<&str> = spec
             .operations()
@@ -247,17 +271,28 @@ impl App {
             validators,
             ops,
             schemes,
+            shared,
             spec,
             config,
             store: Mutex::new(Store::default()),
             recorded: Mutex::new(VecDeque::new()),
             cache: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
+            revision: format!("{:016x}", util::mix(0, spec_text)),
+            reload_error: Mutex::new(None),
         })
     }
 
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub(crate) fn revision(&self) -> &str {
+        &self.revision
+    }
+
+    pub(crate) fn set_reload_error(&self, error: Option<String>) {
+        *lock(&self.reload_error) = error;
     }
 
     /// Forgets stored resources and recorded requests.
@@ -301,7 +336,13 @@ impl App {
         if let Some(d) = reply.delay {
             tokio::time::sleep(d).await;
         }
-        if self.config.cors {
+        // A preflight answer carries its own CORS headers; a second
+        // `Access-Control-Allow-Origin` makes browsers refuse both.
+        let answered = reply
+            .headers
+            .iter()
+            .any(|(n, _)| n == header::ACCESS_CONTROL_ALLOW_ORIGIN);
+        if self.config.cors && !answered {
             let names: Vec<String> = reply
                 .headers
                 .iter()
@@ -377,7 +418,13 @@ impl App {
         match (method, what) {
             ("GET" | "HEAD", "health") => {
                 let title = self.spec.get("/info/title").cloned().unwrap_or(Value::Null);
-                let body = json!({"status": "ok", "document": title, "operations": self.ops.len()});
+                let body = json!({
+                    "status": "ok",
+                    "document": title,
+                    "operations": self.ops.len(),
+                    "revision": self.revision,
+                    "reload_error": *lock(&self.reload_error),
+                });
                 Reply::json(200, "application/json", &body)
             }
             ("POST", "reset") => {
@@ -648,8 +695,11 @@ impl App {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
-        let bytes = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect())
-            .await
+        let bytes = match tokio::time::timeout(
+            self.config.body_timeout,
+            Limited::new(body, limit).collect(),
+        )
+        .await
         {
             Ok(Ok(c)) => c.to_bytes(),
             Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large()),
@@ -820,10 +870,16 @@ impl App {
             return self.finish(status, response, media, &value);
         }
 
+        let context = if info.templated {
+            self.context(i, params, 0)
+        } else {
+            None
+        };
         let ctx = Ctx {
             body,
             params,
             parts,
+            context: context.as_ref(),
         };
         // A listing with stored resources is built fresh; an empty one is
         // the generated body, which the cache holds.
@@ -915,15 +971,94 @@ impl App {
         }
     }
 
-    /// A body for the operation's resource, its path id pinned as `id`.
+    /// A body for the operation's resource, its path id pinned as `id`,
+    /// agreeing with its parent resource.
     fn generate(&self, i: usize, params: &[(String, String)], media: &MediaType) -> Value {
-        let pin = self.ops[i]
-            .id_param
-            .as_ref()
-            .and_then(|p| params.iter().find(|(k, _)| k == p))
-            .map(|(_, v)| ("id", Value::String(v.clone())));
+        self.generate_at(i, params, media, 0)
+    }
+
+    fn generate_at(
+        &self,
+        i: usize,
+        params: &[(String, String)],
+        media: &MediaType,
+        depth: usize,
+    ) -> Value {
+        let pin = self
+            .id_pin(i, params)
+            .filter(|v| self.id_fits(media, v))
+            .map(|v| ("id", v));
         let seeds = self.seeds(&self.spec.operations()[i], params);
-        self.bodies.generate(media, seeds, pin.as_slice())
+        let mut value = self.bodies.generate(media, seeds, pin.as_slice());
+        self.agree(i, params, media, &mut value, depth);
+        value
+    }
+
+    /// Makes a generated body agree with its resource's context (see
+    /// `context`): shared values and timelines.
+    fn agree(
+        &self,
+        i: usize,
+        params: &[(String, String)],
+        media: &MediaType,
+        value: &mut Value,
+        depth: usize,
+    ) {
+        let Some(schema) = media.schema.as_deref() else {
+            return;
+        };
+        let marks = context::marks(self.spec.document(), schema, value);
+        if marks.shared.is_empty() && marks.timeline.is_empty() {
+            return;
+        }
+        match self.context(i, params, depth) {
+            Some(ctx) => context::conform(&ctx, &marks, value, true),
+            // A root resource: its nested timelines move into its own span.
+            None => {
+                let own = Context {
+                    shared: Vec::new(),
+                    span: context::harvest(&marks, value).span,
+                };
+                context::conform(&own, &marks, value, false);
+            }
+        }
+    }
+
+    /// What the parent resource of operation `i` tells it: the parent's
+    /// generated body (itself agreeing with its parent), plus one value per
+    /// resource for shared keys the parent does not show.
+    fn context(&self, i: usize, params: &[(String, String)], depth: usize) -> Option<Context> {
+        // Parents are GETs on shorter paths, so chains are short; the bound
+        // guards against a document whose `x-decoy-parent`s loop.
+        if depth > 4 {
+            return None;
+        }
+        let p = self.ops[i].parent?;
+        let op = &self.spec.operations()[p];
+        let media = pick_media(&op.responses[self.ops[p].success?].content)?;
+        let schema = media.schema.as_deref()?;
+        let value = self.generate_at(p, params, media, depth + 1);
+        let marks = context::marks(self.spec.document(), schema, &value);
+        let mut ctx = context::harvest(&marks, &value);
+        let seed = self.seeds(op, params).request;
+        for (key, pointer) in &self.shared {
+            if ctx.get(key).is_some() {
+                continue;
+            }
+            // Generate the object that holds the property, so its name
+            // still shapes the value (`organization_id` → `org_...`).
+            let v = match pointer.rsplit_once("/properties/") {
+                Some((object, name)) => self
+                    .bodies
+                    .schema_value(object, util::mix(seed, key))
+                    .and_then(|o| o.get(name.replace("~1", "/").replace("~0", "~")).cloned()),
+                None => self.bodies.schema_value(pointer, util::mix(seed, key)),
+            };
+            if let Some(v) = v.filter(|v| !v.is_null()) {
+                ctx.shared.push((key.clone(), v));
+            }
+        }
+        Some(ctx)
     }
 
     /// A generated success body with the operation's pins, echoes and sets.
@@ -947,7 +1082,7 @@ impl App {
                 }
             }
             if rules.create.is_some() {
-                let n = util::mix(self.config.seed, &ctx.body.to_string());
+                let n = util::mix(self.config.seed, ctx.body.to_string());
                 fresh_id(&mut value, n);
             }
         } else if let Some(l) = &rules.list {
@@ -963,14 +1098,56 @@ impl App {
         value
     }
 
+    /// The path id as the body's `id`, typed as its parameter is
+    /// (`/pet/1` gives `1` where the parameter is an integer).
+    fn id_pin(&self, i: usize, params: &[(String, String)]) -> Option<Value> {
+        let name = self.ops[i].id_param.as_ref()?;
+        let (_, raw) = params.iter().find(|(k, _)| k == name)?;
+        let op = &self.spec.operations()[i];
+        let ty = op
+            .parameters
+            .iter()
+            .zip(&self.ops[i].params)
+            .find(|(p, _)| p.name == *name && p.location == ParameterLocation::Path)
+            .map_or("string", |(_, (_, ty))| *ty);
+        Some(coerce(raw, ty))
+    }
+
+    /// Whether the response's `id` property may hold `id` by its `type`
+    /// (`/user/{username}` must not turn an integer `id` into a name).
+    fn id_fits(&self, media: &MediaType, id: &Value) -> bool {
+        let doc = self.spec.document();
+        let Some(schema) = media.schema.as_deref().and_then(|p| doc.pointer(p)) else {
+            return true;
+        };
+        let schema = context::deref(doc, schema);
+        let Some(prop) = schema.pointer("/properties/id") else {
+            return true;
+        };
+        let prop = context::deref(doc, prop);
+        let wanted = match id {
+            Value::String(_) => "string",
+            Value::Number(n) if n.is_f64() => "number",
+            Value::Number(_) => "integer",
+            _ => return true,
+        };
+        match prop.get("type") {
+            Some(Value::String(t)) => t == wanted || (t == "number" && wanted == "integer"),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .any(|t| t == wanted || (t == "number" && wanted == "integer")),
+            _ => true,
+        }
+    }
+
     /// Pins the path id and applies `x-decoy-set` and `x-decoy-echo`.
     fn decorate(&self, i: usize, ctx: &Ctx<'_>, value: &mut Value) {
         let info = &self.ops[i];
-        if let Some(p) = &info.id_param
+        if let Some(id) = self.id_pin(i, ctx.params)
             && let Some(slot) = value.get_mut("id")
-            && let Some((_, id)) = ctx.params.iter().find(|(k, _)| k == p)
+            && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
         {
-            *slot = Value::String(id.clone());
+            *slot = id;
         }
         apply(value, &info.rules.set, &info.rules.echo, ctx, &Value::Null);
     }
@@ -1008,9 +1185,10 @@ impl App {
             let seeds = self.seeds(op, ctx.params);
             let seeds = Seeds {
                 resource: seeds.resource,
-                request: util::mix(seeds.request, &n.to_string()),
+                request: util::mix(seeds.request, n.to_string()),
             };
             let mut value = self.bodies.generate(media, seeds, &[]);
+            self.agree(i, ctx.params, media, &mut value, 0);
             self.decorate(i, ctx, &mut value);
             let id = fresh_id(&mut value, seeds.request);
             let mut stored = value.clone();
@@ -1087,12 +1265,13 @@ impl App {
                 let mut attempt = current.clone();
                 let new_id = fresh_id(
                     &mut attempt,
-                    util::mix(self.config.seed, &format!("{key}#{n}")),
+                    util::mix(self.config.seed, format!("{key}#{n}")),
                 );
                 let dest_ctx = Ctx {
                     body: &dest,
                     params: ctx.params,
                     parts: ctx.parts,
+                    context: ctx.context,
                 };
                 apply(&mut attempt, &next.set, &next.echo, &dest_ctx, &origin);
                 if let Some(a) = &next.attempts {
@@ -1307,6 +1486,13 @@ impl App {
     }
 }
 
+/// What one path segment cannot hold raw (everything but unreserved).
+const SEGMENT_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// What a URI reference cannot hold raw (everything but unreserved
 /// characters and `/`, `:`, `@`, `?`, `=`, `&`).
 const URI_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -1410,10 +1596,95 @@ fn resolve(sources: &[Source], ctx: &Ctx<'_>, origin: &Value) -> Option<Value> {
                 .get(n.as_str())
                 .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())),
             Source::Now => Some(Value::String(util::now_rfc3339())),
+            Source::Template(t) => render(t, ctx),
             Source::Literal(v) => return Some(v.clone()),
         };
         v.filter(|v| !v.is_null())
     })
+}
+
+/// Fills a `template:` source; `None` when a placeholder has no value.
+fn render(template: &str, ctx: &Ctx<'_>) -> Option<Value> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = open + rest[open..].find('}')?;
+        let name = &rest[open + 1..close];
+        let text = match name.strip_prefix("shared:") {
+            Some(key) => match ctx.context?.get(key)? {
+                Value::String(s) => s.clone(),
+                v => v.to_string(),
+            },
+            None => ctx.params.iter().find(|(k, _)| k == name)?.1.clone(),
+        };
+        out.extend(percent_encoding::utf8_percent_encode(&text, SEGMENT_UNSAFE));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(Value::String(out))
+}
+
+/// The parent of operation `k`: named by `x-decoy-parent`, else the `GET`
+/// whose path is the longest proper prefix of `k`'s, at a segment boundary.
+fn parent_of(spec: &Spec, k: usize, rules: &Rules) -> Result<Option<usize>, MockError> {
+    let ops = spec.operations();
+    match &rules.parent {
+        Some(None) => Ok(None),
+        Some(Some(id)) => match ops.iter().position(|o| o.id.as_deref() == Some(id)) {
+            Some(p) if p != k => Ok(Some(p)),
+            _ => Err(MockError::Extension {
+                pointer: format!("{}/x-decoy-parent", ops[k].pointer),
+                message: format!("no other operation has operationId `{id}`"),
+            }),
+        },
+        None => {
+            let path = &ops[k].path;
+            Ok(ops
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.method == "GET" && o.path.len() < path.len())
+                .filter(|(_, o)| {
+                    path.starts_with(o.path.as_str())
+                        && path.as_bytes().get(o.path.len()) == Some(&b'/')
+                })
+                .max_by_key(|(_, o)| o.path.len())
+                .map(|(p, _)| p))
+        }
+    }
+}
+
+/// Every property schema marked `x-decoy-shared`, as (key, pointer).
+fn shared_properties(v: &Value, at: &mut String, depth: usize, out: &mut Vec<(String, String)>) {
+    if depth > 64 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(key)) = m.get("x-decoy-shared")
+                && at.contains("/properties/")
+            {
+                out.push((key.clone(), at.clone()));
+            }
+            for (name, child) in m {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                shared_properties(child, at, depth + 1, out);
+                at.truncate(len);
+            }
+        }
+        Value::Array(a) => {
+            for (n, child) in a.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&n.to_string());
+                shared_properties(child, at, depth + 1, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Gives a created resource an id of its own, keeping the generated id's

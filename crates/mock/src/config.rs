@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -9,6 +10,26 @@ use crate::ext::Latency;
 
 /// A callback that sees every request once it has been answered.
 pub type RequestCallback = Arc<dyn Fn(&RecordedRequest) + Send + Sync>;
+
+/// A callback told about each reload of a watched document.
+pub type ReloadCallback = Arc<dyn Fn(&Reload) + Send + Sync>;
+
+/// What happened when a watched document changed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Reload {
+    /// The new document is served; `revision` is what `/__decoy/health`
+    /// reports.
+    Loaded {
+        /// The new document's revision.
+        revision: String,
+    },
+    /// The new document is broken; the last good one is still served.
+    Failed {
+        /// Why, with file and line where the loader knows them.
+        error: String,
+    },
+}
 
 /// Settings of a mock server. `Config::default()` is what `decoy mock` runs
 /// with: 127.0.0.1:4010, seed 0, any bearer token, stateful, CORS on.
@@ -31,6 +52,19 @@ pub struct Config {
     pub cors: bool,
     /// Largest request body accepted, in bytes (1 MiB); larger gets 413.
     pub body_limit: usize,
+    /// Largest request head (request line and headers), in bytes (64 KiB);
+    /// larger gets 431.
+    pub max_header_bytes: usize,
+    /// A client must send a request's head within this time (10 s), or its
+    /// connection is closed (slowloris).
+    pub header_timeout: Duration,
+    /// A client must send a request's body within this time (30 s), or it
+    /// gets 408 and the connection is closed.
+    pub body_timeout: Duration,
+    /// Reload the document from this file when it changes (`--watch`).
+    pub watch: Option<PathBuf>,
+    /// How often the watched file is checked (500 ms).
+    pub watch_interval: Duration,
     /// Most resources kept by `x-decoy-state`; the oldest go first.
     pub max_resources: usize,
     /// Most requests kept for `/__decoy/requests`.
@@ -41,6 +75,8 @@ pub struct Config {
     pub error_rate: f64,
     /// Called after each request is answered (the CLI prints log lines).
     pub on_request: Option<RequestCallback>,
+    /// Called after each reload of the watched document.
+    pub on_reload: Option<ReloadCallback>,
 }
 
 impl Default for Config {
@@ -53,11 +89,17 @@ impl Default for Config {
             stateless: false,
             cors: true,
             body_limit: 1024 * 1024,
+            max_header_bytes: 64 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            watch: None,
+            watch_interval: Duration::from_millis(500),
             max_resources: 10_000,
             max_recorded: 256,
             latency: None,
             error_rate: 0.0,
             on_request: None,
+            on_reload: None,
         }
     }
 }
@@ -72,6 +114,11 @@ impl fmt::Debug for Config {
             .field("stateless", &self.stateless)
             .field("cors", &self.cors)
             .field("body_limit", &self.body_limit)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("watch", &self.watch)
+            .field("watch_interval", &self.watch_interval)
             .field("max_resources", &self.max_resources)
             .field("max_recorded", &self.max_recorded)
             .field("latency", &self.latency)
@@ -80,6 +127,7 @@ impl fmt::Debug for Config {
                 "on_request",
                 &self.on_request.as_ref().map(|_| "<callback>"),
             )
+            .field("on_reload", &self.on_reload.as_ref().map(|_| "<callback>"))
             .finish()
     }
 }

@@ -24,6 +24,10 @@ pub(crate) enum Source {
     Header(String),
     /// `now`: the current time, RFC 3339.
     Now,
+    /// `template:TEXT`: TEXT with `{NAME}` filled from the path parameters
+    /// (percent-encoded) and `{shared:KEY}` from the parent resource's
+    /// `x-decoy-shared` values; unfilled placeholders make it no value.
+    Template(String),
     /// `const:text`, or any non-string YAML value: itself.
     Literal(Value),
 }
@@ -167,6 +171,10 @@ pub(crate) struct Rules {
     pub(crate) list: Option<List>,
     pub(crate) transition: Option<Transition>,
     pub(crate) faults: Faults,
+    /// `x-decoy-parent`: the operation id of the parent resource, or
+    /// `Some(None)` (`false`) for none; unset means the `GET` with the
+    /// longest path prefix.
+    pub(crate) parent: Option<Option<String>>,
 }
 
 impl Rules {
@@ -185,6 +193,17 @@ impl Rules {
         }
         if let Some(v) = op.get("x-decoy-faults") {
             rules.faults = faults(v).map_err(|m| bad("x-decoy-faults", m))?;
+        }
+        match op.get("x-decoy-parent") {
+            None => {}
+            Some(Value::Bool(false)) => rules.parent = Some(None),
+            Some(Value::String(id)) => rules.parent = Some(Some(id.clone())),
+            Some(_) => {
+                return Err(bad(
+                    "x-decoy-parent",
+                    "expected an operationId or false".to_owned(),
+                ));
+            }
         }
         if let Some(state) = op.get("x-decoy-state") {
             let state = object(state).map_err(|m| bad("x-decoy-state", m))?;
@@ -243,11 +262,13 @@ fn source(v: &Value) -> Result<Source, String> {
         Source::Header(n.to_ascii_lowercase())
     } else if let Some(t) = s.strip_prefix("const:") {
         Source::Literal(Value::String(t.to_owned()))
+    } else if let Some(t) = s.strip_prefix("template:") {
+        Source::Template(t.to_owned())
     } else if s == "now" {
         Source::Now
     } else {
         return Err(format!(
-            "`{s}`: a source is /pointer, origin:/pointer, path:NAME, query:NAME, header:NAME, now or const:TEXT"
+            "`{s}`: a source is /pointer, origin:/pointer, path:NAME, query:NAME, header:NAME, now, const:TEXT or template:TEXT"
         ));
     })
 }

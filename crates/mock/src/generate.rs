@@ -72,6 +72,11 @@ impl Bodies {
         value
     }
 
+    /// A synth value for the schema at `pointer`, if synth can make one.
+    pub(crate) fn schema_value(&self, pointer: &str, seed: u64) -> Option<Value> {
+        self.synth.plan(pointer).ok()?.generate(seed).ok()
+    }
+
     /// The named example's value.
     pub(crate) fn example(&self, media: &MediaType, name: &str) -> Option<Value> {
         let e = media.examples.iter().find(|e| e.name == name)?;

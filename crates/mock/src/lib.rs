@@ -45,7 +45,24 @@
 //!    `Content-Type`, in the document's property order. The body depends
 //!    only on the seed and the resource's path, so `GET /v1/calls/abc` is the
 //!    same call every time and `/v1/calls/xyz` another; when the last path
-//!    segment is a parameter, its value becomes the body's `id`.
+//!    segment is a parameter, its value becomes the body's `id` (typed as the
+//!    parameter, and only where the schema's `id` can hold it).
+//!
+//! # Sub-resources agree with their resource
+//!
+//! An operation's *parent* is the `GET` whose path is the longest prefix of
+//! its own (`/v1/calls/{id}` for `/v1/calls/{id}/events`), or the operation
+//! named by `x-decoy-parent: operationId` (`false` for none). Its generated
+//! body is the context of the sub-resource's:
+//!
+//! - properties marked `x-decoy-shared: KEY` take the parent's value for KEY
+//!   (or, where the parent shows none, one value drawn per resource), so a
+//!   call's events, report, finalize result and transfers share its session
+//!   and organization;
+//! - date-times named by an `x-decoy-timeline` are moved, in order, into the
+//!   parent's span (its own timeline's first to last date-time); a
+//!   resource's nested timelines (a call's report, transcript, transfers)
+//!   move into its own span.
 //!
 //! Error bodies use the document's schema for that status (the operation's,
 //! else any operation's, else the document's first 4xx shape): the first
@@ -69,7 +86,10 @@
 //! A *source* says where a value comes from: `/pointer` (this request's JSON
 //! body), `origin:/pointer` (the body of the request that created the stored
 //! resource), `path:NAME`, `query:NAME`, `header:NAME`, `now` (the current
-//! time, RFC 3339), or `const:TEXT`; any non-string YAML value is itself. A
+//! time, RFC 3339), `const:TEXT`, or `template:TEXT` (TEXT with `{NAME}`
+//! filled from path parameters, percent-encoded, and `{shared:KEY}` from the
+//! parent's `x-decoy-shared` values, e.g. `template:https://rec.example.com/
+//! {shared:organization}/{id}.ogg`); any non-string YAML value is itself. A
 //! list of sources takes the first one that has a non-null value. Fields are
 //! top-level property names, or JSON pointers when they start with `/`.
 //!
@@ -104,17 +124,33 @@
 //!
 //! # Around the edges
 //!
-//! - `GET /__decoy/health`, `POST /__decoy/reset` (forget state and
+//! - `GET /__decoy/health` (document title, `revision`: a hash of the served
+//!   document, and `reload_error`), `POST /__decoy/reset` (forget state and
 //!   recorded requests), `GET /__decoy/requests` (the most recent requests).
+//! - Hot reload: with [`Config::watch`] (`decoy mock DOC --watch`) the file
+//!   is polled every [`Config::watch_interval`]; a changed document that
+//!   loads replaces the served one whole (stored state starts afresh), a
+//!   broken one leaves the last good one served and is reported with its
+//!   file and line through [`Config::on_reload`] and `reload_error`.
 //! - CORS is on by default: preflights are answered (any origin, method and
 //!   requested headers, `Authorization` included) and responses expose their
 //!   headers. [`Config::cors`] turns it off.
 //! - The library prints nothing: [`Config::on_request`] (or
 //!   [`MockServerBuilder::on_request`]) sees each [`RecordedRequest`], and
 //!   [`RecordedRequest::log_line`] formats it as text or JSON.
-//! - Nothing a client sends crashes the server: headers over 64 KiB get 431,
-//!   slow headers are dropped after 10 s, bodies are read with a limit and a
-//!   timeout, odd ids (10 KB, `%2F`, non-ASCII) are just ids.
+//! - Nothing a client sends crashes the server (odd ids, 10 KB, `%2F`,
+//!   non-ASCII, `%00`, are just ids), and every limit is a [`Config`] field
+//!   and a `decoy mock` flag:
+//!
+//! | limit | default | `Config` | flag |
+//! |---|---|---|---|
+//! | request body (413) | 1 MiB | `body_limit` | `--body-limit` |
+//! | request head (431) | 64 KiB | `max_header_bytes` | `--max-header-bytes` |
+//! | time to send the head (connection closed) | 10 s | `header_timeout` | `--header-timeout` |
+//! | time to send the body (408) | 30 s | `body_timeout` | `--body-timeout` |
+//! | stored resources (oldest evicted) | 10 000 | `max_resources` | `--max-resources` |
+//! | recorded requests (`/__decoy/requests`) | 256 | `max_recorded` | `--max-recorded` |
+//! | watch poll interval | 500 ms | `watch_interval` | (fixed in the CLI) |
 //!
 //! # Prior art
 //!
@@ -129,6 +165,7 @@
 
 mod app;
 mod config;
+mod context;
 mod error;
 mod ext;
 mod generate;
@@ -136,7 +173,7 @@ mod server;
 mod store;
 mod util;
 
-pub use config::{Config, LogFormat, RecordedRequest, RequestCallback};
+pub use config::{Config, LogFormat, RecordedRequest, Reload, ReloadCallback, RequestCallback};
 pub use error::MockError;
 pub use ext::Latency;
 pub use server::{Bound, MockServer, MockServerBuilder, bind, serve, shutdown_signal};

@@ -4,7 +4,8 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use decoy_spec::Spec;
@@ -16,14 +17,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::app::App;
-use crate::config::{Config, RecordedRequest, RequestCallback};
+use crate::config::{Config, RecordedRequest, Reload, RequestCallback};
 use crate::error::MockError;
 use crate::ext::Latency;
 
-/// Request heads larger than this get 431.
-const MAX_HEADER_BYTES: usize = 64 * 1024;
-/// A client that has not sent its headers by then is dropped (slowloris).
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// In-flight requests get this long to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -31,7 +28,26 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// where it listens (or that the port is taken) before serving.
 pub struct Bound {
     listener: TcpListener,
-    app: Arc<App>,
+    app: Current,
+}
+
+/// The app being served; a reload swaps it whole, so each request sees one
+/// document from start to end.
+#[derive(Clone)]
+struct Current(Arc<RwLock<Arc<App>>>);
+
+impl Current {
+    fn new(app: App) -> Current {
+        Current(Arc::new(RwLock::new(Arc::new(app))))
+    }
+
+    fn get(&self) -> Arc<App> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, app: App) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(app);
+    }
 }
 
 impl std::fmt::Debug for Bound {
@@ -45,7 +61,7 @@ impl std::fmt::Debug for Bound {
 /// Binds `config.address()` and prepares the document.
 pub async fn bind(config: Config, spec: Spec) -> Result<Bound, MockError> {
     let addr = config.address();
-    let app = Arc::new(App::new(spec, config)?);
+    let app = Current::new(App::new(spec, config)?);
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| MockError::Bind { addr, source })?;
@@ -100,8 +116,56 @@ pub async fn shutdown_signal() {
     }
 }
 
-async fn accept_loop(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+/// Polls the watched file and swaps in each good new document; a broken
+/// one leaves the last good document served and says why. Polling (a small
+/// read and hash each interval) needs no platform watcher and sees edits
+/// made through renames and network mounts alike.
+async fn watch(current: Current, path: PathBuf) {
+    let config = current.get().config().clone();
+    let mut last = std::fs::read(&path).ok().map(|b| crate::util::mix(0, &b));
+    loop {
+        tokio::time::sleep(config.watch_interval).await;
+        // A missing file is an editor mid-save: look again next time.
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let hash = crate::util::mix(0, &bytes);
+        if last == Some(hash) {
+            continue;
+        }
+        last = Some(hash);
+        let (p, c) = (path.clone(), config.clone());
+        let loaded = tokio::task::spawn_blocking(move || {
+            let spec = Spec::load(&p).map_err(|e| e.to_string())?;
+            App::new(spec, c).map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the reload panicked: {e}")));
+        let event = match loaded {
+            Ok(app) => {
+                let revision = app.revision().to_owned();
+                current.set(app);
+                Reload::Loaded { revision }
+            }
+            Err(error) => {
+                current.get().set_reload_error(Some(error.clone()));
+                Reload::Failed { error }
+            }
+        };
+        if let Some(cb) = &config.on_reload {
+            cb(&event);
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, app: Current, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
+    let watcher = app
+        .get()
+        .config()
+        .watch
+        .clone()
+        .map(|path| tokio::spawn(watch(app.clone(), path)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
@@ -116,15 +180,17 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, shutdown: impl Future
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let app = app.clone();
+                let current = app.clone();
+                let config = current.get().config().clone();
                 let service = service_fn(move |req| {
-                    let app = app.clone();
+                    let app = current.get();
                     async move { Ok::<_, Infallible>(app.handle(req).await) }
                 });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
-                    .max_header_size(MAX_HEADER_BYTES)
+                    .header_read_timeout(config.header_timeout)
+                    .max_buf_size(config.max_header_bytes.max(8192))
+                    .max_header_size(config.max_header_bytes)
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -136,6 +202,9 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, shutdown: impl Future
         }
     }
     drop(listener);
+    if let Some(w) = watcher {
+        w.abort();
+    }
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
 }
 
@@ -151,7 +220,7 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, shutdown: impl Future
 /// ```
 pub struct MockServer {
     address: SocketAddr,
-    app: Arc<App>,
+    app: Current,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -195,13 +264,13 @@ impl MockServer {
 
     /// Requests answered so far (the most recent ones, oldest first).
     pub fn received_requests(&self) -> Vec<RecordedRequest> {
-        self.app.recorded()
+        self.app.get().recorded()
     }
 
     /// Forgets stored resources and recorded requests, like
     /// `POST /__decoy/reset`.
     pub fn reset(&self) {
-        self.app.reset();
+        self.app.get().reset();
     }
 }
 
@@ -273,6 +342,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Reload the document from `path` whenever the file changes.
+    pub fn watch(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.watch = Some(path.into());
+        self
+    }
+
     /// Serve on a listener the caller already bound.
     pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
         self.listener = Some(listener);
@@ -299,7 +374,7 @@ impl MockServerBuilder {
         };
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
-        let app = Arc::new(App::new(spec, self.config)?);
+        let app = Current::new(App::new(spec, self.config)?);
         let (stop, stopped) = oneshot::channel::<()>();
         let (ready_tx, ready) = oneshot::channel::<Result<(), std::io::Error>>();
         let served = app.clone();
@@ -340,7 +415,6 @@ impl MockServerBuilder {
                 )));
             }
         }
-        let _ = app.config();
         Ok(MockServer {
             address,
             app,

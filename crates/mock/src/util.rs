@@ -4,9 +4,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// FNV-1a over a seed and some text, finished with splitmix64.
-pub(crate) fn mix(seed: u64, text: &str) -> u64 {
+pub(crate) fn mix(seed: u64, text: impl AsRef<[u8]>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in text.as_bytes() {
+    for b in text.as_ref() {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -30,6 +30,11 @@ pub(crate) fn now_rfc3339() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()) as i64;
+    rfc3339(secs)
+}
+
+/// Unix seconds as an RFC 3339 UTC date-time.
+pub(crate) fn rfc3339(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's civil-from-days.
     let z = days + 719_468;

@@ -1,0 +1,286 @@
+//! Agreement between a resource and its sub-resources, read from the schemas.
+//!
+//! A sub-resource (`/v1/calls/{id}/events`) belongs to a parent resource (the
+//! `GET` operation whose path is the longest prefix of its own, or the one
+//! named by `x-decoy-parent`). The parent's generated body is its *context*:
+//!
+//! - every property marked `x-decoy-shared: KEY` in a sub-resource takes the
+//!   parent's value for KEY (or, when the parent shows none, one value drawn
+//!   per resource, so siblings still agree);
+//! - every date-time named in an `x-decoy-timeline` of the sub-resource is
+//!   moved, order kept, into the parent's span (the first to the last
+//!   non-null date-time of the parent's own timeline). Nested timelines of a
+//!   resource (a call's report, transcript, transfers) move into its own span.
+//!
+//! Nothing here names a field: the marks come from the document.
+
+use serde_json::Value;
+
+/// What a resource tells its sub-resources.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Context {
+    /// `x-decoy-shared` key → value.
+    pub(crate) shared: Vec<(String, Value)>,
+    /// Unix seconds: the parent's first and last timeline date-time.
+    pub(crate) span: Option<(i64, i64)>,
+}
+
+impl Context {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.shared.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// Where a value carries marks, as JSON pointers into it.
+#[derive(Debug, Default)]
+pub(crate) struct Marks {
+    pub(crate) shared: Vec<(String, String)>,
+    /// Timeline date-times: (pointer, on the root object).
+    pub(crate) timeline: Vec<(String, bool)>,
+    /// The root object's own timeline names, in order.
+    pub(crate) root_timeline: Vec<String>,
+}
+
+const MAX_DEPTH: usize = 32;
+
+/// Follows `$ref`s (local ones; the document is the whole world).
+pub(crate) fn deref<'a>(doc: &'a Value, mut s: &'a Value) -> &'a Value {
+    for _ in 0..MAX_DEPTH {
+        match s
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(decoy_spec::pointer::from_ref)
+            .and_then(|p| doc.pointer(&p))
+        {
+            Some(t) => s = t,
+            None => return s,
+        }
+    }
+    s
+}
+
+/// Walks `value` along the schema at `pointer`, collecting marks.
+pub(crate) fn marks(doc: &Value, pointer: &str, value: &Value) -> Marks {
+    let mut m = Marks::default();
+    if let Some(s) = doc.pointer(pointer) {
+        walk(doc, s, value, &mut String::new(), 0, &mut m);
+    }
+    m.shared.sort();
+    m.shared.dedup();
+    m.timeline.sort();
+    m.timeline.dedup();
+    m
+}
+
+fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mut Marks) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let s = deref(doc, s);
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(parts)) = s.get(key) {
+            for p in parts {
+                walk(doc, p, v, at, depth + 1, m);
+            }
+        }
+    }
+    match v {
+        Value::Object(obj) => {
+            if let Some(Value::Array(names)) = s.get("x-decoy-timeline") {
+                for n in names.iter().filter_map(Value::as_str) {
+                    if obj.get(n).is_some_and(Value::is_string) {
+                        m.timeline
+                            .push((format!("{at}/{}", escape(n)), at.is_empty()));
+                    }
+                    if at.is_empty() && !m.root_timeline.iter().any(|r| r == n) {
+                        m.root_timeline.push(n.to_owned());
+                    }
+                }
+            }
+            let Some(Value::Object(props)) = s.get("properties") else {
+                return;
+            };
+            for (name, sub) in props {
+                let Some(child) = obj.get(name) else {
+                    continue;
+                };
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape(name));
+                let key = sub
+                    .get("x-decoy-shared")
+                    .or_else(|| deref(doc, sub).get("x-decoy-shared"))
+                    .and_then(Value::as_str);
+                if let Some(key) = key {
+                    m.shared.push((at.clone(), key.to_owned()));
+                }
+                walk(doc, sub, child, at, depth + 1, m);
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            let Some(item) = s.get("items") else {
+                return;
+            };
+            for (k, child) in items.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&k.to_string());
+                walk(doc, item, child, at, depth + 1, m);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// The context a resource gives: its first non-null shared values and the
+/// span of its root timeline.
+pub(crate) fn harvest(marks: &Marks, value: &Value) -> Context {
+    let mut shared: Vec<(String, Value)> = Vec::new();
+    for (p, key) in &marks.shared {
+        if shared.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        if let Some(v) = value.pointer(p).filter(|v| !v.is_null()) {
+            shared.push((key.clone(), v.clone()));
+        }
+    }
+    let times: Vec<i64> = marks
+        .root_timeline
+        .iter()
+        .filter_map(|n| value.get(n)?.as_str())
+        .filter_map(parse_rfc3339)
+        .collect();
+    let span = match (times.iter().min(), times.iter().max()) {
+        (Some(&a), Some(&b)) => Some((a, b)),
+        _ => None,
+    };
+    Context { shared, span }
+}
+
+/// Makes `value` agree with `context`: shared keys take its values, and
+/// timeline date-times (the root's too when `root` is set) move into its span.
+pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root: bool) {
+    for (p, key) in &marks.shared {
+        if let Some(v) = context.get(key)
+            && let Some(slot) = value.pointer_mut(p)
+        {
+            *slot = v.clone();
+        }
+    }
+    let Some((start, end)) = context.span else {
+        return;
+    };
+    let moved: Vec<(&str, i64)> = marks
+        .timeline
+        .iter()
+        .filter(|(_, on_root)| root || !on_root)
+        .filter_map(|(p, _)| Some((p.as_str(), parse_rfc3339(value.pointer(p)?.as_str()?)?)))
+        .collect();
+    let (Some(lo), Some(hi)) = (
+        moved.iter().map(|(_, t)| *t).min(),
+        moved.iter().map(|(_, t)| *t).max(),
+    ) else {
+        return;
+    };
+    // One affine map for the whole value: order within and across objects
+    // is kept, and flooring to seconds never reverses it.
+    for (p, t) in moved {
+        let mapped = if hi == lo {
+            start + (end - start) / 2
+        } else {
+            start + ((t - lo) as i128 * (end - start) as i128 / (hi - lo) as i128) as i64
+        };
+        if let Some(slot) = value.pointer_mut(p) {
+            *slot = Value::String(format_rfc3339(mapped));
+        }
+    }
+}
+
+/// Unix seconds of an RFC 3339 date-time (fractions dropped), or `None`.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = &s[19..];
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) => {
+            let sign = if r.starts_with('-') { -1 } else { 1 };
+            sign * (r.get(1..3)?.parse::<i64>().ok()? * 3600
+                + r.get(4..6)?.parse::<i64>().ok()? * 60)
+        }
+        _ => return None,
+    };
+    // Howard Hinnant's days-from-civil.
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
+}
+
+/// `2025-03-14T16:02:05Z` for Unix seconds.
+pub(crate) fn format_rfc3339(secs: i64) -> String {
+    crate::util::rfc3339(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for s in [
+            "2025-03-14T16:02:05Z",
+            "1999-12-31T23:59:59Z",
+            "2024-02-29T00:00:00Z",
+        ] {
+            assert_eq!(format_rfc3339(parse_rfc3339(s).unwrap()), s);
+        }
+        assert_eq!(
+            parse_rfc3339("2025-03-14T17:02:05.123+01:00"),
+            parse_rfc3339("2025-03-14T16:02:05Z")
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn timelines_move_into_the_span_in_order() {
+        let doc = json!({"s": {"type": "array", "items": {
+            "x-decoy-timeline": ["a", "b"],
+            "properties": {"a": {}, "b": {}, "k": {"x-decoy-shared": "org"}}
+        }}});
+        let mut v = json!([
+            {"a": "2020-01-01T00:00:00Z", "b": "2020-01-03T00:00:00Z", "k": "x"},
+            {"a": "2020-01-02T00:00:00Z", "b": null, "k": "y"}
+        ]);
+        let m = marks(&doc, "/s", &v);
+        let ctx = Context {
+            shared: vec![("org".into(), json!("o1"))],
+            span: Some((1000, 3000)),
+        };
+        conform(&ctx, &m, &mut v, true);
+        assert_eq!(v[0]["a"], format_rfc3339(1000));
+        assert_eq!(v[1]["a"], format_rfc3339(2000));
+        assert_eq!(v[0]["b"], format_rfc3339(3000));
+        assert_eq!(v[1]["b"], Value::Null);
+        assert_eq!((&v[0]["k"], &v[1]["k"]), (&json!("o1"), &json!("o1")));
+    }
+}
