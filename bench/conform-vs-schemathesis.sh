@@ -13,7 +13,10 @@
 #
 # Prints one row per target: wall time, requests and requests/s per tool, and
 # whether each tool reported a failure beyond what it reports on the correct
-# build (its false positives there are shown in the `none` row).
+# build (its false positives there are shown in the `none` row). The last
+# columns match request budgets: decoy runs again with --cases scaled so it
+# sends about as many requests as Schemathesis did (`m reqs`, `m s`,
+# `m found`), so "found" compares like with like.
 set -u
 cd "$(dirname "$0")/.."
 CASES=${1:-25}
@@ -30,9 +33,9 @@ trap 'rm -rf "$OUT"' EXIT
 cargo build -q --release -p decoy-conform --examples || exit 2
 DECOY=${DECOY:-target/release/decoy}
 if [ -x "$DECOY" ] && "$DECOY" test --help >/dev/null 2>&1; then
-  decoy_test() { "$DECOY" test --url "$1" --token "$TOKEN" --id id=call_1 --cases "$CASES" --seed "$SEED" --report "json=$2" "$DOC"; }
+  decoy_test() { "$DECOY" test --url "$1" --token "$TOKEN" --id id=call_1 --cases "${3:-$CASES}" --seed "$SEED" --report "json=$2" "$DOC"; }
 else
-  decoy_test() { target/release/examples/conform "$1" "$DOC" "$TOKEN" "$CASES" "$SEED" --json "$2"; }
+  decoy_test() { target/release/examples/conform "$1" "$DOC" "$TOKEN" "${3:-$CASES}" "$SEED" --json "$2"; }
 fi
 [ -x "$ST" ] || { echo "Schemathesis not found at $ST; run /work/shared/bench/install-peers.sh" >&2; exit 2; }
 
@@ -40,14 +43,16 @@ now() { date +%s.%N; }
 count() { curl -s "$1/__faulty/requests" | jq -r .requests; }
 
 start() {
+  : > "$OUT/url"  # empty first, or the wait below may read the last URL
   target/release/examples/faulty "$1" > "$OUT/url" &
   PID=$!
   for _ in $(seq 100); do [ -s "$OUT/url" ] && break; sleep 0.05; done
   URL=$(cat "$OUT/url")
 }
-stop() { kill -INT "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }
+# TERM, not INT: a background job of a non-interactive shell ignores SIGINT.
+stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }
 
-printf '%-20s | %8s %6s %8s %-5s | %8s %6s %8s %-5s | %s\n' target "decoy s" reqs "req/s" found "st s" reqs "req/s" found speed-up
+printf '%-20s | %8s %6s %8s %-5s | %8s %6s %8s %-5s | %8s | %6s %6s %-7s\n' target "decoy s" reqs "req/s" found "st s" reqs "req/s" found speed-up "m reqs" "m s" "m found"
 ST_BASE=""
 for bug in $BUGS; do
   # decoy
@@ -73,9 +78,17 @@ for bug in $BUGS; do
     extra=$(comm -23 <(echo "$titles") <(echo "$ST_BASE") | grep -c .)
     sfound=$([ "$extra" -gt 0 ] && echo yes || echo no)
   fi
-  printf '%-20s | %8.2f %6s %8.0f %-5s | %8.2f %6s %8.0f %-5s | %5.1fx\n' "$bug" \
+  # decoy again, with about Schemathesis's number of requests.
+  mcases=$(( (CASES * sreq + dreq - 1) / (dreq > 0 ? dreq : 1) ))
+  [ "$mcases" -ge 1 ] || mcases=1
+  start "$bug"
+  t0=$(now); decoy_test "$URL" "$OUT/decoy-m.json" "$mcases" > "$OUT/decoy-m.txt" 2>&1; mcode=$?; t1=$(now)
+  mreq=$(count "$URL"); stop
+  msec=$(echo "$t1 - $t0" | bc -l)
+  mfound=$([ $mcode -eq 1 ] && echo yes || { [ $mcode -eq 0 ] && echo no || echo "err$mcode"; })
+  printf '%-20s | %8.2f %6s %8.0f %-5s | %8.2f %6s %8.0f %-5s | %7.1fx | %6s %6.2f %-7s\n' "$bug" \
     "$dsec" "$dreq" "$(echo "$dreq / $dsec" | bc -l)" "$dfound" \
     "$ssec" "$sreq" "$(echo "$sreq / $ssec" | bc -l)" "$sfound" \
-    "$(echo "$ssec / $dsec" | bc -l)"
+    "$(echo "$ssec / $dsec" | bc -l)" "$mreq" "$msec" "$mfound"
   [ "$bug" = none ] && [ "$sfound" = FP ] && { echo "  Schemathesis on the correct build:"; echo "$titles" | sed 's/^/    /' | head -10; }
 done

@@ -27,6 +27,24 @@ async fn run(bug: Option<Bug>) -> Report {
         .expect("the run completes")
 }
 
+/// Like [`run`], and the rendered report (what a user reads) matches its
+/// committed snapshot `snapshots/conform_<Bug>.snap`, with ports, timings
+/// and rates filtered out. Review changes with `cargo insta review`.
+async fn run_snap(bug: Bug) -> Report {
+    let report = run(Some(bug)).await;
+    let text = report
+        .render_text(decoy_conform::TextOptions::colour(false))
+        .replace(&report.target, "http://127.0.0.1:[PORT]");
+    crate::util::snapshots(|| {
+        let mut settings = insta::Settings::clone_current();
+        // Timings in the coverage table and the summary line.
+        settings.add_filter(r"(?m)^(\S+ +\d+ +)\d+\.\d+", "${1}[ms]");
+        settings.add_filter(r"in \d+\.\d+s \(\d+/s\)", "in [s] ([rate]/s)");
+        settings.bind(|| insta::assert_snapshot!(format!("conform_{bug:?}"), text));
+    });
+    report
+}
+
 /// The report has a finding of `check` on `operation` with a reproduction
 /// (seed and curl line or script); returns it.
 fn found<'r>(report: &'r Report, check: Check, operation: &str) -> &'r Finding {
@@ -75,7 +93,7 @@ async fn correct_build_has_no_findings() {
 
 #[tokio::test]
 async fn missing_required_field() {
-    let report = run(Some(Bug::MissingRequired)).await;
+    let report = run_snap(Bug::MissingRequired).await;
     let f = found_shrunk(&report, Check::ResponseSchema, "getCall");
     assert!(
         f.violations
@@ -86,14 +104,14 @@ async fn missing_required_field() {
 
 #[tokio::test]
 async fn wrong_type() {
-    let report = run(Some(Bug::WrongType)).await;
+    let report = run_snap(Bug::WrongType).await;
     let f = found_shrunk(&report, Check::ResponseSchema, "listCallEvents");
     assert!(pointer_hit(f, "/events/0/sip_status_code"));
 }
 
 #[tokio::test]
 async fn value_outside_enum() {
-    let report = run(Some(Bug::OutsideEnum)).await;
+    let report = run_snap(Bug::OutsideEnum).await;
     let f = found_shrunk(&report, Check::ResponseSchema, "getCall");
     assert!(
         f.violations
@@ -104,14 +122,14 @@ async fn value_outside_enum() {
 
 #[tokio::test]
 async fn null_where_not_allowed() {
-    let report = run(Some(Bug::NullNotAllowed)).await;
+    let report = run_snap(Bug::NullNotAllowed).await;
     let f = found_shrunk(&report, Check::ResponseSchema, "getCallReport");
     assert!(pointer_hit(f, "/summary"));
 }
 
 #[tokio::test]
 async fn malformed_date_time() {
-    let report = run(Some(Bug::MalformedDateTime)).await;
+    let report = run_snap(Bug::MalformedDateTime).await;
     let f = found_shrunk(&report, Check::ResponseSchema, "blindTransfer");
     assert!(
         f.violations
@@ -122,20 +140,20 @@ async fn malformed_date_time() {
 
 #[tokio::test]
 async fn undocumented_status() {
-    let report = run(Some(Bug::UndocumentedStatus)).await;
+    let report = run_snap(Bug::UndocumentedStatus).await;
     let f = found_shrunk(&report, Check::StatusDocumented, "getCallRecording");
     assert_eq!(f.status, Some(202));
 }
 
 #[tokio::test]
 async fn wrong_content_type() {
-    let report = run(Some(Bug::WrongContentType)).await;
+    let report = run_snap(Bug::WrongContentType).await;
     found_shrunk(&report, Check::ContentType, "getCallReport");
 }
 
 #[tokio::test]
 async fn auth_not_enforced() {
-    let report = run(Some(Bug::AuthNotEnforced)).await;
+    let report = run_snap(Bug::AuthNotEnforced).await;
     let f = found_shrunk(&report, Check::AuthRequired, "getCallRecording");
     assert!(!f.reproduction.script.contains("Authorization"));
     found_shrunk(&report, Check::AuthInvalid, "getCallRecording");
@@ -143,14 +161,14 @@ async fn auth_not_enforced() {
 
 #[tokio::test]
 async fn invalid_body_accepted() {
-    let report = run(Some(Bug::InvalidBodyAccepted)).await;
+    let report = run_snap(Bug::InvalidBodyAccepted).await;
     let f = found_shrunk(&report, Check::NegativeRejected, "blindTransfer");
     assert!(f.message.contains("body"), "{}", f.message);
 }
 
 #[tokio::test]
 async fn server_error_on_odd_path_ids() {
-    let report = run(Some(Bug::ServerErrorOnOddId)).await;
+    let report = run_snap(Bug::ServerErrorOnOddId).await;
     let f = found_shrunk(&report, Check::ServerError, "getCall");
     assert_eq!(f.status, Some(500));
     // The curl line carries the odd id, percent-encoded.
@@ -163,7 +181,7 @@ async fn server_error_on_odd_path_ids() {
 
 #[tokio::test]
 async fn deep_nested_violation_after_third_item() {
-    let report = run(Some(Bug::DeepNestedViolation)).await;
+    let report = run_snap(Bug::DeepNestedViolation).await;
     let f = found_shrunk(&report, Check::ResponseSchema, "getCall");
     assert!(
         pointer_hit(f, "/report/transcript/entries/3/source"),
@@ -175,7 +193,7 @@ async fn deep_nested_violation_after_third_item() {
 
 #[tokio::test]
 async fn pattern_violation() {
-    let report = run(Some(Bug::PatternViolation)).await;
+    let report = run_snap(Bug::PatternViolation).await;
     let f = found_shrunk(&report, Check::ResponseSchema, "finalizeCallReport");
     assert!(
         f.violations
@@ -186,7 +204,7 @@ async fn pattern_violation() {
 
 #[tokio::test]
 async fn state_bug_needs_a_sequence() {
-    let report = run(Some(Bug::StateMachine)).await;
+    let report = run_snap(Bug::StateMachine).await;
     let f = found_shrunk(&report, Check::StatefulConflict, "completeWarmTransfer");
     // The shortest sequence: create a warm transfer, cancel it, complete it.
     let ops: Vec<&str> = f
@@ -209,7 +227,7 @@ async fn state_bug_needs_a_sequence() {
 
 #[tokio::test]
 async fn wrong_error_body_shape() {
-    let report = run(Some(Bug::WrongErrorShape)).await;
+    let report = run_snap(Bug::WrongErrorShape).await;
     let f = report
         .findings
         .iter()
@@ -221,7 +239,7 @@ async fn wrong_error_body_shape() {
 
 #[tokio::test]
 async fn intermittent_violation_is_flaky() {
-    let report = run(Some(Bug::Intermittent)).await;
+    let report = run_snap(Bug::Intermittent).await;
     let f = found(&report, Check::ResponseSchema, "getCallReport");
     assert!(f.flaky, "{}", report.render_text(Default::default()));
     assert!(pointer_hit(f, "/analysis_status"));
@@ -229,7 +247,7 @@ async fn intermittent_violation_is_flaky() {
 
 #[tokio::test]
 async fn crash_on_large_body() {
-    let report = run(Some(Bug::CrashOnLargeBody)).await;
+    let report = run_snap(Bug::CrashOnLargeBody).await;
     let f = found_shrunk(&report, Check::Transport, "blindTransfer");
     assert!(
         f.reproduction.script.contains("head -c"),
@@ -240,7 +258,7 @@ async fn crash_on_large_body() {
 
 #[tokio::test]
 async fn created_resource_missing_from_listing() {
-    let report = run(Some(Bug::MissingFromListing)).await;
+    let report = run_snap(Bug::MissingFromListing).await;
     let f = found_shrunk(&report, Check::Listing, "blindTransfer");
     let ops: Vec<&str> = f
         .reproduction
@@ -359,4 +377,72 @@ async fn snapshots_record_then_match() {
     );
     assert!(dir.join("getCall__200.snap.new").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A path parameter with a pattern, and a 400 and 404 to refuse with.
+const CODES: &str = r#"
+openapi: 3.1.0
+info: {title: Codes, version: "1"}
+paths:
+  /codes/{code}:
+    get:
+      operationId: getCode
+      parameters:
+        - {name: code, in: path, required: true, schema: {type: string, pattern: "^[A-Z]{3}$"}}
+      responses:
+        "200":
+          description: A code
+          content:
+            application/json:
+              schema: {type: object, required: [id], properties: {id: {type: string}}}
+        "400": {description: Not a code}
+        "404": {description: No such code}
+"#;
+
+fn codes_config(uri: String) -> Config {
+    let mut c = Config::new(uri);
+    c.cases = 10;
+    c.sequences = 0;
+    c.seed = SEED;
+    c
+}
+
+#[tokio::test]
+async fn invalid_path_parameters_must_be_refused() {
+    // A server that answers 200 to any code, `abc1` included.
+    let lax = crate::hardening::Target::start(crate::hardening::Hostile::Lax).await;
+    let spec = Spec::parse(CODES, "codes.yaml").unwrap();
+    let report = decoy_conform::run(&spec, codes_config(lax.uri()))
+        .await
+        .unwrap();
+    let f = found_shrunk(&report, Check::NegativeRejected, "getCode");
+    assert!(
+        f.message
+            .starts_with("invalid input was accepted with 200: path parameter `code`: "),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.reproduction.script.contains("/codes/"),
+        "{}",
+        f.reproduction.script
+    );
+}
+
+#[tokio::test]
+async fn the_mock_refuses_invalid_path_parameters() {
+    let spec = Spec::parse(CODES, "codes.yaml").unwrap();
+    let mock = decoy_mock::MockServer::builder()
+        .seed(3)
+        .start(spec.clone())
+        .await
+        .expect("the mock starts");
+    let report = decoy_conform::run(&spec, codes_config(mock.uri()))
+        .await
+        .unwrap();
+    assert!(
+        report.passed(),
+        "{}",
+        report.render_text(Default::default())
+    );
 }

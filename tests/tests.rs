@@ -21,5 +21,7 @@ mod conform;
 mod faulty;
 // The README's console examples run and print what it says.
 mod readme;
+// Hardening: broken documents (specs/broken/) and hostile targets for decoy test.
+mod hardening;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

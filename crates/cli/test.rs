@@ -2,11 +2,12 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use decoy_conform::{Check, Config, Shard, TextOptions};
+use decoy_conform::{Check, Config, Progress, Shard, TextOptions};
 
 use crate::Outcome;
 
@@ -43,6 +44,13 @@ pub(crate) struct TestArgs {
     /// Timeout of each request (`10s`).
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     timeout: Duration,
+    /// Time allowed to open a connection (`5s`).
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    connect_timeout: Duration,
+    /// Largest response body read, in bytes; a larger (or endless) body is a
+    /// `transport` finding, so a hostile target cannot exhaust memory.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_response_bytes: usize,
     /// Switch a check off by name (repeatable); `--list-checks` names them.
     #[arg(long = "skip-check", value_parser = parse_check)]
     skip: Vec<Check>,
@@ -153,16 +161,21 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     config.seed = args.seed;
     config.time_limit = args.time_limit;
     config.request_timeout = args.timeout;
+    config.connect_timeout = args.connect_timeout;
+    config.max_response_bytes = args.max_response_bytes;
     config.skip = args.skip;
     config.shard = args.shard;
     config.snapshots = args.snapshots;
     config.update_snapshots = args.update_snapshots;
 
+    let bar = Bar::start(&mut config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    let report = runtime.block_on(decoy_conform::run(&spec, config))?;
+    let report = runtime.block_on(decoy_conform::run(&spec, config));
+    bar.finish();
+    let report = report?;
 
     for (kind, path) in &args.reports {
         let text = match kind {
@@ -184,4 +197,58 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Violations
     })
+}
+
+/// A one-line progress bar on stderr, redrawn by its own thread from the
+/// run's counters; only on a terminal and outside CI, so logs stay clean.
+struct Bar {
+    stop: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Bar {
+    fn start(config: &mut Config) -> Bar {
+        let on = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        if !on {
+            return Bar { stop: None };
+        }
+        let progress = Progress::new();
+        config.progress = Some(progress.clone());
+        let (tx, rx) = mpsc::channel();
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || {
+            const WIDTH: u64 = 30;
+            // Redraw every 100 ms until told to stop (or the sender is gone).
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(Duration::from_millis(100))
+            {
+                let p = progress.get();
+                let filled = (p.done * WIDTH)
+                    .checked_div(p.total)
+                    .unwrap_or(0)
+                    .min(WIDTH) as usize;
+                eprint!(
+                    "\r  [{}{}] {}/{} units, {} requests, {} findings, {:.0} s ",
+                    "#".repeat(filled),
+                    " ".repeat(WIDTH as usize - filled),
+                    p.done,
+                    p.total,
+                    p.requests,
+                    p.findings,
+                    started.elapsed().as_secs_f64(),
+                );
+            }
+            // Clear the line so the report starts clean.
+            eprint!("\r\x1b[2K");
+        });
+        Bar {
+            stop: Some((tx, thread)),
+        }
+    }
+
+    fn finish(self) {
+        if let Some((tx, thread)) = self.stop {
+            let _ = tx.send(());
+            let _ = thread.join();
+        }
+    }
 }

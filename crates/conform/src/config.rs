@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::ConformError;
+use crate::{ConformError, Progress};
 
 /// Everything a conformance run needs besides the document. Build it with
 /// [`Config::new`] and set the public fields; every field has a default that
@@ -69,6 +69,9 @@ pub struct Config {
     pub replays: u32,
     /// Most requests spent shrinking one failure.
     pub shrink_budget: u32,
+    /// Counters updated as the run goes, for a progress bar (`decoy test`
+    /// draws one on a terminal).
+    pub progress: Option<Progress>,
 }
 
 impl Config {
@@ -97,6 +100,7 @@ impl Config {
             concurrency: 4,
             replays: 2,
             shrink_budget: 64,
+            progress: None,
         }
     }
 

@@ -47,7 +47,10 @@
 //! 3. **Probes and negative cases.** Without credentials and with an
 //!    invalid token, a protected operation must refuse. Labelled invalid
 //!    bodies and parameters (wrong type, missing required, out of range, bad
-//!    enum, pattern, extra property, bad format), malformed JSON and a
+//!    enum, pattern, extra property, bad format; a parameter value counts as
+//!    invalid only if it is still invalid as text on the wire, so a path
+//!    parameter is probed only when its schema constrains more than the
+//!    type), malformed JSON and a
 //!    `text/plain` body must get a documented 4xx (415 passes even when
 //!    undocumented). A large, valid body (padded with JSON whitespace) must
 //!    not crash the server (413 passes).
@@ -73,7 +76,17 @@
 //! [`Report::render_text`] for people, [`Report::to_json`] for tools,
 //! [`Report::to_junit`] for CI, [`Report::coverage_table`] for the
 //! operations × documented statuses grid, and [`Report::exit_code`]: 0 when
-//! the contract holds, 1 when something was found.
+//! the contract holds, 1 when something was found. [`Config::progress`]
+//! takes a [`Progress`] handle whose counters a front end can poll to draw a
+//! progress bar (the library prints nothing).
+//!
+//! # A hostile target
+//!
+//! A target that resets connections, never answers, streams an endless
+//! body, or closes mid-body cannot hang a run or exhaust its memory: every
+//! exchange has [`Config::request_timeout`] and [`Config::max_response_bytes`],
+//! and each such failure is a `transport` finding. Only a target that
+//! accepts no connection at all is an error ([`ConformError::Connect`]).
 //!
 //! # Determinism
 //!
@@ -90,6 +103,7 @@ mod erased;
 mod error;
 mod links;
 mod model;
+mod progress;
 mod report;
 mod repro;
 mod runner;
@@ -97,6 +111,7 @@ mod snapshot;
 
 pub use config::{Check, Config, Shard};
 pub use error::ConformError;
+pub use progress::{Progress, ProgressState};
 pub use report::{
     Coverage, Finding, Report, Reproduction, SchemaViolation, SnapshotSummary, Step, TextOptions,
 };

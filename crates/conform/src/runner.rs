@@ -122,6 +122,14 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
     let owned: Vec<usize> = (0..ctx.models.len())
         .filter(|&i| ctx.config.shard.is_none_or(|s| s.owns(i)))
         .collect();
+    let sequence_units = if ctx.creators.is_empty() {
+        0
+    } else {
+        (0..ctx.config.sequences)
+            .filter(|&i| ctx.config.shard.is_none_or(|s| s.owns(i as usize)))
+            .count()
+    };
+    ctx.progress(|p| p.start((owned.len() + sequence_units) as u64));
 
     if ctx.config.snapshots.is_some() {
         for &i in &owned {
@@ -137,6 +145,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             ctx.operation(i).await;
+            ctx.progress(|p| p.unit_done());
         });
     }
     while tasks.join_next().await.is_some() {}
@@ -162,6 +171,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
                         break;
                     }
                     ctx.sequence(i).await;
+                    ctx.progress(|p| p.unit_done());
                 }
             });
         }
@@ -222,6 +232,12 @@ enum Variant {
 }
 
 impl Ctx {
+    fn progress(&self, update: impl FnOnce(&crate::Progress)) {
+        if let Some(p) = &self.config.progress {
+            update(p);
+        }
+    }
+
     fn expired(&self) -> bool {
         match self.deadline {
             Some(d) if Instant::now() >= d => {
@@ -234,6 +250,7 @@ impl Ctx {
 
     async fn send(&self, op: usize, request: &Request) -> Result<Exchange, Failure> {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        self.progress(|p| p.request());
         let outcome = self.client.send(request).await;
         if let Ok(ex) = &outcome {
             let ms = ex.elapsed.as_secs_f64() * 1000.0;
@@ -292,6 +309,7 @@ impl Ctx {
             .to_owned();
         let i = f.list.len();
         f.by_signature.insert(draft.signature.clone(), i);
+        self.progress(|p| p.finding());
         f.list.push((
             order,
             Finding {
@@ -514,12 +532,25 @@ impl Ctx {
             targets.push((None, plan.clone(), schema.clone()));
         }
         for (pi, p) in model.params.iter().enumerate() {
+            let Some(plan) = &p.plan else { continue };
+            // A path segment is text, and never empty: a plain string
+            // parameter (`type: string`, `minLength: 1`) has no invalid
+            // value left once sent, so spend no requests on it.
             if p.location == ParameterLocation::Path {
-                continue;
+                let validator = self.validators.compile(plan_pointer(plan)).ok();
+                let survives = plan.invalid_kinds().into_iter().any(|kind| {
+                    (0..4).any(|seed| {
+                        let bad = plan.generate_invalid_kind(kind, seed).ok().flatten();
+                        bad.zip(validator.as_ref()).is_some_and(|(bad, v)| {
+                            wire_invalid(v, ParameterLocation::Path, &bad.value)
+                        })
+                    })
+                });
+                if !survives {
+                    continue;
+                }
             }
-            if let Some(plan) = &p.plan {
-                targets.push((Some(pi), plan.clone(), plan_pointer(plan).to_owned()));
-            }
+            targets.push((Some(pi), plan.clone(), plan_pointer(plan).to_owned()));
         }
         for (slot, plan, schema) in targets {
             if plan.invalid_kinds().is_empty() {
@@ -541,7 +572,10 @@ impl Ctx {
                     None => input.body = Some(bad.value.clone()),
                     Some(pi) => input.params[pi] = Some(bad.value.clone()),
                 }
-                let really = validator.as_ref().is_some_and(|v| !v.is_valid(&bad.value));
+                let really = validator.as_ref().is_some_and(|v| match slot {
+                    None => !v.is_valid(&bad.value),
+                    Some(pi) => wire_invalid(v, model.params[pi].location, &bad.value),
+                });
                 let expect = if really {
                     let at = if bad.instance_pointer.is_empty() {
                         "(root)"
@@ -668,6 +702,23 @@ impl Ctx {
         }
         Ok(())
     }
+}
+
+/// Whether a parameter value is still invalid once it is text on the wire.
+/// A server reads `5` as the string "5" or the number 5, whichever its
+/// schema wants, so the value is invalid only if neither reading is valid
+/// (else a lax-but-correct server would be blamed). An empty path segment
+/// is never sent as invalid: `/pets/` may rightly route elsewhere.
+fn wire_invalid(v: &decoy_validate::Validator, location: ParameterLocation, value: &Value) -> bool {
+    if matches!(value, Value::Array(_) | Value::Object(_)) && location != ParameterLocation::Path {
+        return !v.is_valid(value);
+    }
+    let text = scalar(value);
+    if location == ParameterLocation::Path && text.is_empty() {
+        return false;
+    }
+    let as_json = serde_json::from_str::<Value>(&text).ok();
+    !v.is_valid(&Value::String(text)) && as_json.is_none_or(|j| !v.is_valid(&j))
 }
 
 fn plan_pointer(plan: &decoy_synth::Plan) -> &str {

@@ -352,19 +352,66 @@ fn parse_text(text: &str, origin: &str) -> Result<Value, SpecError> {
             format: "JSON",
             line: e.line() as u64,
             column: e.column() as u64,
-            message: strip_position(&e.to_string()),
+            message: if e.to_string().starts_with("recursion limit exceeded") {
+                // serde_json's fixed limit; its own words do not say what.
+                "nested deeper than 128 levels, the JSON parser's limit".to_owned()
+            } else {
+                strip_position(&e.to_string())
+            },
         });
     }
     let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options(trimmed, options).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        // The breach may be wrapped in a snippet and in alias locations.
+        let mut inner = &e;
+        while let serde_saphyr::Error::WithSnippet { error, .. }
+        | serde_saphyr::Error::AliasError { error, .. } = inner
+        {
+            inner = error;
+        }
+        let message = match inner {
+            serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+            _ => None,
+        };
         SpecError::Syntax {
             origin: origin.to_owned(),
             format: "YAML",
             line,
             column,
-            message: first_line(&e.to_string()),
+            message: message.unwrap_or_else(|| first_line(&e.to_string())),
         }
+    })
+}
+
+/// Says which of the parser's budgets (serde-saphyr's defaults) a document
+/// broke, in words: its own text is a `Debug` dump of the breach.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> Option<String> {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let defaults = serde_saphyr::budget::Budget::default();
+    let json = "; a larger document loads as JSON, up to the size limit";
+    Some(match breach {
+        B::Depth { .. } => format!(
+            "nested deeper than {} levels, the YAML parser's limit",
+            defaults.max_depth
+        ),
+        B::Nodes { .. } => format!(
+            "more than {} YAML nodes once aliases are expanded (an alias bomb?){json}",
+            defaults.max_nodes
+        ),
+        B::Events { .. } => format!(
+            "more than {} YAML events, the parser's limit{json}",
+            defaults.max_events
+        ),
+        B::Aliases { .. } | B::AliasAnchorRatio { .. } => {
+            "too many aliases (`*name`) for the anchors defined (an alias bomb?)".to_owned()
+        }
+        B::Anchors { .. } => format!("more than {} anchors", defaults.max_anchors),
+        B::Documents { .. } => format!(
+            "more than {} YAML documents in one file",
+            defaults.max_documents
+        ),
+        _ => return None,
     })
 }
 

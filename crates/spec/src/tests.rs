@@ -266,3 +266,43 @@ fn status_keys_resolve_code_range_default() {
     assert_eq!(op.response(404).unwrap().status.to_string(), "4XX");
     assert_eq!(op.response(503).unwrap().status.to_string(), "default");
 }
+
+/// The error text of a document that must not load.
+fn refused(text: &str) -> String {
+    Spec::parse(text, "bad.yaml").unwrap_err().to_string()
+}
+
+#[test]
+fn parser_budgets_are_explained_not_dumped() {
+    // Billion laughs: 9 levels of 9 aliases.
+    let mut bomb = String::from("openapi: 3.1.0\npaths: {}\nx0: &a0 lol\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        bomb.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+    }
+    let e = refused(&bomb);
+    assert!(
+        e.starts_with("bad.yaml:") && e.contains("more than 250000 YAML nodes"),
+        "{e}"
+    );
+    assert!(!e.contains("budget breached"), "{e}");
+
+    let deep = format!(
+        "openapi: 3.1.0\npaths: {}1{}\n",
+        "[".repeat(80),
+        "]".repeat(80)
+    );
+    let e = refused(&deep);
+    assert!(e.contains("nested deeper than 64 levels"), "{e}");
+
+    let deep_json = format!(
+        r#"{{"openapi": "3.1.0", "x": {}1{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let e = refused(&deep_json);
+    assert!(
+        e.starts_with("bad.yaml:1:") && e.contains("nested deeper than 128 levels"),
+        "{e}"
+    );
+}
