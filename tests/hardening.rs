@@ -112,6 +112,16 @@ const BROKEN: &[(&str, i32, &[&str])] = &[
         0,
         &["ok: specs/broken/huge-counts.yaml: OpenAPI 3.1.0, 0 operations, 2 schemas"],
     ),
+    // Keyword values JSON Schema forbids. jsonschema's meta-schema check
+    // catches the fractional count; `multipleOf: 0` gets past it (a known
+    // gap of lint), and `decoy fake` refuses both.
+    (
+        "malformed-keywords.yaml",
+        1,
+        &[
+            "error: specs/broken/malformed-keywords.yaml:9: /components/schemas/FractionalCount: cannot compile the schema: at /components/schemas/FractionalCount/minItems: 4.5 is not of type \"integer\"",
+        ],
+    ),
     // Unsatisfiable schemas are well-formed: lint passes, `decoy fake` fails.
     (
         "unsatisfiable.yaml",
@@ -131,7 +141,7 @@ fn every_broken_document_is_covered() {
     let mut listed: Vec<&str> = BROKEN.iter().map(|(f, _, _)| *f).collect();
     listed.sort();
     assert_eq!(files, listed, "add the new file to BROKEN");
-    for (doc, schema, _) in XFAIL {
+    for (doc, schema, _) in TOO_LARGE {
         let spec = Spec::load(&crate::util::root().join(doc)).unwrap();
         assert!(spec.schema_names().any(|n| n == *schema), "{doc}: {schema}");
     }
@@ -149,22 +159,46 @@ fn broken_documents_get_precise_errors() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Known gaps, not run (each would abort or exhaust memory): `decoy fake`
-/// on these must fail with a precise error. Found by `fuzz/` (synth
-/// target); owned by decoy-synth, which allocates a schema's minimum count
-/// up front.
-const XFAIL: &[(&str, &str, &str)] = &[
+/// Satisfiable schemas whose smallest value is enormous, and keyword values
+/// JSON Schema does not allow: `decoy fake` refuses them up front with the
+/// pointer and the limit (found by `fuzz/`, synth target: before, the first
+/// two aborted on allocation and the others produced invalid values).
+const TOO_LARGE: &[(&str, &str, &str)] = &[
     (
         "specs/broken/huge-counts.yaml",
         "ManyItems",
-        "aborts: memory allocation of 136000000000000080 bytes failed",
+        "minItems 1888888888888888 is more than the 10000 items decoy generates in one array",
     ),
     (
         "specs/broken/huge-counts.yaml",
         "LongString",
-        "aborts: memory allocation of 100000000008 bytes failed",
+        "minLength 100000000000 is more than the 1000000 characters decoy generates in one string",
+    ),
+    (
+        "specs/broken/malformed-keywords.yaml",
+        "FractionalCount",
+        "minItems must be a non-negative integer, found 4.5",
+    ),
+    (
+        "specs/broken/malformed-keywords.yaml",
+        "ZeroMultiple",
+        "multipleOf must be a number above 0, found 0",
     ),
 ];
+
+#[test]
+fn too_large_or_malformed_counts_are_refused_with_the_limit() {
+    let failures: Vec<String> = TOO_LARGE
+        .iter()
+        .filter_map(|(doc, name, message)| {
+            let head = format!(
+                "decoy: error: cannot generate `{name}` (schema at /components/schemas/{name}): #/components/schemas/{name}: "
+            );
+            check(&["fake", name, "--doc", doc], 2, &[&head, message]).err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
 
 #[test]
 fn unsatisfiable_schemas_say_why_nothing_can_be_generated() {
@@ -172,7 +206,7 @@ fn unsatisfiable_schemas_say_why_nothing_can_be_generated() {
     let cases: &[(&str, &str)] = &[
         (
             "Range",
-            "#/components/schemas/Range: the schema cannot be satisfied: no integer satisfies minimum 10 / maximum 5",
+            "#/components/schemas/Range: the schema cannot be satisfied: no integer satisfies minimum 10 and maximum 5",
         ),
         (
             "Length",
@@ -200,7 +234,7 @@ fn unsatisfiable_schemas_say_why_nothing_can_be_generated() {
         ),
         (
             "Multiple",
-            "#/components/schemas/Multiple: the schema cannot be satisfied: no integer satisfies minimum 1 / maximum 2",
+            "#/components/schemas/Multiple: the schema cannot be satisfied: no integer satisfies minimum 1, maximum 2 and multipleOf",
         ),
     ];
     let mut failures: Vec<String> = cases

@@ -64,6 +64,12 @@ pub(crate) fn find_int(num: &NumC, start: i64) -> Option<i64> {
     if start > lo { find_int(num, lo) } else { None }
 }
 
+/// The largest string and array decoy generates: a schema that demands more
+/// is refused up front with its pointer instead of exhausting memory.
+pub(crate) const MAX_STRING_CHARS: u64 = 1_000_000;
+/// See [`MAX_STRING_CHARS`].
+pub(crate) const MAX_ARRAY_ITEMS: u64 = 10_000;
+
 /// The types a node allows by its own keywords, and why a type is ruled out.
 fn local_types(arena: &Arena, node: &Node) -> (Types, Option<String>) {
     if let Some(never) = &node.never {
@@ -95,10 +101,20 @@ fn local_types(arena: &Arena, node: &Node) -> (Types, Option<String>) {
     if let Some(num) = &node.num {
         if t.has(Types::INTEGER) && find_int(num, 0).is_none() {
             t = t.without(Types::INTEGER);
-            reason = Some(format!(
-                "no integer satisfies minimum {} / maximum {} / multipleOf {:?}",
-                num.min, num.max, num.multiple_of
-            ));
+            let multiples: Vec<String> = num.multiple_of.iter().map(f64::to_string).collect();
+            reason = Some(if multiples.is_empty() {
+                format!(
+                    "no integer satisfies minimum {} and maximum {}",
+                    num.min, num.max
+                )
+            } else {
+                format!(
+                    "no integer satisfies minimum {}, maximum {} and multipleOf {}",
+                    num.min,
+                    num.max,
+                    multiples.join(", ")
+                )
+            });
         }
         let empty = num.min > num.max || (num.min == num.max && (num.min_excl || num.max_excl));
         let integral_only = num.multiple_of.iter().any(|m| m.fract() == 0.0)
@@ -114,6 +130,36 @@ fn local_types(arena: &Arena, node: &Node) -> (Types, Option<String>) {
     }
     if let Some(s) = &node.string
         && t.has(Types::STRING)
+        && s.min_len > MAX_STRING_CHARS
+    {
+        t = t.without(Types::STRING);
+        reason = Some(format!(
+            "minLength {} is more than the {MAX_STRING_CHARS} characters decoy generates in one string",
+            s.min_len
+        ));
+    }
+    if let Some(a) = &node.array
+        && t.has(Types::ARRAY)
+        && a.min.max(a.min_contains) > MAX_ARRAY_ITEMS
+    {
+        t = t.without(Types::ARRAY);
+        reason = Some(format!(
+            "minItems {} is more than the {MAX_ARRAY_ITEMS} items decoy generates in one array",
+            a.min.max(a.min_contains)
+        ));
+    }
+    if let Some(o) = &node.object
+        && t.has(Types::OBJECT)
+        && o.min_props > MAX_ARRAY_ITEMS
+    {
+        t = t.without(Types::OBJECT);
+        reason = Some(format!(
+            "minProperties {} is more than the {MAX_ARRAY_ITEMS} properties decoy generates in one object",
+            o.min_props
+        ));
+    }
+    if let Some(s) = &node.string
+        && t.has(Types::STRING)
     {
         let need = s.formats.first().map_or(0, |f| match f {
             Format::DateTime => 20,
@@ -125,14 +171,15 @@ fn local_types(arena: &Arena, node: &Node) -> (Types, Option<String>) {
         if s.max_len.is_some_and(|max| max < s.min_len) {
             t = t.without(Types::STRING);
             reason = Some(format!(
-                "minLength {} is above maxLength {:?}",
-                s.min_len, s.max_len
+                "minLength {} is above maxLength {}",
+                s.min_len,
+                s.max_len.unwrap_or(0)
             ));
         } else if s.max_len.is_some_and(|max| max < need) {
             t = t.without(Types::STRING);
             reason = Some(format!(
-                "maxLength {:?} is too short for the format",
-                s.max_len
+                "maxLength {} is too short for the format",
+                s.max_len.unwrap_or(0)
             ));
         } else if let Some(p) = s
             .patterns
@@ -149,7 +196,14 @@ fn local_types(arena: &Arena, node: &Node) -> (Types, Option<String>) {
             || a.max_contains.is_some_and(|mc| mc < a.min_contains))
     {
         t = t.without(Types::ARRAY);
-        reason = Some(format!("minItems {} is above maxItems {:?}", a.min, a.max));
+        reason = Some(match a.max {
+            Some(max) if max < a.min => format!("minItems {} is above maxItems {max}", a.min),
+            _ => format!(
+                "minContains {} is above maxContains {}",
+                a.min_contains,
+                a.max_contains.unwrap_or(0)
+            ),
+        });
     }
     if let Some(o) = &node.object
         && t.has(Types::OBJECT)
@@ -160,8 +214,10 @@ fn local_types(arena: &Arena, node: &Node) -> (Types, Option<String>) {
         {
             t = t.without(Types::OBJECT);
             reason = Some(format!(
-                "maxProperties {:?} is below minProperties {} or the {} required properties",
-                o.max_props, o.min_props, required
+                "maxProperties {} is below minProperties {} or the {} required properties",
+                o.max_props.unwrap_or(0),
+                o.min_props,
+                required
             ));
         }
     }

@@ -342,6 +342,9 @@ impl<'a> Compiler<'a> {
         let mut meta_used = false;
         let mut timeline: Vec<String> = Vec::new();
         let mut inferred = Types::NONE;
+        // A keyword whose value JSON Schema does not allow (`minItems: 4.4`,
+        // `multipleOf: 0`): no value can be checked against it.
+        let mut malformed: Option<String> = None;
 
         for (leaf_index, (ptr, skip)) in key.iter().enumerate() {
             let Some(Value::Object(m)) = self.resolve(ptr) else {
@@ -398,12 +401,16 @@ impl<'a> Compiler<'a> {
                             num_used = true;
                         }
                     }
-                    "multipleOf" => {
-                        if let Some(x) = v.as_f64().filter(|x| *x > 0.0) {
+                    "multipleOf" => match v.as_f64() {
+                        Some(x) if x > 0.0 => {
                             num.multiple_of.push(x);
                             num_used = true;
                         }
-                    }
+                        _ => {
+                            malformed =
+                                Some(format!("multipleOf must be a number above 0, found {v}"))
+                        }
+                    },
                     "format" => {
                         if let Some(f) = v.as_str().and_then(Format::parse) {
                             if f.is_numeric() {
@@ -415,12 +422,13 @@ impl<'a> Compiler<'a> {
                             }
                         }
                     }
-                    "minLength" => {
-                        if let Some(x) = v.as_u64() {
+                    "minLength" => match count("minLength", v) {
+                        Ok(x) => {
                             string.min_len = string.min_len.max(x);
                             str_used = true;
                         }
-                    }
+                        Err(e) => malformed = Some(e),
+                    },
                     "maxLength" => {
                         if let Some(x) = v.as_u64() {
                             string.max_len = Some(string.max_len.map_or(x, |y| y.min(x)));
@@ -458,12 +466,13 @@ impl<'a> Compiler<'a> {
                             }
                         }
                     }
-                    "minItems" => {
-                        if let Some(x) = v.as_u64() {
+                    "minItems" => match count("minItems", v) {
+                        Ok(x) => {
                             arr.min = arr.min.max(x);
                             arr_used = true;
                         }
-                    }
+                        Err(e) => malformed = Some(e),
+                    },
                     "maxItems" => {
                         if let Some(x) = v.as_u64() {
                             arr.max = Some(arr.max.map_or(x, |y| y.min(x)));
@@ -672,6 +681,9 @@ impl<'a> Compiler<'a> {
             node.never = Some(
                 "the `enum`/`const` values contradict each other (or the enum is empty)".into(),
             );
+        }
+        if let Some(why) = malformed {
+            node.never = Some(why.into());
         }
 
         if num_used {
@@ -1064,4 +1076,23 @@ fn lifecycle(arena: &Arena, props: &[Prop]) -> Vec<usize> {
     }
     ranked.sort_by_key(|&(rank, i)| (rank, i));
     ranked.into_iter().map(|(_, i)| i).collect()
+}
+
+/// A count keyword's value (`minItems`, `minLength`): a non-negative
+/// integer, as JSON Schema requires. Integral floats (`1e20`) are counts too,
+/// saturated at `u64::MAX` (limits elsewhere then refuse them with words).
+fn count(keyword: &str, v: &Value) -> Result<u64, String> {
+    if let Some(x) = v.as_u64() {
+        return Ok(x);
+    }
+    match v.as_f64() {
+        Some(x) if x >= 0.0 && x.fract() == 0.0 => Ok(if x >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            x as u64
+        }),
+        _ => Err(format!(
+            "{keyword} must be a non-negative integer, found {v}"
+        )),
+    }
 }
