@@ -166,7 +166,9 @@ impl Rx {
                 };
                 let target = rng.random_range(*min..=upper.max(*min));
                 for i in 0..target {
-                    if i >= *min && *len + (*sub_min).max(1) > end {
+                    // Past `end` even the minimum is abandoned: the candidate
+                    // then fails the final check and another is tried.
+                    if (i >= *min && *len + (*sub_min).max(1) > end) || *len > end {
                         break;
                     }
                     if !sub.generate(rng, out, len, end, stretch) {
@@ -265,6 +267,9 @@ fn strip_lookaround(pattern: &str) -> String {
     out
 }
 
+/// How far past its minimum length a generated candidate may grow.
+const MAX_EXTRA_CHARS: usize = 1024;
+
 impl Pattern {
     pub(crate) fn compile(source: &str) -> Pattern {
         let mut pattern = Pattern {
@@ -318,7 +323,14 @@ impl Pattern {
         attempts: u32,
     ) -> Option<String> {
         let program = self.program.as_ref()?;
-        let end = max_len.map_or(usize::MAX, |m| m as usize);
+        // Nested open repetitions (`(a+)+{3}`) multiply their stretch; cap a
+        // candidate's length so one cannot grow to megabytes and make the
+        // check below crawl (found by fuzzing: a pattern that never ended).
+        let cap = program
+            .min_len()
+            .max(min_len as usize)
+            .saturating_add(MAX_EXTRA_CHARS);
+        let end = max_len.map_or(usize::MAX, |m| m as usize).min(cap);
         let mut out = String::new();
         for attempt in 0..attempts {
             out.clear();

@@ -624,3 +624,25 @@ fn generators_and_plans_are_shareable_across_threads() {
         assert_eq!(h.join().unwrap(), 200);
     }
 }
+
+/// Found by fuzzing: nested open repetitions made candidates grow without
+/// bound and the generator never returned. It must now answer (a value or
+/// a "cannot generate" error naming the pointer) for each of these.
+#[test]
+fn nested_repetitions_terminate() {
+    for pattern in [
+        "[A======/============80!=======0000000000000g]0++{3}-\\d{3}&",
+        "(a+)+{3}b",
+        "((x*)*)*y{2}",
+    ] {
+        let doc = serde_json::json!({"type": "string", "pattern": pattern});
+        let generator = crate::Generator::new(serde_json::json!({}), crate::Options::default());
+        match generator.plan_value(&doc).and_then(|p| p.generate(1)) {
+            Ok(v) => assert!(
+                v.as_str().is_some_and(|s| s.chars().count() < 10_000),
+                "{pattern}: {v}"
+            ),
+            Err(e) => assert!(e.to_string().contains("pattern"), "{pattern}: {e}"),
+        }
+    }
+}
