@@ -429,12 +429,13 @@ impl<'a> Compiler<'a> {
                         }
                         Err(e) => malformed = Some(e),
                     },
-                    "maxLength" => {
-                        if let Some(x) = v.as_u64() {
+                    "maxLength" => match count("maxLength", v) {
+                        Ok(x) => {
                             string.max_len = Some(string.max_len.map_or(x, |y| y.min(x)));
                             str_used = true;
                         }
-                    }
+                        Err(e) => malformed = Some(e),
+                    },
                     "pattern" => {
                         if let Some(p) = v.as_str() {
                             let i = self.pattern(p);
@@ -473,12 +474,13 @@ impl<'a> Compiler<'a> {
                         }
                         Err(e) => malformed = Some(e),
                     },
-                    "maxItems" => {
-                        if let Some(x) = v.as_u64() {
+                    "maxItems" => match count("maxItems", v) {
+                        Ok(x) => {
                             arr.max = Some(arr.max.map_or(x, |y| y.min(x)));
                             arr_used = true;
                         }
-                    }
+                        Err(e) => malformed = Some(e),
+                    },
                     "uniqueItems" => {
                         arr.unique |= v == &Value::Bool(true);
                         arr_used = true;
@@ -487,10 +489,14 @@ impl<'a> Compiler<'a> {
                         contains.push(push_token(ptr, "contains"));
                         arr_used = true;
                     }
-                    "minContains" => {
-                        arr.min_contains = arr.min_contains.max(v.as_u64().unwrap_or(1))
-                    }
-                    "maxContains" => arr.max_contains = v.as_u64(),
+                    "minContains" => match count("minContains", v) {
+                        Ok(x) => arr.min_contains = arr.min_contains.max(x),
+                        Err(e) => malformed = Some(e),
+                    },
+                    "maxContains" => match count("maxContains", v) {
+                        Ok(x) => arr.max_contains = Some(x),
+                        Err(e) => malformed = Some(e),
+                    },
                     "properties" | "patternProperties" | "additionalProperties" => {
                         obj_used = true;
                         if members.last().is_none_or(|mm| mm.ptr != ptr) {
@@ -525,16 +531,20 @@ impl<'a> Compiler<'a> {
                             }
                         }
                     }
-                    "minProperties" => {
-                        min_props = min_props.max(v.as_u64().unwrap_or(0));
-                        obj_used = true;
-                    }
-                    "maxProperties" => {
-                        if let Some(x) = v.as_u64() {
+                    "minProperties" => match count("minProperties", v) {
+                        Ok(x) => {
+                            min_props = min_props.max(x);
+                            obj_used = true;
+                        }
+                        Err(e) => malformed = Some(e),
+                    },
+                    "maxProperties" => match count("maxProperties", v) {
+                        Ok(x) => {
                             max_props = Some(max_props.map_or(x, |y| y.min(x)));
                             obj_used = true;
                         }
-                    }
+                        Err(e) => malformed = Some(e),
+                    },
                     "propertyNames" => {
                         property_names.push(push_token(ptr, "propertyNames"));
                         obj_used = true;
