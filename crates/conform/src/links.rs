@@ -343,11 +343,7 @@ fn listing(
         roots.push(ls.to_owned());
         for root in roots {
             let Some(v) = spec.get(&root) else { continue };
-            if let Some(items) = v
-                .get("items")
-                .and_then(|i| i.get("$ref"))
-                .and_then(Value::as_str)
-                .and_then(decoy_spec::pointer::from_ref)
+            if let Some(items) = items_ref(v)
                 && made.contains(&items)
             {
                 return Some(Listing {
@@ -361,11 +357,7 @@ fn listing(
                 .into_iter()
                 .flatten()
             {
-                if let Some(items) = prop
-                    .get("items")
-                    .and_then(|i| i.get("$ref"))
-                    .and_then(Value::as_str)
-                    .and_then(decoy_spec::pointer::from_ref)
+                if let Some(items) = items_ref(prop)
                     && made.contains(&items)
                 {
                     return Some(Listing {
@@ -377,4 +369,13 @@ fn listing(
         }
     }
     None
+}
+
+/// The pointer an array schema's `items: {$ref}` names, if it has one.
+fn items_ref(schema: &Value) -> Option<String> {
+    schema
+        .get("items")
+        .and_then(|i| i.get("$ref"))
+        .and_then(Value::as_str)
+        .and_then(decoy_spec::pointer::from_ref)
 }
