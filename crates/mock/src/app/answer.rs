@@ -1,0 +1,267 @@
+//! The answer to a valid request: which documented response, which media
+//! type, from the cache, state, an example or the generator; and faults.
+
+use bytes::Bytes;
+use decoy_spec::{MediaType, Operation, StatusKey};
+use hyper::header;
+use hyper::header::HeaderName;
+use hyper::http::request::Parts;
+use serde_json::Value;
+
+use super::echo::Ctx;
+use super::prefer::Prefer;
+use super::reply::Reply;
+use super::{App, CACHE_ENTRIES, lock};
+use crate::ext::Template;
+use crate::generate::Seeds;
+
+impl App {
+    /// The answer to a valid request.
+    pub(super) fn answer(
+        &self,
+        i: usize,
+        params: &[(String, String)],
+        parts: &Parts,
+        body: &Value,
+        prefer: &Prefer,
+    ) -> Reply {
+        let op = &self.spec.operations()[i];
+        let info = &self.ops[i];
+        let success = info.success.map(|k| &op.responses[k]);
+        let response = match prefer.code {
+            Some(code) => match op.response(code) {
+                Some(r) => r,
+                None => {
+                    let documented: Vec<String> =
+                        op.responses.iter().map(|r| r.status.to_string()).collect();
+                    let message = format!(
+                        "Prefer: code={code} is not documented for {}; documented: {}",
+                        info.name,
+                        documented.join(", ")
+                    );
+                    return self.error(Some(i), 400, &message, &[], false);
+                }
+            },
+            None => match success {
+                Some(r) => r,
+                None => return Reply::empty(if op.method == "POST" { 201 } else { 200 }),
+            },
+        };
+        let status = status_of(response.status, prefer.code);
+        let media = pick_media(&response.content);
+        let is_success = success.is_some_and(|s| std::ptr::eq(s, response));
+
+        if let Some(name) = &prefer.example {
+            let Some(media) = media else {
+                return self.error(
+                    Some(i),
+                    400,
+                    &format!(
+                        "Prefer: example={name}: status {status} of {} has no body",
+                        info.name
+                    ),
+                    &[],
+                    false,
+                );
+            };
+            let Some(value) = self.bodies.example(media, name) else {
+                let names: Vec<&str> = media.examples.iter().map(|e| e.name.as_str()).collect();
+                let known = if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                };
+                let message = format!(
+                    "Prefer: example={name} is not an example of status {status} of {}; examples: {known}",
+                    info.name
+                );
+                return self.error(Some(i), 400, &message, &[], false);
+            };
+            return self.finish(status, response, media, &value);
+        }
+        let Some(media) = media else {
+            let mut r = Reply::empty(status);
+            self.documented_headers(response, &mut r);
+            return r;
+        };
+        if prefer.dynamic == Some(false)
+            && let Some(value) = self.bodies.first_example(media)
+        {
+            return self.finish(status, response, media, &value);
+        }
+        // An explicit code asks for the documented response, not for state.
+        if !is_success || prefer.code.is_some() {
+            let value = self
+                .bodies
+                .first_example(media)
+                .unwrap_or_else(|| self.generate(i, params, media));
+            return self.finish(status, response, media, &value);
+        }
+
+        let context = if info.templated {
+            self.context(i, params, 0)
+        } else {
+            None
+        };
+        let ctx = Ctx {
+            body,
+            params,
+            parts,
+            context: context.as_ref(),
+        };
+        // A listing with stored resources is built fresh; an empty one is
+        // the generated body, which the cache holds.
+        let listed = match (&info.rules.list, self.config.stateless) {
+            (Some(l), false) => !lock(&self.store)
+                .list(&l.collection.render(params))
+                .is_empty(),
+            _ => false,
+        };
+        let cache_key = (info.cacheable && prefer.is_empty() && !listed)
+            .then(|| (i, resource_path(&op.path, params)));
+        if let Some(key) = &cache_key
+            && let Some(bytes) = lock(&self.cache).get(key).cloned()
+        {
+            let mut r = Reply::empty(status);
+            r.header(header::CONTENT_TYPE, content_type(media));
+            r.body = bytes;
+            self.documented_headers(response, &mut r);
+            return r;
+        }
+        let value = match self.stateful(i, &ctx, media) {
+            Ok(Some(v)) => v,
+            Ok(None) => self.generate_success(i, &ctx, media),
+            Err(r) => return r,
+        };
+        let reply = self.finish(status, response, media, &value);
+        if let Some(key) = cache_key {
+            let mut cache = lock(&self.cache);
+            if cache.len() >= CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(key, reply.body.clone());
+        }
+        reply
+    }
+
+    pub(super) fn finish(
+        &self,
+        status: u16,
+        response: &decoy_spec::Response,
+        media: &MediaType,
+        value: &Value,
+    ) -> Reply {
+        let mut r = Reply::empty(status);
+        r.header(header::CONTENT_TYPE, content_type(media));
+        r.body = match value {
+            Value::String(s) if !media.is_json() => Bytes::from(s.clone()),
+            v => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+        };
+        self.documented_headers(response, &mut r);
+        r
+    }
+
+    /// Required documented headers (and `Retry-After` on a 429) get a value.
+    pub(super) fn documented_headers(&self, response: &decoy_spec::Response, r: &mut Reply) {
+        for h in &response.headers {
+            if !h.required && !h.name.eq_ignore_ascii_case("retry-after") {
+                continue;
+            }
+            let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
+                continue;
+            };
+            let value = h
+                .schema
+                .as_deref()
+                .map_or(Value::Null, |s| self.bodies.schema(s, self.config.seed));
+            let text = match value {
+                Value::String(s) => s,
+                Value::Number(n) if n.as_f64().is_some_and(|f| f <= 0.0) => "1".to_owned(),
+                Value::Null => "1".to_owned(),
+                v => v.to_string(),
+            };
+            r.header(name, &text);
+        }
+        if r.status == 429 && !r.headers.iter().any(|(n, _)| n == header::RETRY_AFTER) {
+            r.header(header::RETRY_AFTER, "1");
+        }
+    }
+
+    /// A documented 5xx or 429, chosen by the draw.
+    pub(super) fn fault(&self, i: usize, draw: u64) -> Reply {
+        let op = &self.spec.operations()[i];
+        let faults: Vec<&decoy_spec::Response> = op
+            .responses
+            .iter()
+            .filter(|r| matches!(r.status, StatusKey::Code(c) if c >= 500 || c == 429))
+            .collect();
+        let Some(response) = faults.get((draw % faults.len().max(1) as u64) as usize) else {
+            return self.error(Some(i), 500, "injected fault", &[], false);
+        };
+        let status = status_of(response.status, None);
+        match pick_media(&response.content) {
+            Some(media) => {
+                let value = self.bodies.first_example(media).unwrap_or_else(|| {
+                    let seeds = Seeds {
+                        resource: draw,
+                        request: draw,
+                    };
+                    self.bodies.generate(media, seeds, &[])
+                });
+                self.finish(status, response, media, &value)
+            }
+            None => {
+                let mut r = Reply::empty(status);
+                self.documented_headers(response, &mut r);
+                r
+            }
+        }
+    }
+}
+
+/// The lowest documented 2xx: exact codes first, then `2XX`, then `default`.
+pub(super) fn lowest_success(op: &Operation) -> Option<usize> {
+    let mut best: Option<(u16, usize)> = None;
+    for (k, r) in op.responses.iter().enumerate() {
+        let rank = match r.status {
+            StatusKey::Code(c) if (200..300).contains(&c) => c,
+            StatusKey::Range(2) => 300,
+            StatusKey::Default => 301,
+            _ => continue,
+        };
+        if best.is_none_or(|(b, _)| rank < b) {
+            best = Some((rank, k));
+        }
+    }
+    best.map(|(_, k)| k)
+}
+
+pub(super) fn status_of(key: StatusKey, asked: Option<u16>) -> u16 {
+    match (key, asked) {
+        (StatusKey::Code(c), _) => c,
+        (_, Some(c)) => c,
+        (StatusKey::Range(d), None) => u16::from(d) * 100,
+        (StatusKey::Default, None) => 200,
+    }
+}
+
+/// The first JSON media type, else the first.
+pub(super) fn pick_media(content: &[MediaType]) -> Option<&MediaType> {
+    content
+        .iter()
+        .find(|m| m.is_json())
+        .or_else(|| content.first())
+}
+
+pub(super) fn content_type(media: &MediaType) -> &str {
+    if media.name.contains('*') {
+        "application/json"
+    } else {
+        &media.name
+    }
+}
+
+/// The template with its parameters filled in: the resource's identity.
+pub(super) fn resource_path(template: &str, params: &[(String, String)]) -> String {
+    Template(template.to_owned()).render(params)
+}

@@ -1,0 +1,48 @@
+//! An answer on its way out, and what was wrong with a request.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::header;
+use hyper::header::{HeaderName, HeaderValue};
+use serde_json::Value;
+
+/// An answer on its way out.
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(super) body: Bytes,
+    pub(super) delay: Option<Duration>,
+}
+
+impl Reply {
+    pub(super) fn json(status: u16, content_type: &str, body: &Value) -> Reply {
+        let mut r = Reply::empty(status);
+        r.body = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+        r.header(header::CONTENT_TYPE, content_type);
+        r
+    }
+
+    pub(super) fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            delay: None,
+        }
+    }
+
+    pub(super) fn header(&mut self, name: HeaderName, value: &str) {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+    }
+}
+
+/// One problem with a request: where (`path`, `query`, `header`, `body`),
+/// a JSON pointer inside it, and what.
+pub(super) struct Problem {
+    pub(super) location: &'static str,
+    pub(super) pointer: String,
+    pub(super) message: String,
+}

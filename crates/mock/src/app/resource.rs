@@ -1,0 +1,257 @@
+//! A resource's generated body: seeded by its path, its id pinned from the
+//! path, agreeing with its parent, decorated by the operation's rules.
+
+use decoy_spec::{MediaType, Operation, ParameterLocation};
+use serde_json::Value;
+
+use super::answer::{pick_media, resource_path};
+use super::echo::{Ctx, apply, build};
+use super::params::coerce;
+use super::state::fresh_id;
+use super::{App, lock};
+use crate::context::Context;
+use crate::generate::Seeds;
+use crate::{context, util};
+
+/// What a URI reference cannot hold raw (everything but unreserved
+/// characters and `/`, `:`, `@`, `?`, `=`, `&`).
+pub(super) const URI_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'?')
+    .remove(b'=')
+    .remove(b'&');
+
+impl App {
+    pub(super) fn seeds(&self, op: &Operation, params: &[(String, String)]) -> Seeds {
+        let full = resource_path(&op.path, params);
+        let root = match op.path.find('}') {
+            Some(end) => resource_path(&op.path[..=end], params),
+            None => full.clone(),
+        };
+        Seeds {
+            resource: util::mix(self.config.seed, &root),
+            request: util::mix(self.config.seed, &full),
+        }
+    }
+
+    /// A body for the operation's resource, its path id pinned as `id`,
+    /// agreeing with its parent resource.
+    pub(super) fn generate(
+        &self,
+        i: usize,
+        params: &[(String, String)],
+        media: &MediaType,
+    ) -> Value {
+        self.generate_at(i, params, media, 0)
+    }
+
+    pub(super) fn generate_at(
+        &self,
+        i: usize,
+        params: &[(String, String)],
+        media: &MediaType,
+        depth: usize,
+    ) -> Value {
+        let pin = self
+            .id_pin(i, params)
+            .filter(|v| self.id_fits(media, v))
+            .map(|v| ("id", v));
+        let seeds = self.seeds(&self.spec.operations()[i], params);
+        let mut value = self.bodies.generate(media, seeds, pin.as_slice());
+        self.agree(i, params, media, &mut value, depth);
+        value
+    }
+
+    /// Makes a generated body agree with its resource's context (see
+    /// `context`): shared values and timelines.
+    pub(super) fn agree(
+        &self,
+        i: usize,
+        params: &[(String, String)],
+        media: &MediaType,
+        value: &mut Value,
+        depth: usize,
+    ) {
+        let Some(schema) = media.schema.as_deref() else {
+            return;
+        };
+        let marks = context::marks(self.spec.document(), schema, value);
+        if marks.shared.is_empty() && marks.timeline.is_empty() {
+            return;
+        }
+        match self.context(i, params, depth) {
+            Some(ctx) => context::conform(&ctx, &marks, value, true),
+            // A root resource: its nested timelines move into its own span.
+            None => {
+                let own = Context {
+                    shared: Vec::new(),
+                    span: context::harvest(&marks, value).span,
+                };
+                context::conform(&own, &marks, value, false);
+            }
+        }
+    }
+
+    /// What the parent resource of operation `i` tells it: the parent's
+    /// generated body (itself agreeing with its parent), plus one value per
+    /// resource for shared keys the parent does not show.
+    pub(super) fn context(
+        &self,
+        i: usize,
+        params: &[(String, String)],
+        depth: usize,
+    ) -> Option<Context> {
+        // Parents are GETs on shorter paths, so chains are short; the bound
+        // guards against a document whose `x-decoy-parent`s loop.
+        if depth > 4 {
+            return None;
+        }
+        let p = self.ops[i].parent?;
+        let op = &self.spec.operations()[p];
+        let media = pick_media(&op.responses[self.ops[p].success?].content)?;
+        let schema = media.schema.as_deref()?;
+        let value = self.generate_at(p, params, media, depth + 1);
+        let marks = context::marks(self.spec.document(), schema, &value);
+        let mut ctx = context::harvest(&marks, &value);
+        let seed = self.seeds(op, params).request;
+        for (key, pointer) in &self.shared {
+            if ctx.get(key).is_some() {
+                continue;
+            }
+            // Generate the object that holds the property, so its name
+            // still shapes the value (`organization_id` → `org_...`).
+            let v = match pointer.rsplit_once("/properties/") {
+                Some((object, name)) => self
+                    .bodies
+                    .schema_value(object, util::mix(seed, key))
+                    .and_then(|o| o.get(name.replace("~1", "/").replace("~0", "~")).cloned()),
+                None => self.bodies.schema_value(pointer, util::mix(seed, key)),
+            };
+            if let Some(v) = v.filter(|v| !v.is_null()) {
+                ctx.shared.push((key.clone(), v));
+            }
+        }
+        Some(ctx)
+    }
+
+    /// A generated success body with the operation's pins, echoes and sets.
+    pub(super) fn generate_success(&self, i: usize, ctx: &Ctx<'_>, media: &MediaType) -> Value {
+        let mut value = self.generate(i, ctx.params, media);
+        self.decorate(i, ctx, &mut value);
+        if ctx
+            .params
+            .iter()
+            .any(|(_, v)| !v.bytes().all(is_unreserved))
+        {
+            self.repair_formats(media, &mut value);
+        }
+        let rules = &self.ops[i].rules;
+        if self.config.stateless {
+            if let Some(t) = &rules.transition {
+                apply(&mut value, &t.set, &t.echo, ctx, &Value::Null);
+                if let Some(f) = &t.fallback {
+                    let built = build(&f.build, ctx, &Value::Null);
+                    util::assign(&mut value, &f.into, built);
+                }
+            }
+            if rules.create.is_some() {
+                let n = util::mix(self.config.seed, ctx.body.to_string());
+                fresh_id(&mut value, n);
+            }
+        } else if let Some(l) = &rules.list {
+            let key = l.collection.render(ctx.params);
+            let store = lock(&self.store);
+            let items = store.list(&key);
+            if !items.is_empty()
+                && let Some(Value::Array(a)) = util::field_mut(&mut value, &l.into)
+            {
+                a.extend(items.iter().map(|it| it.body.clone()));
+            }
+        }
+        value
+    }
+
+    /// The path id as the body's `id`, typed as its parameter is
+    /// (`/pet/1` gives `1` where the parameter is an integer).
+    pub(super) fn id_pin(&self, i: usize, params: &[(String, String)]) -> Option<Value> {
+        let name = self.ops[i].id_param.as_ref()?;
+        let (_, raw) = params.iter().find(|(k, _)| k == name)?;
+        let op = &self.spec.operations()[i];
+        let ty = op
+            .parameters
+            .iter()
+            .zip(&self.ops[i].params)
+            .find(|(p, _)| p.name == *name && p.location == ParameterLocation::Path)
+            .map_or("string", |(_, (_, ty))| *ty);
+        Some(coerce(raw, ty))
+    }
+
+    /// Whether the response's `id` property may hold `id` by its `type`
+    /// (`/user/{username}` must not turn an integer `id` into a name).
+    pub(super) fn id_fits(&self, media: &MediaType, id: &Value) -> bool {
+        let doc = self.spec.document();
+        let Some(schema) = media.schema.as_deref().and_then(|p| doc.pointer(p)) else {
+            return true;
+        };
+        let schema = context::deref(doc, schema);
+        let Some(prop) = schema.pointer("/properties/id") else {
+            return true;
+        };
+        let prop = context::deref(doc, prop);
+        let wanted = match id {
+            Value::String(_) => "string",
+            Value::Number(n) if n.is_f64() => "number",
+            Value::Number(_) => "integer",
+            _ => return true,
+        };
+        match prop.get("type") {
+            Some(Value::String(t)) => t == wanted || (t == "number" && wanted == "integer"),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .any(|t| t == wanted || (t == "number" && wanted == "integer")),
+            _ => true,
+        }
+    }
+
+    /// Pins the path id and applies `x-decoy-set` and `x-decoy-echo`.
+    pub(super) fn decorate(&self, i: usize, ctx: &Ctx<'_>, value: &mut Value) {
+        let info = &self.ops[i];
+        if let Some(id) = self.id_pin(i, ctx.params)
+            && let Some(slot) = value.get_mut("id")
+            && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
+        {
+            *slot = id;
+        }
+        apply(value, &info.rules.set, &info.rules.echo, ctx, &Value::Null);
+    }
+
+    /// An odd path id (`a/b`, `日本`, `%`) copied into a `uri` or
+    /// `uri-reference` field breaks its format; percent-encode such fields.
+    pub(super) fn repair_formats(&self, media: &MediaType, value: &mut Value) {
+        let Some(validator) = media
+            .schema
+            .as_deref()
+            .and_then(|s| self.validators.compile(s).ok())
+        else {
+            return;
+        };
+        for v in validator.validate(value) {
+            if v.keyword != "format" {
+                continue;
+            }
+            if let Some(Value::String(s)) = value.pointer_mut(&v.instance_pointer) {
+                *s = percent_encoding::utf8_percent_encode(s, URI_UNSAFE).to_string();
+            }
+        }
+    }
+}
+
+pub(super) fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
