@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
-use decoy_spec::{RouteMatch, SecurityScheme, Spec};
+use decoy_spec::{OpId, RouteMatch, SecurityScheme, Spec};
 use decoy_validate::{Validator, Validators};
 use http_body_util::Full;
 use hyper::body::Body;
@@ -61,9 +61,20 @@ struct OpInfo {
     /// The last template segment is a bare `{param}`: echo it as `id`.
     id_param: Option<String>,
     /// The operation whose resource this one belongs to (its context).
-    parent: Option<usize>,
+    parent: Option<OpId>,
     /// An echo uses `template:`, which may need the context.
     templated: bool,
+}
+
+/// Per-operation knowledge, indexed by [`OpId`].
+struct Ops(Vec<OpInfo>);
+
+impl std::ops::Index<OpId> for Ops {
+    type Output = OpInfo;
+
+    fn index(&self, id: OpId) -> &OpInfo {
+        &self.0[id.index()]
+    }
 }
 
 /// A compiled document plus everything the server remembers.
@@ -72,13 +83,13 @@ pub(crate) struct App {
     config: Config,
     bodies: Bodies,
     validators: Validators,
-    ops: Vec<OpInfo>,
+    ops: Ops,
     schemes: HashMap<String, SecurityScheme>,
     /// Every `x-decoy-shared` property: (key, pointer), in document order.
     shared: Vec<(String, String)>,
     store: Mutex<Store>,
     recorded: Mutex<VecDeque<RecordedRequest>>,
-    cache: Mutex<HashMap<(usize, String), Bytes>>,
+    cache: Mutex<HashMap<(OpId, String), Bytes>>,
     counter: AtomicU64,
     /// A hash of the document, reported by `/__decoy/health`.
     revision: String,
@@ -151,7 +162,7 @@ impl App {
                 templated,
             });
         }
-        for (k, info) in ops.iter_mut().enumerate() {
+        for (k, info) in spec.op_ids().zip(ops.iter_mut()) {
             info.parent = parent_of(&spec, k, &info.rules)?;
         }
         let mut shared = Vec::new();
@@ -179,7 +190,7 @@ impl App {
         Ok(App {
             bodies,
             validators,
-            ops,
+            ops: Ops(ops),
             schemes,
             shared,
             spec,
@@ -303,7 +314,7 @@ impl App {
     {
         let (parts, body) = req.into_parts();
         let method = parts.method.as_str();
-        let (i, params) = match self.spec.router().find(method, parts.uri.path()) {
+        let (op_id, params) = match self.spec.router().find(method, parts.uri.path()) {
             RouteMatch::Found { operation, params } => (operation, params),
             RouteMatch::MethodNotAllowed { allowed } => {
                 let message = format!(
@@ -328,19 +339,25 @@ impl App {
                 );
             }
         };
-        let op = &self.spec.operations()[i];
-        let info = &self.ops[i];
+        let op = &self.spec.operations()[op_id];
+        let info = &self.ops[op_id];
         let name = Some(info.name.clone());
 
         if !self.authorized(op, &parts) {
             return (
-                self.error(Some(i), 401, "missing or invalid credentials", &[], true),
+                self.error(
+                    Some(op_id),
+                    401,
+                    "missing or invalid credentials",
+                    &[],
+                    true,
+                ),
                 name,
             );
         }
         let prefer = match Prefer::parse(&parts.headers) {
             Ok(p) => p,
-            Err(m) => return (self.error(Some(i), 400, &m, &[], false), name),
+            Err(m) => return (self.error(Some(op_id), 400, &m, &[], false), name),
         };
 
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
@@ -357,14 +374,14 @@ impl App {
             .error_rate
             .unwrap_or(self.config.error_rate);
         if rate > 0.0 && util::unit(util::splitmix(draw)) < rate {
-            let mut r = self.fault(i, draw);
+            let mut r = self.fault(op_id, draw);
             r.delay = delay;
             return (r, name);
         }
 
         let mut problems = Vec::new();
-        self.check_params(i, &params, &parts, &mut problems);
-        let body_value = match self.read_body(i, &parts, body, &mut problems).await {
+        self.check_params(op_id, &params, &parts, &mut problems);
+        let body_value = match self.read_body(op_id, &parts, body, &mut problems).await {
             Ok(v) => v,
             Err(mut r) => {
                 r.delay = delay;
@@ -372,7 +389,7 @@ impl App {
             }
         };
         let mut reply = if problems.is_empty() {
-            self.answer(i, &params, &parts, &body_value, &prefer)
+            self.answer(op_id, &params, &parts, &body_value, &prefer)
         } else {
             let message = problems
                 .iter()
@@ -391,7 +408,7 @@ impl App {
                 .collect::<Vec<_>>()
                 .join("; ");
             self.error(
-                Some(i),
+                Some(op_id),
                 400,
                 &format!("the request is invalid: {message}"),
                 &problems,

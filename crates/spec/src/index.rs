@@ -12,6 +12,41 @@ pub const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// An operation's place in the document: a typed index into
+/// [`crate::Spec::operations`], so an operation is never confused with any
+/// other number. Index a slice of operations with it directly.
+///
+/// ```
+/// let spec = decoy_spec::Spec::parse(r#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+///   "paths": {"/pets": {"get": {"operationId": "listPets", "responses": {"200": {"description": "ok"}}}}}}"#, "t.json").unwrap();
+/// let id = spec.op_ids().next().unwrap();
+/// assert_eq!(spec.operations()[id].id.as_deref(), Some("listPets"));
+/// assert_eq!(id.index(), 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpId(pub(crate) usize);
+
+impl OpId {
+    /// The position in [`crate::Spec::operations`].
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl std::fmt::Display for OpId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+impl std::ops::Index<OpId> for [Operation] {
+    type Output = Operation;
+
+    fn index(&self, id: OpId) -> &Operation {
+        &self[id.0]
+    }
+}
+
 /// One operation: a method on a path template.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

@@ -42,8 +42,10 @@
 //! "#, "pets.yaml")?;
 //!
 //! // Literal segments win over templates, as OpenAPI says.
-//! assert!(matches!(spec.router().find("GET", "/pets/mine"),
-//!                  RouteMatch::Found { operation: 1, .. }));
+//! let RouteMatch::Found { operation, .. } = spec.router().find("GET", "/pets/mine") else {
+//!     panic!("no match")
+//! };
+//! assert_eq!(spec.operations()[operation].path, "/pets/mine");
 //! let RouteMatch::Found { operation, params } = spec.router().find("GET", "/pets/a%20b") else {
 //!     panic!("no match")
 //! };
@@ -70,8 +72,8 @@ use serde_json::Value;
 
 pub use error::{Problem, Severity, SpecError};
 pub use index::{
-    Example, Header, METHODS, MediaType, Operation, Parameter, ParameterLocation, RequestBody,
-    Response, SecurityRequirement, Server, StatusKey, is_json_media_type,
+    Example, Header, METHODS, MediaType, OpId, Operation, Parameter, ParameterLocation,
+    RequestBody, Response, SecurityRequirement, Server, StatusKey, is_json_media_type,
 };
 pub use router::{RouteMatch, Router};
 
@@ -277,6 +279,11 @@ impl Spec {
     /// Every operation under `paths`, in document order.
     pub fn operations(&self) -> &[Operation] {
         &self.operations
+    }
+
+    /// Every operation's [`OpId`], in document order.
+    pub fn op_ids(&self) -> impl ExactSizeIterator<Item = OpId> + use<> {
+        (0..self.operations.len()).map(OpId)
     }
 
     /// The operation with this `operationId`.

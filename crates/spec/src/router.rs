@@ -8,7 +8,7 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::index::Operation;
+use crate::index::{OpId, Operation};
 
 /// Path templates compiled for matching.
 #[derive(Debug, Clone, Default)]
@@ -22,7 +22,7 @@ pub struct Router {
 struct Route {
     segments: Vec<Segment>,
     /// (upper-case method, index into the operation list)
-    methods: Vec<(String, usize)>,
+    methods: Vec<(String, OpId)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,8 +114,8 @@ fn match_parts(parts: &[Part], mut value: &str, params: &mut Vec<(String, String
 pub enum RouteMatch {
     /// An operation matched.
     Found {
-        /// Index into [`crate::Spec::operations`].
-        operation: usize,
+        /// The operation; index [`crate::Spec::operations`] with it.
+        operation: OpId,
         /// Path parameters, percent-decoded, in template order.
         params: Vec<(String, String)>,
     },
@@ -136,10 +136,10 @@ impl Router {
         for (i, op) in operations.iter().enumerate() {
             let segments: Vec<Segment> = op.path.split('/').skip(1).map(Segment::parse).collect();
             match routes.iter_mut().find(|r| r.segments == segments) {
-                Some(r) => r.methods.push((op.method.clone(), i)),
+                Some(r) => r.methods.push((op.method.clone(), OpId(i))),
                 None => routes.push(Route {
                     segments,
-                    methods: vec![(op.method.clone(), i)],
+                    methods: vec![(op.method.clone(), OpId(i))],
                 }),
             }
             for s in &op.servers {

@@ -44,7 +44,7 @@ impl App {
                 let body = json!({
                     "status": "ok",
                     "document": title,
-                    "operations": self.ops.len(),
+                    "operations": self.ops.0.len(),
                     "revision": self.revision,
                     "reload_error": *lock(&self.reload_error),
                 });

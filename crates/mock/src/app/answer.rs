@@ -2,7 +2,7 @@
 //! type, from the cache, state, an example or the generator; and faults.
 
 use bytes::Bytes;
-use decoy_spec::{MediaType, Operation, StatusKey};
+use decoy_spec::{MediaType, OpId, Operation, StatusKey};
 use hyper::header;
 use hyper::header::HeaderName;
 use hyper::http::request::Parts;
@@ -19,14 +19,14 @@ impl App {
     /// The answer to a valid request.
     pub(super) fn answer(
         &self,
-        i: usize,
+        op_id: OpId,
         params: &[(String, String)],
         parts: &Parts,
         body: &Value,
         prefer: &Prefer,
     ) -> Reply {
-        let op = &self.spec.operations()[i];
-        let info = &self.ops[i];
+        let op = &self.spec.operations()[op_id];
+        let info = &self.ops[op_id];
         let success = info.success.map(|k| &op.responses[k]);
         let response = match prefer.code {
             Some(code) => match op.response(code) {
@@ -39,7 +39,7 @@ impl App {
                         info.name,
                         documented.join(", ")
                     );
-                    return self.error(Some(i), 400, &message, &[], false);
+                    return self.error(Some(op_id), 400, &message, &[], false);
                 }
             },
             None => match success {
@@ -54,7 +54,7 @@ impl App {
         if let Some(name) = &prefer.example {
             let Some(media) = media else {
                 return self.error(
-                    Some(i),
+                    Some(op_id),
                     400,
                     &format!(
                         "Prefer: example={name}: status {status} of {} has no body",
@@ -75,7 +75,7 @@ impl App {
                     "Prefer: example={name} is not an example of status {status} of {}; examples: {known}",
                     info.name
                 );
-                return self.error(Some(i), 400, &message, &[], false);
+                return self.error(Some(op_id), 400, &message, &[], false);
             };
             return self.finish(status, response, media, &value);
         }
@@ -94,12 +94,12 @@ impl App {
             let value = self
                 .bodies
                 .first_example(media)
-                .unwrap_or_else(|| self.generate(i, params, media));
+                .unwrap_or_else(|| self.generate(op_id, params, media));
             return self.finish(status, response, media, &value);
         }
 
         let context = if info.templated {
-            self.context(i, params, 0)
+            self.context(op_id, params, 0)
         } else {
             None
         };
@@ -118,7 +118,7 @@ impl App {
             _ => false,
         };
         let cache_key = (info.cacheable && prefer.is_empty() && !listed)
-            .then(|| (i, resource_path(&op.path, params)));
+            .then(|| (op_id, resource_path(&op.path, params)));
         if let Some(key) = &cache_key
             && let Some(bytes) = lock(&self.cache).get(key).cloned()
         {
@@ -128,9 +128,9 @@ impl App {
             self.documented_headers(response, &mut r);
             return r;
         }
-        let value = match self.stateful(i, &ctx, media) {
+        let value = match self.stateful(op_id, &ctx, media) {
             Ok(Some(v)) => v,
-            Ok(None) => self.generate_success(i, &ctx, media),
+            Ok(None) => self.generate_success(op_id, &ctx, media),
             Err(r) => return r,
         };
         let reply = self.finish(status, response, media, &value);
@@ -188,15 +188,15 @@ impl App {
     }
 
     /// A documented 5xx or 429, chosen by the draw.
-    pub(super) fn fault(&self, i: usize, draw: u64) -> Reply {
-        let op = &self.spec.operations()[i];
+    pub(super) fn fault(&self, op_id: OpId, draw: u64) -> Reply {
+        let op = &self.spec.operations()[op_id];
         let faults: Vec<&decoy_spec::Response> = op
             .responses
             .iter()
             .filter(|r| matches!(r.status, StatusKey::Code(c) if c >= 500 || c == 429))
             .collect();
         let Some(response) = faults.get((draw % faults.len().max(1) as u64) as usize) else {
-            return self.error(Some(i), 500, "injected fault", &[], false);
+            return self.error(Some(op_id), 500, "injected fault", &[], false);
         };
         let status = status_of(response.status, None);
         match pick_media(&response.content) {

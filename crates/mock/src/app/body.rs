@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 
 use bytes::Bytes;
+use decoy_spec::OpId;
 use http_body_util::LengthLimitError;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body;
@@ -20,7 +21,7 @@ impl App {
     /// (413, 415, 408).
     pub(super) async fn read_body<B>(
         &self,
-        i: usize,
+        op_id: OpId,
         parts: &Parts,
         body: B,
         problems: &mut Vec<Problem>,
@@ -32,7 +33,7 @@ impl App {
         let limit = self.config.body_limit;
         let too_large = || {
             self.error(
-                Some(i),
+                Some(op_id),
                 413,
                 &format!("the request body is larger than {limit} bytes"),
                 &[],
@@ -57,7 +58,7 @@ impl App {
             Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large()),
             Ok(Err(_)) => {
                 return Err(self.error(
-                    Some(i),
+                    Some(op_id),
                     400,
                     "the request body could not be read",
                     &[],
@@ -66,7 +67,7 @@ impl App {
             }
             Err(_) => {
                 return Err(self.error(
-                    Some(i),
+                    Some(op_id),
                     408,
                     "the request body took too long to arrive",
                     &[],
@@ -74,7 +75,7 @@ impl App {
                 ));
             }
         };
-        let op = &self.spec.operations()[i];
+        let op = &self.spec.operations()[op_id];
         let Some(rb) = &op.request_body else {
             return Ok(Value::Null);
         };
@@ -111,7 +112,7 @@ impl App {
                 "{sent} is not accepted here; send one of: {}",
                 accepted.join(", ")
             );
-            return Err(self.error(Some(i), 415, &message, &[], false));
+            return Err(self.error(Some(op_id), 415, &message, &[], false));
         };
         let media = &rb.content[k];
         if !media.is_json() {
@@ -128,7 +129,7 @@ impl App {
                 return Ok(Value::Null);
             }
         };
-        if let Some(Some(validator)) = self.ops[i].bodies.get(k) {
+        if let Some(Some(validator)) = self.ops[op_id].bodies.get(k) {
             for v in validator.validate(&value) {
                 problems.push(Problem {
                     location: "body",

@@ -1,6 +1,6 @@
 //! Error answers in the document's own error shape.
 
-use decoy_spec::{MediaType, StatusKey};
+use decoy_spec::{MediaType, OpId, StatusKey};
 use serde_json::{Map, Value, json};
 
 use super::App;
@@ -16,7 +16,7 @@ impl App {
     /// the schema and falls back to the plain example if a change broke it.
     pub(super) fn error(
         &self,
-        op: Option<usize>,
+        op: Option<OpId>,
         status: u16,
         message: &str,
         problems: &[Problem],

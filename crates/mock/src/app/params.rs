@@ -1,6 +1,6 @@
 //! Path, query, header and cookie parameters: read, typed and validated.
 
-use decoy_spec::{ParameterLocation, Spec};
+use decoy_spec::{OpId, ParameterLocation, Spec};
 use hyper::header;
 use hyper::http::request::Parts;
 use serde_json::Value;
@@ -11,13 +11,13 @@ use super::reply::Problem;
 impl App {
     pub(super) fn check_params(
         &self,
-        i: usize,
+        op_id: OpId,
         params: &[(String, String)],
         parts: &Parts,
         problems: &mut Vec<Problem>,
     ) {
-        let op = &self.spec.operations()[i];
-        for (p, (validator, ty)) in op.parameters.iter().zip(&self.ops[i].params) {
+        let op = &self.spec.operations()[op_id];
+        for (p, (validator, ty)) in op.parameters.iter().zip(&self.ops[op_id].params) {
             let raw = match p.location {
                 ParameterLocation::Path => params
                     .iter()

@@ -1,7 +1,7 @@
 //! Which operation's resource is another's parent, and the shared keys
 //! they agree on.
 
-use decoy_spec::Spec;
+use decoy_spec::{OpId, Spec};
 use serde_json::Value;
 
 use crate::error::MockError;
@@ -9,11 +9,11 @@ use crate::ext::Rules;
 
 /// The parent of operation `k`: named by `x-decoy-parent`, else the `GET`
 /// whose path is the longest proper prefix of `k`'s, at a segment boundary.
-pub(super) fn parent_of(spec: &Spec, k: usize, rules: &Rules) -> Result<Option<usize>, MockError> {
+pub(super) fn parent_of(spec: &Spec, k: OpId, rules: &Rules) -> Result<Option<OpId>, MockError> {
     let ops = spec.operations();
     match &rules.parent {
         Some(None) => Ok(None),
-        Some(Some(id)) => match ops.iter().position(|o| o.id.as_deref() == Some(id)) {
+        Some(Some(id)) => match spec.op_ids().find(|&p| ops[p].id.as_deref() == Some(id)) {
             Some(p) if p != k => Ok(Some(p)),
             _ => Err(MockError::Extension {
                 pointer: format!("{}/x-decoy-parent", ops[k].pointer),
@@ -22,9 +22,9 @@ pub(super) fn parent_of(spec: &Spec, k: usize, rules: &Rules) -> Result<Option<u
         },
         None => {
             let path = &ops[k].path;
-            Ok(ops
-                .iter()
-                .enumerate()
+            Ok(spec
+                .op_ids()
+                .map(|p| (p, &ops[p]))
                 .filter(|(_, o)| o.method == "GET" && o.path.len() < path.len())
                 .filter(|(_, o)| {
                     path.starts_with(o.path.as_str())

@@ -1,7 +1,7 @@
 //! A resource's generated body: seeded by its path, its id pinned from the
 //! path, agreeing with its parent, decorated by the operation's rules.
 
-use decoy_spec::{MediaType, Operation, ParameterLocation};
+use decoy_spec::{MediaType, OpId, Operation, ParameterLocation};
 use serde_json::Value;
 
 use super::answer::{pick_media, resource_path};
@@ -44,27 +44,27 @@ impl App {
     /// agreeing with its parent resource.
     pub(super) fn generate(
         &self,
-        i: usize,
+        op_id: OpId,
         params: &[(String, String)],
         media: &MediaType,
     ) -> Value {
-        self.generate_at(i, params, media, 0)
+        self.generate_at(op_id, params, media, 0)
     }
 
     pub(super) fn generate_at(
         &self,
-        i: usize,
+        op_id: OpId,
         params: &[(String, String)],
         media: &MediaType,
         depth: usize,
     ) -> Value {
         let pin = self
-            .id_pin(i, params)
+            .id_pin(op_id, params)
             .filter(|v| self.id_fits(media, v))
             .map(|v| ("id", v));
-        let seeds = self.seeds(&self.spec.operations()[i], params);
+        let seeds = self.seeds(&self.spec.operations()[op_id], params);
         let mut value = self.bodies.generate(media, seeds, pin.as_slice());
-        self.agree(i, params, media, &mut value, depth);
+        self.agree(op_id, params, media, &mut value, depth);
         value
     }
 
@@ -72,7 +72,7 @@ impl App {
     /// `context`): shared values and timelines.
     pub(super) fn agree(
         &self,
-        i: usize,
+        op_id: OpId,
         params: &[(String, String)],
         media: &MediaType,
         value: &mut Value,
@@ -85,7 +85,7 @@ impl App {
         if marks.shared.is_empty() && marks.timeline.is_empty() {
             return;
         }
-        match self.context(i, params, depth) {
+        match self.context(op_id, params, depth) {
             Some(ctx) => context::conform(&ctx, &marks, value, true),
             // A root resource: its nested timelines move into its own span.
             None => {
@@ -103,7 +103,7 @@ impl App {
     /// resource for shared keys the parent does not show.
     pub(super) fn context(
         &self,
-        i: usize,
+        op_id: OpId,
         params: &[(String, String)],
         depth: usize,
     ) -> Option<Context> {
@@ -112,7 +112,7 @@ impl App {
         if depth > 4 {
             return None;
         }
-        let p = self.ops[i].parent?;
+        let p = self.ops[op_id].parent?;
         let op = &self.spec.operations()[p];
         let media = pick_media(&op.responses[self.ops[p].success?].content)?;
         let schema = media.schema.as_deref()?;
@@ -141,9 +141,9 @@ impl App {
     }
 
     /// A generated success body with the operation's pins, echoes and sets.
-    pub(super) fn generate_success(&self, i: usize, ctx: &Ctx<'_>, media: &MediaType) -> Value {
-        let mut value = self.generate(i, ctx.params, media);
-        self.decorate(i, ctx, &mut value);
+    pub(super) fn generate_success(&self, op_id: OpId, ctx: &Ctx<'_>, media: &MediaType) -> Value {
+        let mut value = self.generate(op_id, ctx.params, media);
+        self.decorate(op_id, ctx, &mut value);
         if ctx
             .params
             .iter()
@@ -151,7 +151,7 @@ impl App {
         {
             self.repair_formats(media, &mut value);
         }
-        let rules = &self.ops[i].rules;
+        let rules = &self.ops[op_id].rules;
         if self.config.stateless {
             if let Some(t) = &rules.transition {
                 apply(&mut value, &t.set, &t.echo, ctx, &Value::Null);
@@ -179,14 +179,14 @@ impl App {
 
     /// The path id as the body's `id`, typed as its parameter is
     /// (`/pet/1` gives `1` where the parameter is an integer).
-    pub(super) fn id_pin(&self, i: usize, params: &[(String, String)]) -> Option<Value> {
-        let name = self.ops[i].id_param.as_ref()?;
+    pub(super) fn id_pin(&self, op_id: OpId, params: &[(String, String)]) -> Option<Value> {
+        let name = self.ops[op_id].id_param.as_ref()?;
         let (_, raw) = params.iter().find(|(k, _)| k == name)?;
-        let op = &self.spec.operations()[i];
+        let op = &self.spec.operations()[op_id];
         let ty = op
             .parameters
             .iter()
-            .zip(&self.ops[i].params)
+            .zip(&self.ops[op_id].params)
             .find(|(p, _)| p.name == *name && p.location == ParameterLocation::Path)
             .map_or("string", |(_, (_, ty))| *ty);
         Some(coerce(raw, ty))
@@ -220,9 +220,9 @@ impl App {
     }
 
     /// Pins the path id and applies `x-decoy-set` and `x-decoy-echo`.
-    pub(super) fn decorate(&self, i: usize, ctx: &Ctx<'_>, value: &mut Value) {
-        let info = &self.ops[i];
-        if let Some(id) = self.id_pin(i, ctx.params)
+    pub(super) fn decorate(&self, op_id: OpId, ctx: &Ctx<'_>, value: &mut Value) {
+        let info = &self.ops[op_id];
+        if let Some(id) = self.id_pin(op_id, ctx.params)
             && let Some(slot) = value.get_mut("id")
             && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
         {

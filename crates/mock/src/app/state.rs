@@ -1,7 +1,7 @@
 //! Stored resources: creation and transitions, as the document's state
 //! rules say.
 
-use decoy_spec::MediaType;
+use decoy_spec::{MediaType, OpId};
 use serde_json::Value;
 
 use super::echo::{Ctx, apply, build};
@@ -15,26 +15,26 @@ impl App {
     /// Creation and transitions. `Ok(None)`: the operation keeps no state.
     pub(super) fn stateful(
         &self,
-        i: usize,
+        op_id: OpId,
         ctx: &Ctx<'_>,
         media: &MediaType,
     ) -> Result<Option<Value>, Reply> {
         if self.config.stateless {
             return Ok(None);
         }
-        let rules = &self.ops[i].rules;
+        let rules = &self.ops[op_id].rules;
         if let Some(c) = &rules.create {
             let key = c.collection.render(ctx.params);
             let n = lock(&self.store).next_number(&key);
-            let op = &self.spec.operations()[i];
+            let op = &self.spec.operations()[op_id];
             let seeds = self.seeds(op, ctx.params);
             let seeds = Seeds {
                 resource: seeds.resource,
                 request: util::mix(seeds.request, n.to_string()),
             };
             let mut value = self.bodies.generate(media, seeds, &[]);
-            self.agree(i, ctx.params, media, &mut value, 0);
-            self.decorate(i, ctx, &mut value);
+            self.agree(op_id, ctx.params, media, &mut value, 0);
+            self.decorate(op_id, ctx, &mut value);
             let id = fresh_id(&mut value, seeds.request);
             let mut stored = value.clone();
             if let Value::Object(m) = &mut stored {
@@ -67,12 +67,12 @@ impl App {
             .iter()
             .find(|(k, _)| *k == t.item)
             .map_or("", |(_, v)| v.as_str());
-        let name = &self.ops[i].name;
+        let name = &self.ops[op_id].name;
         let mut store = lock(&self.store);
         let Some(item) = store.get_mut(&key, id) else {
             drop(store);
             let message = format!("{key}/{} does not exist", util::truncate(id, 200));
-            return Err(self.error(Some(i), 404, &message, &[], false));
+            return Err(self.error(Some(op_id), 404, &message, &[], false));
         };
         for (field, allowed) in &t.when {
             let have = if field.starts_with('/') {
@@ -89,7 +89,7 @@ impl App {
                     allowed.join(", ")
                 );
                 drop(store);
-                return Err(self.error(Some(i), 409, &message, &[], false));
+                return Err(self.error(Some(op_id), 409, &message, &[], false));
             }
         }
         let origin = item.origin.clone();
@@ -151,8 +151,8 @@ impl App {
         }
         apply(
             &mut response,
-            &self.ops[i].rules.set,
-            &self.ops[i].rules.echo,
+            &self.ops[op_id].rules.set,
+            &self.ops[op_id].rules.echo,
             ctx,
             &origin,
         );
