@@ -122,6 +122,49 @@ const BROKEN: &[(&str, i32, &[&str])] = &[
             "error: specs/broken/malformed-keywords.yaml:9: /components/schemas/FractionalCount: cannot compile the schema: at /components/schemas/FractionalCount/minItems: 4.5 is not of type \"integer\"",
         ],
     ),
+    // Malformed `x-decoy-*` extensions: each a lint error at its pointer and line.
+    (
+        "ext-echo-bad-source.yaml",
+        1,
+        &[
+            "error: specs/broken/ext-echo-bad-source.yaml:9: /paths/~1notes/post/x-decoy-echo/title: `body:/title`: a source is /pointer, origin:/pointer, path:NAME, query:NAME, header:NAME, now, const:TEXT or template:TEXT",
+        ],
+    ),
+    (
+        "ext-faults-rate.yaml",
+        1,
+        &[
+            "error: specs/broken/ext-faults-rate.yaml:8: /paths/~1feeds/get/x-decoy-faults/error-rate: `error-rate` must be a number in 0..1, found 2",
+        ],
+    ),
+    (
+        "ext-latency-no-unit.yaml",
+        1,
+        &[
+            "error: specs/broken/ext-latency-no-unit.yaml:8: /paths/~1feeds/get/x-decoy-faults/latency: `50` needs a unit: 50ms, 50s or 50m",
+        ],
+    ),
+    (
+        "ext-parent-unknown.yaml",
+        1,
+        &[
+            "error: specs/broken/ext-parent-unknown.yaml:14: /paths/~1shelves~1{shelfId}~1books/get/x-decoy-parent: no other operation has operationId `getShelve`",
+        ],
+    ),
+    (
+        "ext-state-unknown-key.yaml",
+        1,
+        &[
+            "error: specs/broken/ext-state-unknown-key.yaml:9: /paths/~1orders/post/x-decoy-state/creat: unknown key `creat` (expected create, list or transition)",
+        ],
+    ),
+    (
+        "ext-transition-no-item.yaml",
+        1,
+        &[
+            "error: specs/broken/ext-transition-no-item.yaml:10: /paths/~1tickets~1{ticketId}~1close/post/x-decoy-state/transition: `item` is required",
+        ],
+    ),
     // Unsatisfiable schemas are well-formed: lint passes, `decoy fake` fails.
     (
         "unsatisfiable.yaml",

@@ -60,6 +60,10 @@ enum Command {
     Routes {
         /// The document (YAML or JSON). Default: the embedded Calls API.
         doc: Option<PathBuf>,
+        /// Print the behaviour model instead: resources, each operation's
+        /// role, guards, lifecycles, rules and links, as decoy inferred them.
+        #[arg(long)]
+        model: bool,
     },
 }
 
@@ -102,7 +106,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Lint { doc, format } => lint::run(&load(doc.as_deref())?, format),
-        Command::Routes { doc } => routes::run(&load(doc.as_deref())?),
+        Command::Routes { doc, model } => routes::run(&load(doc.as_deref())?, model),
         Command::Fake(args) => fake::run(args),
         Command::Mock(args) => mock::run(args),
         Command::Test(args) => test::run(args),

@@ -1,4 +1,4 @@
-//! `decoy routes`: the operation table.
+//! `decoy routes`: the operation table, or (`--model`) the behaviour model.
 
 use std::io::Write;
 
@@ -6,7 +6,13 @@ use decoy_spec::Spec;
 
 use crate::Outcome;
 
-pub(crate) fn run(spec: &Spec) -> anyhow::Result<Outcome> {
+pub(crate) fn run(spec: &Spec, model: bool) -> anyhow::Result<Outcome> {
+    if model {
+        std::io::stdout()
+            .lock()
+            .write_all(decoy_spec::model::render(spec).as_bytes())?;
+        return Ok(Outcome::Ok);
+    }
     let rows: Vec<[String; 4]> = spec
         .operations()
         .iter()

@@ -9,17 +9,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
-use decoy_spec::{OpId, RouteMatch, SecurityScheme, Spec};
+use decoy_spec::model::{Rules, Source};
+use decoy_spec::{OpId, RouteMatch, SecurityScheme, Severity, Spec};
 use decoy_validate::{Validator, Validators};
 use http_body_util::Full;
 use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response};
-use serde_json::Value;
 
 use crate::config::{Config, RecordedRequest};
 use crate::error::MockError;
-use crate::ext::{Rules, Source};
+
 use crate::generate::Bodies;
 use crate::store::Store;
 use crate::util;
@@ -39,7 +39,7 @@ mod state;
 
 use answer::{lowest_success, pick_media};
 use params::primary_type;
-use parent::{parent_of, shared_properties};
+use parent::shared_properties;
 use prefer::Prefer;
 use reply::Reply;
 
@@ -49,7 +49,6 @@ const CACHE_ENTRIES: usize = 256;
 /// What the document and the mock know about one operation.
 struct OpInfo {
     name: String,
-    rules: Rules,
     /// Index into `responses` of the lowest documented 2xx.
     success: Option<usize>,
     /// Per parameter: its validator and the JSON type to read it as.
@@ -60,8 +59,6 @@ struct OpInfo {
     cacheable: bool,
     /// The last template segment is a bare `{param}`: echo it as `id`.
     id_param: Option<String>,
-    /// The operation whose resource this one belongs to (its context).
-    parent: Option<OpId>,
     /// An echo uses `template:`, which may need the context.
     templated: bool,
 }
@@ -104,11 +101,22 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl App {
     pub(crate) fn new(spec: Spec, config: Config) -> Result<App, MockError> {
+        // The model parsed every extension at load; one it could not
+        // understand would make the mock lie, so it does not start.
+        if let Some(p) = spec
+            .problems()
+            .iter()
+            .find(|p| p.severity == Severity::Error && p.pointer.contains("/x-decoy-"))
+        {
+            return Err(MockError::Extension {
+                pointer: p.pointer.clone(),
+                message: p.message.clone(),
+            });
+        }
         let validators = Validators::new(&spec);
         let mut ops = Vec::new();
-        for op in spec.operations() {
-            let raw = spec.get(&op.pointer).unwrap_or(&Value::Null);
-            let rules = Rules::read(raw, &op.pointer)?;
+        for (op_id, op) in spec.op_ids().zip(spec.operations()) {
+            let rules = &spec.model().operation(op_id).rules;
             let success = lowest_success(op);
             let params = op
                 .parameters
@@ -152,18 +160,13 @@ impl App {
                 .map(str::to_owned);
             ops.push(OpInfo {
                 name: op.name(),
-                rules,
                 success,
                 params,
                 bodies,
                 cacheable,
                 id_param,
-                parent: None,
                 templated,
             });
-        }
-        for (k, info) in spec.op_ids().zip(ops.iter_mut()) {
-            info.parent = parent_of(&spec, k, &info.rules)?;
         }
         let mut shared = Vec::new();
         shared_properties(spec.document(), &mut String::new(), 0, &mut shared);
@@ -202,6 +205,11 @@ impl App {
             revision: format!("{:016x}", util::mix(0, spec_text)),
             reload_error: Mutex::new(None),
         })
+    }
+
+    /// The operation's `x-decoy-*` rules, from the document's model.
+    fn rules(&self, op_id: OpId) -> &Rules {
+        &self.spec.model().operation(op_id).rules
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -362,17 +370,12 @@ impl App {
 
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let draw = util::splitmix(self.config.seed ^ util::splitmix(n));
-        let delay = info
-            .rules
-            .faults
+        let faults = &self.rules(op_id).faults;
+        let delay = faults
             .latency
             .or(self.config.latency)
             .map(|l| l.pick(util::unit(draw)));
-        let rate = info
-            .rules
-            .faults
-            .error_rate
-            .unwrap_or(self.config.error_rate);
+        let rate = faults.error_rate.unwrap_or(self.config.error_rate);
         if rate > 0.0 && util::unit(util::splitmix(draw)) < rate {
             let mut r = self.fault(op_id, draw);
             r.delay = delay;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::ext::Latency;
+use decoy_spec::duration::Latency;
 
 /// A callback that sees every request once it has been answered.
 pub type RequestCallback = Arc<dyn Fn(&RecordedRequest) + Send + Sync>;

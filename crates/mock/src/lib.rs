@@ -167,13 +167,12 @@ mod app;
 mod config;
 mod context;
 mod error;
-mod ext;
 mod generate;
 mod server;
 mod store;
 mod util;
 
 pub use config::{Config, LogFormat, RecordedRequest, Reload, ReloadCallback, RequestCallback};
+pub use decoy_spec::duration::Latency;
 pub use error::MockError;
-pub use ext::Latency;
 pub use server::{Bound, MockServer, MockServerBuilder, bind, serve, shutdown_signal};

@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use crate::app::App;
 use crate::config::{Config, RecordedRequest, Reload, RequestCallback};
 use crate::error::MockError;
-use crate::ext::Latency;
+use decoy_spec::duration::Latency;
 
 /// In-flight requests get this long to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);

@@ -58,10 +58,12 @@
 //! # Ok::<(), decoy_spec::SpecError>(())
 //! ```
 
+pub mod duration;
 mod error;
 mod index;
 mod lines;
 mod lower;
+pub mod model;
 pub mod pointer;
 mod refs;
 mod router;
@@ -93,6 +95,7 @@ pub struct Spec {
     doc: Value,
     operations: Vec<Operation>,
     router: Router,
+    model: model::Model,
     problems: Vec<Problem>,
 }
 
@@ -236,6 +239,7 @@ impl Spec {
         let operations = indexer.operations();
         problems.extend(indexer.problems);
         let router = Router::new(&operations);
+        let model = model::build(&doc, &operations, &mut problems);
         Ok(Spec {
             origin: origin.to_owned(),
             version,
@@ -243,6 +247,7 @@ impl Spec {
             doc,
             operations,
             router,
+            model,
             problems,
         })
     }
@@ -279,6 +284,11 @@ impl Spec {
     /// Every operation under `paths`, in document order.
     pub fn operations(&self) -> &[Operation] {
         &self.operations
+    }
+
+    /// The behaviour model: resources, roles, rules, links.
+    pub fn model(&self) -> &model::Model {
+        &self.model
     }
 
     /// Every operation's [`OpId`], in document order.

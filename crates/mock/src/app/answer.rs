@@ -12,8 +12,8 @@ use super::echo::Ctx;
 use super::prefer::Prefer;
 use super::reply::Reply;
 use super::{App, CACHE_ENTRIES, lock};
-use crate::ext::Template;
 use crate::generate::Seeds;
+use decoy_spec::model::Template;
 
 impl App {
     /// The answer to a valid request.
@@ -111,7 +111,7 @@ impl App {
         };
         // A listing with stored resources is built fresh; an empty one is
         // the generated body, which the cache holds.
-        let listed = match (&info.rules.list, self.config.stateless) {
+        let listed = match (&self.rules(op_id).list, self.config.stateless) {
             (Some(l), false) => !lock(&self.store)
                 .list(&l.collection.render(params))
                 .is_empty(),

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::params::query_pairs;
 use crate::context::Context;
-use crate::ext::{Echo, Source};
 use crate::util;
+use decoy_spec::model::{Echo, Source};
 
 /// The request as sources see it.
 pub(super) struct Ctx<'a> {

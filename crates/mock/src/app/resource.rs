@@ -112,7 +112,7 @@ impl App {
         if depth > 4 {
             return None;
         }
-        let p = self.ops[op_id].parent?;
+        let p = self.spec.model().operation(op_id).parent?;
         let op = &self.spec.operations()[p];
         let media = pick_media(&op.responses[self.ops[p].success?].content)?;
         let schema = media.schema.as_deref()?;
@@ -151,7 +151,7 @@ impl App {
         {
             self.repair_formats(media, &mut value);
         }
-        let rules = &self.ops[op_id].rules;
+        let rules = self.rules(op_id);
         if self.config.stateless {
             if let Some(t) = &rules.transition {
                 apply(&mut value, &t.set, &t.echo, ctx, &Value::Null);
@@ -221,14 +221,19 @@ impl App {
 
     /// Pins the path id and applies `x-decoy-set` and `x-decoy-echo`.
     pub(super) fn decorate(&self, op_id: OpId, ctx: &Ctx<'_>, value: &mut Value) {
-        let info = &self.ops[op_id];
         if let Some(id) = self.id_pin(op_id, ctx.params)
             && let Some(slot) = value.get_mut("id")
             && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
         {
             *slot = id;
         }
-        apply(value, &info.rules.set, &info.rules.echo, ctx, &Value::Null);
+        apply(
+            value,
+            &self.rules(op_id).set,
+            &self.rules(op_id).echo,
+            ctx,
+            &Value::Null,
+        );
     }
 
     /// An odd path id (`a/b`, `日本`, `%`) copied into a `uri` or

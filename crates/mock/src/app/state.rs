@@ -22,7 +22,7 @@ impl App {
         if self.config.stateless {
             return Ok(None);
         }
-        let rules = &self.ops[op_id].rules;
+        let rules = self.rules(op_id);
         if let Some(c) = &rules.create {
             let key = c.collection.render(ctx.params);
             let n = lock(&self.store).next_number(&key);
@@ -67,30 +67,16 @@ impl App {
             .iter()
             .find(|(k, _)| *k == t.item)
             .map_or("", |(_, v)| v.as_str());
-        let name = &self.ops[op_id].name;
         let mut store = lock(&self.store);
         let Some(item) = store.get_mut(&key, id) else {
             drop(store);
             let message = format!("{key}/{} does not exist", util::truncate(id, 200));
             return Err(self.error(Some(op_id), 404, &message, &[], false));
         };
-        for (field, allowed) in &t.when {
-            let have = if field.starts_with('/') {
-                item.body.pointer(field)
-            } else {
-                item.body.get(field)
-            };
-            let have = have.cloned().unwrap_or(Value::Null);
-            if !allowed.contains(&have) {
-                let allowed: Vec<String> = allowed.iter().map(Value::to_string).collect();
-                let message = format!(
-                    "{} has {field} {have}; {name} needs {field} to be one of {}",
-                    util::truncate(id, 200),
-                    allowed.join(", ")
-                );
-                drop(store);
-                return Err(self.error(Some(op_id), 409, &message, &[], false));
-            }
+        if let Some(why) = t.guard().forbids(&item.body) {
+            let message = format!("{} refused: {why}", util::truncate(id, 200));
+            drop(store);
+            return Err(self.error(Some(op_id), 409, &message, &[], false));
         }
         let origin = item.origin.clone();
         apply(&mut item.body, &t.set, &t.echo, ctx, &origin);
@@ -151,8 +137,8 @@ impl App {
         }
         apply(
             &mut response,
-            &self.ops[op_id].rules.set,
-            &self.ops[op_id].rules.echo,
+            &self.rules(op_id).set,
+            &self.rules(op_id).echo,
             ctx,
             &origin,
         );
