@@ -15,9 +15,9 @@ use crate::Outcome;
 /// Flags of `decoy fake`.
 #[derive(Debug, Args)]
 pub(crate) struct FakeArgs {
-    /// What to generate: a component schema (`CallDetail`), an operation's
-    /// success response (`getCall`), one of its responses (`getCall:404`,
-    /// `getCall:default`) or its request body (`warmTransfer:request`).
+    /// What to generate: a component schema (`Pet`), an operation's success
+    /// response (`getPet`), one of its responses (`getPet:404`,
+    /// `getPet:default`) or its request body (`createPet:request`).
     name: String,
     /// The document (YAML or JSON). Default: the embedded Calls API.
     #[arg(long)]

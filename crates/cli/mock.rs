@@ -31,8 +31,8 @@ pub(crate) struct MockArgs {
     /// Accept only this bearer token (default: any non-empty one).
     #[arg(long, env = "DECOY_TOKEN")]
     token: Option<String>,
-    /// No state: transfers are not stored, every response is a pure function
-    /// of the seed and the request.
+    /// No state: nothing clients create is stored; every response is a pure
+    /// function of the seed and the request.
     #[arg(long)]
     stateless: bool,
     /// Do not answer CORS preflights or add CORS headers.
@@ -57,7 +57,7 @@ pub(crate) struct MockArgs {
     /// edit keeps serving the last good document and logs why.
     #[arg(long, requires = "doc")]
     watch: bool,
-    /// Most stored resources (transfers); the oldest are evicted first.
+    /// Most stored resources; the oldest are evicted first.
     #[arg(long, default_value_t = 10_000)]
     max_resources: usize,
     /// Most requests kept for `GET /__decoy/requests`.
@@ -89,14 +89,7 @@ fn parse_latency(text: &str) -> Result<Latency, String> {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let l = Latency::parse(text)?;
-    if l.min == l.max {
-        Ok(l.min)
-    } else {
-        Err(format!(
-            "expected one duration like `10s`, found a range `{text}`"
-        ))
-    }
+    decoy_spec::duration::parse(text)
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
