@@ -16,8 +16,8 @@ fn calls() -> Spec {
 }
 
 /// One HTTP/1.1 exchange on a fresh connection, as bytes.
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
@@ -30,7 +30,7 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
@@ -66,7 +66,7 @@ async fn raw(addr: &SocketAddr, request: &[u8]) -> Reply {
     }
 }
 
-async fn send(
+pub(crate) async fn send(
     server: &MockServer,
     method: &str,
     path: &str,

@@ -23,5 +23,7 @@ mod faulty;
 mod readme;
 // Hardening: broken documents (specs/broken/) and hostile targets for decoy test.
 mod hardening;
+// The behaviour model: printed, inferred roles, mock and runner agreeing on lifecycles.
+mod model;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

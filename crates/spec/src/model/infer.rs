@@ -407,8 +407,8 @@ fn lifecycle(doc: &Value, schema: &str) -> Option<Lifecycle> {
     None
 }
 
-/// The member property that holds the id: `id`, else one named like the
-/// path parameter (`username` for `{username}`).
+/// The member property that holds the id: one named like the path
+/// parameter (`username` for `{username}`), else `id`.
 fn id_field(doc: &Value, schema: &str, param: Option<&str>) -> Option<String> {
     let parts = parts_of(doc, schema);
     let has = |name: &str| {
@@ -417,10 +417,12 @@ fn id_field(doc: &Value, schema: &str, param: Option<&str>) -> Option<String> {
                 .is_some()
         })
     };
-    if has("id") {
-        return Some("id".to_owned());
+    // `/users/{username}` addresses a user by its `username`, even when it
+    // also has an `id`.
+    match param.filter(|p| has(p)) {
+        Some(p) => Some(p.to_owned()),
+        None => has("id").then(|| "id".to_owned()),
     }
-    param.filter(|p| has(p)).map(str::to_owned)
 }
 
 /// Path parameters of a template, in order.

@@ -48,7 +48,7 @@ pub fn render(spec: &Spec) -> String {
         }
         for a in &r.acts {
             let kind = super::infer::role(&ops[a.op], &a.param);
-            let mut line = format!("    {:8} {}", kind.as_str(), name(a.op));
+            let _ = writeln!(out, "    {:8} {}", kind.as_str(), name(a.op));
             match &a.guard {
                 Guard::When(fields) => {
                     let when: Vec<String> = fields
@@ -58,30 +58,32 @@ pub fn render(spec: &Spec) -> String {
                             format!("{f} in {}", v.join("|"))
                         })
                         .collect();
-                    let _ = write!(line, "  when {}", when.join(", "));
+                    wrap(&mut out, INDENT, "when", &when);
                 }
                 Guard::Terminal { field, states } => {
-                    let _ = write!(line, "  refused when {field} in {}", states.join("|"));
+                    wrap(
+                        &mut out,
+                        INDENT,
+                        &format!("refused when {field} in"),
+                        states,
+                    );
                 }
                 Guard::Always => {}
             }
             if let Some(s) = &a.spawns {
-                let _ = write!(line, "  starts {s}");
+                let _ = writeln!(out, "{INDENT}starts {s}");
             }
-            let _ = writeln!(out, "{line}");
         }
         if let Some(l) = &r.lifecycle {
-            let _ = writeln!(
-                out,
-                "    lifecycle {}: {} (finished: {})",
-                l.field,
-                l.states.join(", "),
-                if l.terminal.is_empty() {
-                    "none".to_owned()
-                } else {
-                    l.terminal.join(", ")
-                }
+            wrap(
+                &mut out,
+                "    ",
+                &format!("lifecycle of {}:", l.field),
+                &l.states,
             );
+            if !l.terminal.is_empty() {
+                wrap(&mut out, "      ", "finished:", &l.terminal);
+            }
         }
     }
     let ruled: Vec<String> = spec
@@ -136,4 +138,24 @@ pub fn render(spec: &Spec) -> String {
         }
     }
     out
+}
+
+/// Continuation lines under an operation.
+const INDENT: &str = "             ";
+
+/// `label item, item, ...` after `indent`, wrapped at 100 columns.
+fn wrap(out: &mut String, indent: &str, label: &str, items: &[String]) {
+    let mut line = format!("{indent}{label}");
+    for (k, item) in items.iter().enumerate() {
+        let sep = if k + 1 < items.len() { "," } else { "" };
+        if line.len() + 1 + item.len() + sep.len() > 100 && line.trim() != label {
+            let _ = writeln!(out, "{line}");
+            line = format!("{indent}  ");
+        } else {
+            line.push(' ');
+        }
+        line.push_str(item);
+        line.push_str(sep);
+    }
+    let _ = writeln!(out, "{line}");
 }
