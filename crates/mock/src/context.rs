@@ -44,19 +44,8 @@ pub(crate) struct Marks {
 const MAX_DEPTH: usize = 32;
 
 /// Follows `$ref`s (local ones; the document is the whole world).
-pub(crate) fn deref<'a>(doc: &'a Value, mut s: &'a Value) -> &'a Value {
-    for _ in 0..MAX_DEPTH {
-        match s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(decoy_spec::pointer::from_ref)
-            .and_then(|p| doc.pointer(&p))
-        {
-            Some(t) => s = t,
-            None => return s,
-        }
-    }
-    s
+pub(crate) fn deref<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
+    decoy_spec::refs::deref(doc, s)
 }
 
 /// Walks `value` along the schema at `pointer`, collecting marks.
@@ -89,8 +78,10 @@ fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mu
             if let Some(Value::Array(names)) = s.get("x-decoy-timeline") {
                 for n in names.iter().filter_map(Value::as_str) {
                     if obj.get(n).is_some_and(Value::is_string) {
-                        m.timeline
-                            .push((format!("{at}/{}", escape(n)), at.is_empty()));
+                        m.timeline.push((
+                            format!("{at}/{}", decoy_spec::pointer::escape(n)),
+                            at.is_empty(),
+                        ));
                     }
                     if at.is_empty() && !m.root_timeline.iter().any(|r| r == n) {
                         m.root_timeline.push(n.to_owned());
@@ -106,7 +97,7 @@ fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mu
                 };
                 let len = at.len();
                 at.push('/');
-                at.push_str(&escape(name));
+                at.push_str(&decoy_spec::pointer::escape(name));
                 let key = sub
                     .get("x-decoy-shared")
                     .or_else(|| deref(doc, sub).get("x-decoy-shared"))
@@ -132,10 +123,6 @@ fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mu
         }
         _ => {}
     }
-}
-
-fn escape(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
 }
 
 /// The context a resource gives: its first non-null shared values and the

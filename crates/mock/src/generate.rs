@@ -103,21 +103,8 @@ impl Bodies {
         }
     }
 
-    fn deref<'a>(&'a self, mut s: &'a Value) -> &'a Value {
-        for _ in 0..32 {
-            match s
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(decoy_spec::pointer::from_ref)
-            {
-                Some(p) => match self.doc.pointer(&p) {
-                    Some(t) => s = t,
-                    None => return s,
-                },
-                None => return s,
-            }
-        }
-        s
+    fn deref<'a>(&'a self, s: &'a Value) -> &'a Value {
+        decoy_spec::refs::deref(&self.doc, s)
     }
 
     /// A minimal valid value: examples, enums and defaults first, then the

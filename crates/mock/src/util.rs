@@ -3,27 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// FNV-1a over a seed and some text, finished with splitmix64.
-pub(crate) fn mix(seed: u64, text: impl AsRef<[u8]>) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in text.as_ref() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    splitmix(h)
-}
-
-pub(crate) fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// A draw in `0..1` from a hash.
-pub(crate) fn unit(h: u64) -> f64 {
-    (h >> 11) as f64 / (1u64 << 53) as f64
-}
+pub(crate) use decoy_spec::seed::{derive as mix, splitmix, unit};
 
 /// The current time as an RFC 3339 UTC date-time (`2025-03-14T16:02:05Z`).
 pub(crate) fn now_rfc3339() -> String {
@@ -90,7 +70,7 @@ pub(crate) fn assign(body: &mut serde_json::Value, field: &str, value: serde_jso
             Some((p, l)) => (format!("/{p}"), l),
             None => (String::new(), rest),
         };
-        let last = last.replace("~1", "/").replace("~0", "~");
+        let last = decoy_spec::pointer::unescape(last);
         if let Some(serde_json::Value::Object(m)) = body.pointer_mut(&parent) {
             m.insert(last, value);
         }
@@ -106,17 +86,5 @@ mod tests {
         let now = super::now_rfc3339();
         assert_eq!(now.len(), 20, "{now}");
         assert!(now.starts_with("20"));
-    }
-
-    #[test]
-    fn mix_is_stable() {
-        assert_eq!(
-            super::mix(1, "/v1/calls/abc"),
-            super::mix(1, "/v1/calls/abc")
-        );
-        assert_ne!(
-            super::mix(1, "/v1/calls/abc"),
-            super::mix(2, "/v1/calls/abc")
-        );
     }
 }

@@ -65,8 +65,9 @@ mod lines;
 mod lower;
 pub mod model;
 pub mod pointer;
-mod refs;
+pub mod refs;
 mod router;
+pub mod seed;
 
 use std::path::Path;
 

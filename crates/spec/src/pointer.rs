@@ -21,12 +21,19 @@ pub fn push(pointer: &str, token: &str) -> String {
     out
 }
 
+/// One reference token as a pointer writes it (`~` → `~0`, `/` → `~1`).
+pub fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// One reference token as it reads (`~1` → `/`, `~0` → `~`).
+pub fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
 /// Splits a pointer into its unescaped reference tokens.
 pub fn tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+    pointer.split('/').skip(1).map(unescape)
 }
 
 /// Characters that may not appear raw in a URI fragment. Braces of path

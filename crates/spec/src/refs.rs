@@ -1,4 +1,6 @@
-//! Internal `$ref` resolution and checking.
+//! `$ref` resolution (local references only: the document is the whole
+//! world) and checking. Every crate follows references through here, so
+//! cycles are caught the same way everywhere.
 
 use serde_json::Value;
 
@@ -10,7 +12,7 @@ use crate::pointer::{from_ref, push};
 ///
 /// Returns the target and its pointer, or a message naming the broken link
 /// (external, dangling, or a cycle with its whole loop spelled out).
-pub(crate) fn follow<'a>(
+pub fn follow<'a>(
     doc: &'a Value,
     value: &'a Value,
     ptr: &str,
@@ -41,6 +43,19 @@ pub(crate) fn follow<'a>(
         at = target;
     }
     Ok((current, at))
+}
+
+/// The value a chain of `$ref`s starting at `value` ends at; `value`
+/// itself when a reference is broken (`decoy lint` reports those).
+///
+/// ```
+/// let doc = serde_json::json!({"a": {"$ref": "#/b"}, "b": {"$ref": "#/c"}, "c": {"type": "string"}});
+/// assert_eq!(decoy_spec::refs::deref(&doc, &doc["a"]), &doc["c"]);
+/// let cyclic = serde_json::json!({"a": {"$ref": "#/a"}});
+/// assert_eq!(decoy_spec::refs::deref(&cyclic, &cyclic["a"]), &cyclic["a"]);
+/// ```
+pub fn deref<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    follow(doc, value, "").map_or(value, |(v, _)| v)
 }
 
 /// Checks every `$ref` in the document, reporting each broken one.

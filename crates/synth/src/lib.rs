@@ -575,29 +575,17 @@ impl Iterator for Stream {
     }
 }
 
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// The seed of record `index` in a stream seeded with `seed`. Stable across
 /// versions and platforms.
 pub fn record_seed(seed: u64, index: u64) -> u64 {
-    splitmix(seed ^ splitmix(index))
+    decoy_spec::seed::record(seed, index)
 }
 
 /// A seed derived from a seed and a key (`"GET /v1/calls/abc"`), for
 /// per-resource stability: the same pair always gives the same seed. Stable
-/// across versions and platforms (FNV-1a, then SplitMix64).
+/// across versions and platforms.
 pub fn derive_seed(seed: u64, key: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    splitmix(seed ^ h)
+    decoy_spec::seed::derive(seed, key)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub(super) fn shared_properties(
             for (name, child) in m {
                 let len = at.len();
                 at.push('/');
-                at.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                at.push_str(&decoy_spec::pointer::escape(name));
                 shared_properties(child, at, depth + 1, out);
                 at.truncate(len);
             }

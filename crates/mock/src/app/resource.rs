@@ -130,7 +130,7 @@ impl App {
                 Some((object, name)) => self
                     .bodies
                     .schema_value(object, util::mix(seed, key))
-                    .and_then(|o| o.get(name.replace("~1", "/").replace("~0", "~")).cloned()),
+                    .and_then(|o| o.get(decoy_spec::pointer::unescape(name)).cloned()),
                 None => self.bodies.schema_value(pointer, util::mix(seed, key)),
             };
             if let Some(v) = v.filter(|v| !v.is_null()) {
