@@ -35,6 +35,10 @@ pub(crate) struct MockArgs {
     /// function of the seed and the request.
     #[arg(long)]
     stateless: bool,
+    /// Answer 404 for resource ids no client created, instead of generated
+    /// data for any id.
+    #[arg(long, conflicts_with = "stateless")]
+    strict_ids: bool,
     /// Do not answer CORS preflights or add CORS headers.
     #[arg(long)]
     no_cors: bool,
@@ -118,6 +122,7 @@ pub(crate) fn run(args: MockArgs) -> anyhow::Result<Outcome> {
     config.seed = args.seed;
     config.token = args.token;
     config.stateless = args.stateless;
+    config.strict_ids = args.strict_ids;
     config.cors = !args.no_cors;
     config.body_limit = args.body_limit;
     config.max_header_bytes = args.max_header_bytes;

@@ -28,6 +28,7 @@ mod admin;
 mod answer;
 mod auth;
 mod body;
+mod crud;
 mod echo;
 mod error_body;
 mod params;

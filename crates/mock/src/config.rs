@@ -45,9 +45,13 @@ pub struct Config {
     /// The one bearer token (or API key) accepted; `None` accepts any
     /// non-empty one.
     pub token: Option<String>,
-    /// Turn `x-decoy-state` off: every response is a pure function of the
+    /// Keep no state: nothing clients create, change or delete is stored,
+    /// and `x-decoy-state` is off; every response is a pure function of the
     /// seed and the request.
     pub stateless: bool,
+    /// Answer 404 for a resource id no client created (instead of
+    /// generated data for any id).
+    pub strict_ids: bool,
     /// Answer CORS preflights and add CORS headers (on by default).
     pub cors: bool,
     /// Largest request body accepted, in bytes (1 MiB); larger gets 413.
@@ -87,6 +91,7 @@ impl Default for Config {
             seed: 0,
             token: None,
             stateless: false,
+            strict_ids: false,
             cors: true,
             body_limit: 1024 * 1024,
             max_header_bytes: 64 * 1024,
@@ -112,6 +117,7 @@ impl fmt::Debug for Config {
             .field("seed", &self.seed)
             .field("token", &self.token.as_ref().map(|_| "<set>"))
             .field("stateless", &self.stateless)
+            .field("strict_ids", &self.strict_ids)
             .field("cors", &self.cors)
             .field("body_limit", &self.body_limit)
             .field("max_header_bytes", &self.max_header_bytes)

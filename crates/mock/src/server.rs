@@ -308,6 +308,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Answer 404 for resource ids no client created.
+    pub fn strict_ids(mut self, strict: bool) -> Self {
+        self.config.strict_ids = strict;
+        self
+    }
+
     /// Answer CORS preflights and add CORS headers (default: on).
     pub fn cors(mut self, cors: bool) -> Self {
         self.config.cors = cors;

@@ -1,4 +1,5 @@
-//! Resources created by `x-decoy-state` operations: bounded, oldest out.
+//! Stored resources (created, changed or deleted by clients): bounded,
+//! oldest out.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -23,6 +24,9 @@ pub(crate) struct Store {
     order: VecDeque<(String, String)>,
     /// Resources created per collection, ever: seeds new ids.
     created: HashMap<String, u64>,
+    /// Paths of deleted resources (`/pets/7`), oldest first: they and
+    /// everything below them answer 404.
+    gone: VecDeque<String>,
 }
 
 impl Store {
@@ -62,6 +66,55 @@ impl Store {
         self.collections.get(collection).map_or(&[], Vec::as_slice)
     }
 
+    pub(crate) fn get(&self, collection: &str, id: &str) -> Option<&Item> {
+        self.collections
+            .get(collection)?
+            .iter()
+            .find(|i| i.id == id)
+    }
+
+    /// Stores `item`, replacing a stored one with the same id in place.
+    pub(crate) fn put(&mut self, collection: &str, item: Item, max: usize) {
+        let path = format!("{collection}/{}", item.id);
+        self.gone.retain(|g| *g != path);
+        if let Some(slot) = self.get_mut(collection, &item.id) {
+            *slot = item;
+        } else {
+            self.insert(collection, item, max);
+        }
+    }
+
+    /// Removes a resource and everything stored below it, and remembers it
+    /// is gone.
+    pub(crate) fn delete(&mut self, collection: &str, id: &str, max: usize) {
+        let path = format!("{collection}/{id}");
+        if let Some(items) = self.collections.get_mut(collection) {
+            items.retain(|i| i.id != id);
+        }
+        let below = format!("{path}/");
+        self.collections.retain(|c, _| !c.starts_with(&below));
+        self.order
+            .retain(|(c, i)| !(c == collection && i == id) && !c.starts_with(&below));
+        self.gone.push_back(path);
+        while self.gone.len() > max.max(1) {
+            self.gone.pop_front();
+        }
+    }
+
+    /// Whether `path` (a resource's path) is, or is below, a deleted one.
+    pub(crate) fn is_gone(&self, path: &str) -> bool {
+        self.gone.iter().any(|g| {
+            path.strip_prefix(g.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+
+    /// Whether anything below `collection` was ever deleted.
+    pub(crate) fn has_gone_in(&self, collection: &str) -> bool {
+        let prefix = format!("{collection}/");
+        self.gone.iter().any(|g| g.starts_with(&prefix))
+    }
+
     pub(crate) fn get_mut(&mut self, collection: &str, id: &str) -> Option<&mut Item> {
         self.collections
             .get_mut(collection)?
@@ -91,5 +144,19 @@ mod tests {
         }
         let ids: Vec<_> = s.list("/x").iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["b", "c"]);
+    }
+
+    #[test]
+    fn deleted_resources_take_their_children() {
+        let mut s = Store::default();
+        s.insert("/owners", item("1"), 10);
+        s.insert("/owners/1/pets", item("p"), 10);
+        s.delete("/owners", "1", 10);
+        assert!(s.get("/owners", "1").is_none());
+        assert!(s.list("/owners/1/pets").is_empty());
+        assert!(s.is_gone("/owners/1") && s.is_gone("/owners/1/pets/p"));
+        assert!(!s.is_gone("/owners/10"));
+        s.put("/owners", item("1"), 10);
+        assert!(!s.is_gone("/owners/1"));
     }
 }

@@ -8,6 +8,7 @@ use hyper::header::HeaderName;
 use hyper::http::request::Parts;
 use serde_json::Value;
 
+use super::crud::Crud;
 use super::echo::Ctx;
 use super::prefer::Prefer;
 use super::reply::Reply;
@@ -50,6 +51,21 @@ impl App {
         let status = status_of(response.status, prefer.code);
         let media = pick_media(&response.content);
         let is_success = success.is_some_and(|s| std::ptr::eq(s, response));
+        // What clients created, changed or deleted decides first.
+        if is_success && prefer.is_empty() {
+            let req = Crud {
+                op_id,
+                params,
+                parts,
+                body,
+                status,
+                response,
+                media,
+            };
+            if let Some(reply) = self.crud(&req) {
+                return reply;
+            }
+        }
 
         if let Some(name) = &prefer.example {
             let Some(media) = media else {

@@ -61,24 +61,25 @@ pub(crate) fn build(doc: &Value, ops: &[Operation], problems: &mut Vec<Problem>)
     let links = links(doc, ops, &ids);
     let mut resources = created(doc, ops, &ids, &operations, &links);
     members(doc, ops, &ids, &mut resources);
-    for (r, res) in resources.iter().enumerate() {
-        for &c in &res.creates {
-            operations[c.0].kind = Kind::Create;
-            operations[c.0].resource = Some(r);
-        }
-        if let Some(l) = &res.listing
-            && operations[l.op.0].resource.is_none()
-        {
-            operations[l.op.0].kind = Kind::List;
-            operations[l.op.0].resource = Some(r);
-        }
-        for act in &res.acts {
-            let m = &mut operations[act.op.0];
-            if m.resource.is_none() {
-                m.resource = Some(r);
-                m.kind = role(&ops[act.op.0], &act.param);
-            }
-        }
+    for &k in &ids {
+        let m = &mut operations[k.0];
+        let creates = resources.iter().position(|r| r.creates.contains(&k));
+        // The deepest resource an operation takes an id of is the one it
+        // is about (`/libraries/{l}/shelves/{s}` is a shelf, not a library).
+        let acts = resources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((i, r.acts.iter().find(|a| a.op == k)?)))
+            .max_by_key(|(i, _)| resources[*i].collection.len());
+        let lists = resources
+            .iter()
+            .position(|r| r.listing.as_ref().is_some_and(|l| l.op == k));
+        (m.kind, m.resource) = match (creates, lists, acts) {
+            (Some(r), _, _) => (Kind::Create, Some(r)),
+            (None, Some(r), _) => (Kind::List, Some(r)),
+            (None, None, Some((r, act))) => (role(&ops[k.0], &act.param), Some(r)),
+            (None, None, None) => (Kind::Other, None),
+        };
     }
     Model {
         operations,
@@ -92,7 +93,9 @@ pub(super) fn role(op: &Operation, param: &str) -> Kind {
     let on_member = op.path.ends_with(&format!("{{{param}}}"));
     match (op.method.as_str(), on_member) {
         ("GET", true) => Kind::Read,
-        ("PUT" | "PATCH", true) => Kind::Update,
+        // POST on a member is an update in many APIs (Twilio, form-based
+        // ones): `POST /pets/{id}` "updates a pet with form data".
+        ("PUT" | "PATCH" | "POST", true) => Kind::Update,
         ("DELETE", true) => Kind::Delete,
         ("GET" | "HEAD", false) => Kind::Related,
         _ => Kind::Action,
@@ -201,7 +204,11 @@ fn created(
         let mut collections: Vec<String> = Vec::new();
         if let Some(h) = &hinted {
             collections.push(h.clone());
-        } else if schema.is_some_and(|s| has_id(doc, s)) {
+        } else if schema.is_some_and(|s| has_id(doc, s))
+            || ids
+                .iter()
+                .any(|&t| ops[t.0].path.starts_with(&format!("{}/{{", op.path)))
+        {
             collections.push(op.path.clone());
             if let Some((parent, last)) = op.path.rsplit_once('/')
                 && !last.starts_with('{')
@@ -287,17 +294,11 @@ fn created(
     resources
 }
 
-/// Item paths no create reaches: `/users/{id}` with only a GET is still a
+/// Item paths no create reaches: `/users/{id}` with only a GET, or a
+/// nested `/libraries/{l}/shelves/{code}` filled by PUT, is still a
 /// collection of members.
 fn members(doc: &Value, ops: &[Operation], ids: &[OpId], resources: &mut Vec<Resource>) {
-    let claimed: Vec<OpId> = resources
-        .iter()
-        .flat_map(|r| r.acts.iter().map(|a| a.op).chain(r.creates.iter().copied()))
-        .collect();
     for &k in ids {
-        if claimed.contains(&k) {
-            continue;
-        }
         let path = &ops[k.0].path;
         let Some((collection, last)) = path.rsplit_once('/') else {
             continue;
@@ -314,7 +315,7 @@ fn members(doc: &Value, ops: &[Operation], ids: &[OpId], resources: &mut Vec<Res
             .copied()
             .filter(|&t| {
                 let p = &ops[t.0].path;
-                !claimed.contains(&t) && (p == &item || p.starts_with(&format!("{item}/")))
+                p == &item || p.starts_with(&format!("{item}/"))
             })
             .map(|t| Act {
                 op: t,
@@ -330,12 +331,12 @@ fn members(doc: &Value, ops: &[Operation], ids: &[OpId], resources: &mut Vec<Res
         let listing = ids
             .iter()
             .copied()
+            .filter(|_| !collection.is_empty())
             .find(|&t| ops[t.0].path == collection && ops[t.0].method == "GET")
-            .map(|op| Listing {
-                op,
-                array: String::new(),
-            })
-            .filter(|_| !collection.is_empty());
+            .and_then(|op| {
+                let array = array_of(doc, success_schema(&ops[op.0])?, schema)?;
+                Some(Listing { op, array })
+            });
         resources.push(Resource {
             collection: collection.to_owned(),
             id_field: schema.and_then(|s| id_field(doc, s, Some(param))),
@@ -347,6 +348,38 @@ fn members(doc: &Value, ops: &[Operation], ids: &[OpId], resources: &mut Vec<Res
             lifecycle: schema.and_then(|s| lifecycle(doc, s)),
             hinted: false,
         });
+    }
+}
+
+/// Where a listing's body holds its items: the body itself when it is an
+/// array, else its one array property (the one holding `member`, if known).
+fn array_of(doc: &Value, listing: &str, member: Option<&str>) -> Option<String> {
+    let made = member.map(|m| parts_of(doc, m)).unwrap_or_default();
+    let mut arrays = Vec::new();
+    for part in parts_of(doc, listing) {
+        let v = doc.pointer(&part)?;
+        if v.get("type").and_then(Value::as_str) == Some("array") || v.get("items").is_some() {
+            return Some(String::new());
+        }
+        for (name, prop) in v
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let prop = refs::deref(doc, prop);
+            if prop.get("type").and_then(Value::as_str) == Some("array")
+                || prop.get("items").is_some()
+            {
+                let holds = items_ref(prop).is_some_and(|i| made.contains(&i));
+                arrays.push((holds, pointer::push("", name)));
+            }
+        }
+    }
+    arrays.sort_by_key(|(holds, _)| !holds);
+    match arrays.as_slice() {
+        [(true, a), ..] | [(false, a)] => Some(a.clone()),
+        _ => None,
     }
 }
 
@@ -408,7 +441,8 @@ fn lifecycle(doc: &Value, schema: &str) -> Option<Lifecycle> {
 }
 
 /// The member property that holds the id: one named like the path
-/// parameter (`username` for `{username}`), else `id`.
+/// parameter (`username` for `{username}`), or like its last word (`code`
+/// for `{shelfCode}`, `id` for `{pet_id}`), else `id`.
 fn id_field(doc: &Value, schema: &str, param: Option<&str>) -> Option<String> {
     let parts = parts_of(doc, schema);
     let has = |name: &str| {
@@ -417,12 +451,17 @@ fn id_field(doc: &Value, schema: &str, param: Option<&str>) -> Option<String> {
                 .is_some()
         })
     };
-    // `/users/{username}` addresses a user by its `username`, even when it
-    // also has an `id`.
-    match param.filter(|p| has(p)) {
-        Some(p) => Some(p.to_owned()),
-        None => has("id").then(|| "id".to_owned()),
+    let mut names: Vec<String> = Vec::new();
+    if let Some(p) = param {
+        names.push(p.to_owned());
+        let tail = match p.rfind(|c: char| c.is_ascii_uppercase() || c == '_' || c == '-') {
+            Some(i) => p[i..].trim_start_matches(['_', '-']).to_ascii_lowercase(),
+            None => p.to_ascii_lowercase(),
+        };
+        names.push(tail);
     }
+    names.push("id".to_owned());
+    names.into_iter().find(|n| !n.is_empty() && has(n))
 }
 
 /// Path parameters of a template, in order.

@@ -1,0 +1,412 @@
+//! Stateful CRUD for any document: what clients create, change and delete
+//! stays, as the behaviour model's resources say (standard paths and
+//! methods; no hint needed). Resources an `x-decoy-state` rule governs keep
+//! their own rules (`state.rs`).
+//!
+//! - A create stores the generated resource, with the request's values
+//!   echoed where names and types match and an id of its own (the
+//!   request's, when it names one).
+//! - A read of a stored resource returns it; of a deleted one (or anything
+//!   below it), 404; of an id never seen, generated data (404 with
+//!   `strict_ids`).
+//! - `PUT` replaces the fields it sends (creating the resource at that id if
+//!   needed), `PATCH` (and `POST` on a member) merges (RFC 7396), `DELETE`
+//!   removes it.
+//! - A list shows stored resources, hides deleted ones, and honours simple
+//!   filters (`?status=sold`), limits (`?limit=5`) and sorting
+//!   (`?sort=-name`) on its items' fields.
+
+use decoy_spec::model::{Kind, Resource, Template};
+use decoy_spec::{MediaType, OpId, Response};
+use hyper::http::request::Parts;
+use serde_json::{Map, Value};
+
+use super::echo::Ctx;
+use super::params::query_pairs;
+use super::reply::Reply;
+use super::state::fresh_id;
+use super::{App, lock};
+use crate::generate::Seeds;
+use crate::store::Item;
+use crate::util;
+
+/// Query parameters read as a page size.
+const LIMITS: &[&str] = &["limit", "per_page", "page_size", "pageSize", "size", "max"];
+/// Query parameters read as a sort key (`name`, `-name`).
+const SORTS: &[&str] = &["sort", "sort_by", "sortBy", "order_by", "orderBy"];
+
+/// One CRUD request, as the model reads it.
+pub(super) struct Crud<'a> {
+    pub(super) op_id: OpId,
+    pub(super) params: &'a [(String, String)],
+    pub(super) parts: &'a Parts,
+    pub(super) body: &'a Value,
+    pub(super) status: u16,
+    pub(super) response: &'a Response,
+    pub(super) media: Option<&'a MediaType>,
+}
+
+impl App {
+    /// The answer when stored state decides it; `None` where the generated
+    /// answer is right (an id never seen, an untouched collection).
+    pub(super) fn crud(&self, req: &Crud<'_>) -> Option<Reply> {
+        if self.config.stateless {
+            return None;
+        }
+        let model = self.spec.model();
+        let kind = model.operation(req.op_id).kind;
+        let resource = model.resource_of(req.op_id)?;
+        if resource.hinted {
+            return None;
+        }
+        let key = Template(resource.collection.clone()).render(req.params);
+        let id = resource
+            .id_param
+            .as_ref()
+            .and_then(|p| req.params.iter().find(|(k, _)| k == p))
+            .map(|(_, v)| v.clone());
+        let here = match (&id, kind) {
+            (_, Kind::Create | Kind::List) | (None, _) => key.clone(),
+            (Some(id), _) => format!("{key}/{id}"),
+        };
+        if lock(&self.store).is_gone(&here) {
+            return Some(self.gone(req, &here));
+        }
+        match (kind, id) {
+            (Kind::Create, _) => Some(self.create(req, resource, &key)),
+            (Kind::List, _) => self.list(req, resource, &key),
+            (Kind::Read, Some(id)) => {
+                let stored = lock(&self.store).get(&key, &id).map(|i| i.body.clone());
+                match stored {
+                    Some(v) => Some(self.crud_reply(req, &v)),
+                    None if self.config.strict_ids => Some(self.gone(req, &here)),
+                    None => None,
+                }
+            }
+            (Kind::Update, Some(id)) => Some(self.update(req, resource, &key, &id)),
+            (Kind::Delete, Some(id)) => {
+                let known = lock(&self.store).get(&key, &id).is_some();
+                if !known && self.config.strict_ids {
+                    return Some(self.gone(req, &here));
+                }
+                lock(&self.store).delete(&key, &id, self.config.max_resources);
+                Some(match req.media {
+                    Some(m) => self.crud_reply(req, &self.generate(req.op_id, req.params, m)),
+                    None => {
+                        let mut r = Reply::empty(req.status);
+                        self.documented_headers(req.response, &mut r);
+                        r
+                    }
+                })
+            }
+            (_, Some(id)) if self.config.strict_ids => {
+                let known = lock(&self.store).get(&key, &id).is_some();
+                (!known).then(|| self.gone(req, &here))
+            }
+            _ => None,
+        }
+    }
+
+    fn gone(&self, req: &Crud<'_>, path: &str) -> Reply {
+        let path = util::truncate(path, 200);
+        self.error(
+            Some(req.op_id),
+            404,
+            &format!("{path} does not exist"),
+            &[],
+            false,
+        )
+    }
+
+    fn crud_reply(&self, req: &Crud<'_>, value: &Value) -> Reply {
+        match req.media {
+            Some(m) => self.finish(req.status, req.response, m, value),
+            None => {
+                let mut r = Reply::empty(req.status);
+                self.documented_headers(req.response, &mut r);
+                r
+            }
+        }
+    }
+
+    fn ctx<'a>(&self, req: &'a Crud<'a>) -> Ctx<'a> {
+        Ctx {
+            body: req.body,
+            params: req.params,
+            parts: req.parts,
+            context: None,
+        }
+    }
+
+    /// A new member: generated, the request's values echoed, an id of its
+    /// own, stored.
+    fn create(&self, req: &Crud<'_>, resource: &Resource, key: &str) -> Reply {
+        let Some(media) = req.media else {
+            return self.crud_reply(req, &Value::Null);
+        };
+        let n = lock(&self.store).next_number(key);
+        let op = &self.spec.operations()[req.op_id];
+        let seeds = self.seeds(op, req.params);
+        let seeds = Seeds {
+            resource: seeds.resource,
+            request: util::mix(seeds.request, n.to_string()),
+        };
+        let mut value = self.bodies.generate(media, seeds, &[]);
+        self.agree(req.op_id, req.params, media, &mut value, 0);
+        self.decorate(req.op_id, &self.ctx(req), &mut value);
+        self.echo_into(media, req.body, &mut value, false);
+        let field = resource.id_field.as_deref();
+        let asked = field.and_then(|f| req.body.get(f)).filter(|v| !v.is_null());
+        let id = match (field, asked) {
+            (Some(f), Some(v)) => {
+                value[f] = v.clone();
+                id_text(v)
+            }
+            (Some(f), None) => self.fresh(key, f, &mut value, seeds.request),
+            (None, _) => fresh_id(&mut value, seeds.request),
+        };
+        let item = Item {
+            id,
+            body: value.clone(),
+            origin: req.body.clone(),
+            queue: Vec::new(),
+        };
+        lock(&self.store).put(key, item, self.config.max_resources);
+        self.crud_reply(req, &value)
+    }
+
+    /// An id no stored member has: the generated one when free, else drawn
+    /// again (strings keep their prefix, numbers their schema).
+    fn fresh(&self, key: &str, field: &str, value: &mut Value, seed: u64) -> String {
+        for attempt in 0..8u64 {
+            let id = match value.get(field) {
+                Some(v @ (Value::String(_) | Value::Number(_))) if attempt == 0 => id_text(v),
+                Some(Value::String(_)) if field == "id" => {
+                    fresh_id(value, util::mix(seed, attempt.to_string()))
+                }
+                Some(Value::Number(n)) => {
+                    let bumped = n.as_i64().map_or(Value::Number(n.clone()), |i| {
+                        Value::from(i.saturating_add(attempt as i64))
+                    });
+                    value[field] = bumped.clone();
+                    id_text(&bumped)
+                }
+                Some(v) => id_text(v),
+                None => return fresh_id(value, seed),
+            };
+            if lock(&self.store).get(key, &id).is_none() {
+                return id;
+            }
+        }
+        fresh_id(value, seed)
+    }
+
+    /// `PUT` replaces the fields it sends, `PATCH` merges; an unknown id
+    /// starts from its generated resource.
+    fn update(&self, req: &Crud<'_>, resource: &Resource, key: &str, id: &str) -> Reply {
+        let stored = lock(&self.store).get(key, id).map(|i| i.body.clone());
+        let Some(media) = req.media else {
+            if let Some(body) = stored.or_else(|| req.body.is_object().then(|| req.body.clone())) {
+                self.keep(key, id, body, req.body);
+            }
+            return self.crud_reply(req, &Value::Null);
+        };
+        let mut value = match stored {
+            Some(v) => v,
+            None if self.config.strict_ids && req.parts.method != "PUT" => {
+                return self.gone(req, &format!("{key}/{id}"));
+            }
+            None => {
+                let ctx = self.ctx(req);
+                self.generate_success(req.op_id, &ctx, media)
+            }
+        };
+        // PUT replaces what it sends; PATCH and POST-on-a-member merge.
+        let patch = req.parts.method != "PUT";
+        self.echo_into(media, req.body, &mut value, patch);
+        if let Some(f) = resource.id_field.as_deref()
+            && let Some(slot) = value.get_mut(f)
+        {
+            // The path names the resource: its id stays.
+            let typed = match slot {
+                Value::Number(_) => id.parse::<i64>().map_or(Value::from(id), Value::from),
+                _ => Value::from(id),
+            };
+            *slot = typed;
+        }
+        self.keep(key, id, value.clone(), req.body);
+        self.crud_reply(req, &value)
+    }
+
+    fn keep(&self, key: &str, id: &str, body: Value, origin: &Value) {
+        let item = Item {
+            id: id.to_owned(),
+            body,
+            origin: origin.clone(),
+            queue: Vec::new(),
+        };
+        lock(&self.store).put(key, item, self.config.max_resources);
+    }
+
+    /// Copies the request's top-level fields into `value` where the
+    /// response has them, one at a time, keeping only those that leave the
+    /// response valid. With `merge`, `null` removes a field (RFC 7396) and
+    /// objects merge.
+    fn echo_into(&self, media: &MediaType, request: &Value, value: &mut Value, merge: bool) {
+        let (Value::Object(from), Value::Object(_)) = (request, &*value) else {
+            return;
+        };
+        let validator = media
+            .schema
+            .as_deref()
+            .and_then(|s| self.validators.compile(s).ok());
+        let valid = |v: &Value| validator.as_ref().is_none_or(|val| val.is_valid(v));
+        for (name, new) in from {
+            let Value::Object(to) = &*value else { return };
+            if !to.contains_key(name) && !merge {
+                continue;
+            }
+            let mut tried = value.clone();
+            let Value::Object(t) = &mut tried else { return };
+            match (merge, new, t.get_mut(name)) {
+                (true, Value::Null, _) => {
+                    t.shift_remove(name);
+                }
+                (true, Value::Object(patch), Some(Value::Object(old))) => {
+                    merge_patch(old, patch);
+                }
+                _ => {
+                    t.insert(name.clone(), new.clone());
+                }
+            }
+            if valid(&tried) {
+                *value = tried;
+            }
+        }
+    }
+
+    /// A listing with what clients stored, without what they deleted,
+    /// filtered, sorted and cut as the query asks.
+    fn list(&self, req: &Crud<'_>, resource: &Resource, key: &str) -> Option<Reply> {
+        let media = req.media?;
+        let query: Vec<(String, String)> = query_pairs(req.parts.uri.query()).collect();
+        let (stored, touched) = {
+            let store = lock(&self.store);
+            let stored: Vec<Value> = store.list(key).iter().map(|i| i.body.clone()).collect();
+            let touched = !stored.is_empty() || store.has_gone_in(key);
+            (stored, touched)
+        };
+        let asks = query
+            .iter()
+            .any(|(k, _)| LIMITS.contains(&k.as_str()) || SORTS.contains(&k.as_str()));
+        if !touched && !asks && query.is_empty() {
+            return None;
+        }
+        let array = resource
+            .listing
+            .as_ref()
+            .filter(|l| l.op == req.op_id)
+            .map_or("", |l| l.array.as_str());
+        let ctx = self.ctx(req);
+        let generated = self.generate_success(req.op_id, &ctx, media);
+        let mut value = generated.clone();
+        let field = resource.id_field.as_deref().unwrap_or("id");
+        let Some(Value::Array(items)) = value.pointer_mut(array) else {
+            return None;
+        };
+        {
+            let store = lock(&self.store);
+            items.retain(|it| {
+                let id = it.get(field).map(id_text).unwrap_or_default();
+                id.is_empty() || !store.is_gone(&format!("{key}/{id}"))
+            });
+        }
+        for s in stored {
+            let id = s.get(field).map(id_text);
+            match items
+                .iter_mut()
+                .find(|it| id.is_some() && it.get(field).map(id_text) == id)
+            {
+                Some(slot) => *slot = s,
+                None => items.push(s),
+            }
+        }
+        let filters: Vec<&(String, String)> = query
+            .iter()
+            .filter(|(k, _)| !LIMITS.contains(&k.as_str()) && !SORTS.contains(&k.as_str()))
+            .filter(|(k, _)| items.iter().any(|it| it.get(k).is_some_and(is_scalar)))
+            .collect();
+        items.retain(|it| {
+            filters
+                .iter()
+                .all(|(k, v)| it.get(k).is_none_or(|have| scalar_text(have) == *v))
+        });
+        if let Some((_, sort)) = query.iter().find(|(k, _)| SORTS.contains(&k.as_str())) {
+            let (desc, by) = match sort.strip_prefix('-') {
+                Some(by) => (true, by),
+                None => (false, sort.as_str()),
+            };
+            items.sort_by(|a, b| {
+                let o = cmp_values(a.get(by), b.get(by));
+                if desc { o.reverse() } else { o }
+            });
+        }
+        if let Some(n) = query
+            .iter()
+            .find(|(k, _)| LIMITS.contains(&k.as_str()))
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+        {
+            items.truncate(n);
+        }
+        // A listing the document cannot describe (too few items, say) is
+        // not sent: the generated one is.
+        let valid = media
+            .schema
+            .as_deref()
+            .and_then(|s| self.validators.compile(s).ok())
+            .is_none_or(|v| v.is_valid(&value));
+        Some(self.crud_reply(req, if valid { &value } else { &generated }))
+    }
+}
+
+/// The text of an id value: a string as is, a number as written.
+fn id_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+fn scalar_text(v: &Value) -> String {
+    id_text(v)
+}
+
+fn cmp_values(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal),
+        (Some(x), Some(y)) => id_text(x).cmp(&id_text(y)),
+        (a, b) => a.is_some().cmp(&b.is_some()),
+    }
+}
+
+/// RFC 7396 JSON merge patch of objects.
+fn merge_patch(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
+    for (k, v) in patch {
+        match (v, target.get_mut(k)) {
+            (Value::Null, _) => {
+                target.shift_remove(k);
+            }
+            (Value::Object(p), Some(Value::Object(t))) => merge_patch(t, p),
+            (v, _) => {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
