@@ -23,6 +23,8 @@ mod faulty;
 mod readme;
 // Hardening: broken documents (specs/broken/) and hostile targets for decoy test.
 mod hardening;
+// Stateful CRUD for any document: create, read, update, list, delete over sockets.
+mod crud;
 // The behaviour model: printed, inferred roles, mock and runner agreeing on lifecycles.
 mod model;
 // Test helpers: paths, running the binary, insta settings.

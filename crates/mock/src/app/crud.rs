@@ -69,7 +69,10 @@ impl App {
             (_, Kind::Create | Kind::List) | (None, _) => key.clone(),
             (Some(id), _) => format!("{key}/{id}"),
         };
-        if lock(&self.store).is_gone(&here) {
+        // A PUT may bring a deleted id back; nothing else reaches below a
+        // deleted resource.
+        let put = kind == Kind::Update && req.parts.method == "PUT";
+        if lock(&self.store).is_gone(if put { &key } else { &here }) {
             return Some(self.gone(req, &here));
         }
         match (kind, id) {
