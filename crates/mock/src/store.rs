@@ -94,7 +94,7 @@ impl Store {
         let below = format!("{path}/");
         self.collections.retain(|c, _| !c.starts_with(&below));
         self.order
-            .retain(|(c, i)| !(c == collection && i == id) && !c.starts_with(&below));
+            .retain(|(c, i)| !(c.starts_with(&below) || c == collection && i == id));
         self.gone.push_back(path);
         while self.gone.len() > max.max(1) {
             self.gone.pop_front();
