@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Scaling benchmark: decoy's mock beside the bare-hyper ceilings, the server
+# pinned to 1, 2, 4, 8 cores and wrk to the others, all in one run, so every
+# figure is a ratio measured on the same machine at the same time.
+#
+#   repeated reads: GET /v1/calls/call_abc        decoy vs `ceiling fixed`
+#   new resources:  GET /v1/calls/call_N (N=0..)  decoy vs `ceiling fresh`
+#
+# Runs from release binaries alone, so it can be carried to a bigger machine:
+#   DECOY=path/to/decoy CEILING=path/to/ceiling bench/scaling.sh
+# Without them it builds both here. CORES="1 2 4 8" (default: every count
+# that leaves at least one core for wrk), SECS=10, CONNS=256.
+# Needs wrk and taskset (util-linux).
+set -eu
+cd "$(dirname "$0")/.."
+SECS=${SECS:-10}
+CONNS=${CONNS:-256}
+PORT=${PORT:-4620}
+total=$(nproc)
+if [ -z "${DECOY:-}" ] || [ -z "${CEILING:-}" ]; then
+  cargo build -q --release --bin decoy
+  cargo build -q --release -p decoy-mock --example ceiling
+  DECOY=target/release/decoy
+  CEILING=target/release/examples/ceiling
+fi
+if [ -z "${CORES:-}" ]; then
+  CORES=""
+  for k in 1 2 4 8; do [ "$k" -lt "$total" ] && CORES="$CORES $k"; done
+fi
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 2; }
+
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_up() {
+  for _ in $(seq 1 2000); do
+    curl -s -o /dev/null -H 'Authorization: Bearer t' "$1" && return 0
+    sleep 0.005
+  done
+  echo "server did not start" >&2; return 1
+}
+
+lua=$(mktemp --suffix=.lua)
+cat > "$lua" <<'LUA'
+wrk.headers["Authorization"] = "Bearer test"
+local n = 0
+local many = os.getenv("MANY") == "1"
+request = function()
+  if many then n = n + 1; return wrk.format("GET", "/v1/calls/call_" .. n) end
+  return wrk.format("GET", "/v1/calls/call_abc")
+end
+done = function(s, lat, req)
+  io.write(string.format("%.0f %.2f\n", s.requests / (s.duration / 1e6), lat:percentile(99) / 1000))
+end
+LUA
+
+# load CORES MANY: rps and p99 (ms) of the server on port $PORT.
+load() {
+  local k=$1
+  MANY=$2 taskset -c "$k-$((total - 1))" wrk -t"$(( total - k > 4 ? 4 : total - k ))" -c"$CONNS" -d2s \
+    -s "$lua" "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true
+  MANY=$2 taskset -c "$k-$((total - 1))" wrk -t"$(( total - k > 4 ? 4 : total - k ))" -c"$CONNS" \
+    -d"${SECS}s" -s "$lua" "http://127.0.0.1:$PORT/" 2>/dev/null | tail -n1
+}
+
+# The body decoy serves is the ceilings' template: same bytes, same size.
+"$DECOY" mock --port "$PORT" --log off >/dev/null 2>&1 & pid=$!
+wait_up "http://127.0.0.1:$PORT/v1/calls/call_abc"
+body=$(mktemp --suffix=.json)
+curl -s -H 'Authorization: Bearer t' "http://127.0.0.1:$PORT/v1/calls/call_abc" > "$body"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+run() {  # CORES MANY CMD...
+  local k=$1 many=$2; shift 2
+  taskset -c "0-$((k - 1))" "$@" >/dev/null 2>&1 & pid=$!
+  wait_up "http://127.0.0.1:$PORT/v1/calls/call_abc"
+  load "$k" "$many"
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+echo "machine: $total cores; body $(wc -c < "$body") bytes; wrk $CONNS connections, ${SECS}s"
+printf '%-5s | %-12s %-12s %-5s | %-12s %-18s %-5s\n' cores "ceil fixed" "decoy 1 id" ratio \
+  "ceil fresh" "decoy many ids" ratio
+for k in $CORES; do
+  read -r cf cf99 < <(run "$k" 0 "$CEILING" fixed "$PORT" "$body")
+  read -r d1 d199 < <(run "$k" 0 "$DECOY" mock --port "$PORT" --log off)
+  read -r cr cr99 < <(run "$k" 1 "$CEILING" fresh "$PORT" "$body")
+  read -r dm dm99 < <(run "$k" 1 "$DECOY" mock --port "$PORT" --log off)
+  printf '%-5s | %-12s %-12s %-5s | %-12s %-18s %-5s\n' "$k" "$cf" "$d1" "$(ratio "$d1" "$cf")" \
+    "$cr" "$dm (p99 ${dm99}ms)" "$(ratio "$dm" "$cr")"
+done
+rm -f "$lua" "$body"

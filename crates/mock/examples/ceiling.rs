@@ -1,0 +1,118 @@
+//! The ceiling the mock is measured against (`bench/mock-load.sh`,
+//! `bench/scaling.sh`): a bare hyper 1 server that knows no OpenAPI.
+//!
+//! - `ceiling fixed PORT BODY.json`: the same bytes for every request, the
+//!   ceiling for repeated reads of one resource.
+//! - `ceiling fresh PORT BODY.json`: a new body per request, built by
+//!   hand-written code from the template (the path's last segment as `id`,
+//!   every other id and number drawn fresh), the ceiling for new resources.
+//!
+//! Both answer `GET` on any path with `200 application/json`, and use every
+//! core the process may run on (so `taskset` decides).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+
+enum Mode {
+    Fixed(Bytes),
+    Fresh(Value),
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [mode, port, body] = args.as_slice() else {
+        return Err("usage: ceiling fixed|fresh PORT BODY.json".into());
+    };
+    let template: Value = serde_json::from_slice(&std::fs::read(body)?)?;
+    let mode = Arc::new(match mode.as_str() {
+        "fixed" => Mode::Fixed(Bytes::from(serde_json::to_vec(&template)?)),
+        "fresh" => Mode::Fresh(template),
+        other => return Err(format!("unknown mode {other}").into()),
+    });
+    let port: u16 = port.parse()?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(mode, port))
+}
+
+async fn serve(mode: Arc<Mode>, port: u16) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let counter = Arc::new(AtomicU64::new(0));
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let (mode, counter) = (mode.clone(), counter.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |req: Request<Incoming>| {
+                let body = match &*mode {
+                    Mode::Fixed(bytes) => bytes.clone(),
+                    Mode::Fresh(template) => {
+                        let n = counter.fetch_add(1, Ordering::Relaxed);
+                        fresh(template, req.uri().path(), n)
+                    }
+                };
+                let mut response = Response::new(Full::new(body));
+                response.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    hyper::header::HeaderValue::from_static("application/json"),
+                );
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// A new body from the template: the path's id, other ids and numbers
+/// drawn from `n`, then serialized.
+fn fresh(template: &Value, path: &str, n: u64) -> Bytes {
+    let mut body = template.clone();
+    let mut h = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    redraw(&mut body, &mut h);
+    if let Some(slot) = body.get_mut("id") {
+        *slot = Value::from(path.rsplit('/').next().unwrap_or(""));
+    }
+    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// xorshift64: the next draw.
+fn next(h: &mut u64) -> u64 {
+    *h ^= *h << 13;
+    *h ^= *h >> 7;
+    *h ^= *h << 17;
+    *h
+}
+
+fn redraw(v: &mut Value, h: &mut u64) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                match child {
+                    Value::String(s) if k.ends_with("_id") => {
+                        let prefix = s.find('_').map_or("", |i| &s[..=i]).to_owned();
+                        *s = format!("{prefix}{:016x}", next(h));
+                    }
+                    Value::Number(num) if num.is_u64() => {
+                        *child = Value::from(next(h) % 100_000);
+                    }
+                    _ => redraw(child, h),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| redraw(c, h)),
+        _ => {}
+    }
+}
