@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Load benchmark: decoy's mock beside Stoplight Prism on the Calls document,
-# measured back to back in one run (the machine is shared: compare ratios).
+# Load benchmark: decoy's mock beside Stoplight Prism and the bare-hyper
+# ceilings (crates/mock/examples/ceiling.rs) on the Calls document, measured
+# back to back in one run (the machine is shared: compare ratios).
 #
 # Measures, for GET /v1/calls/{id} at $CONNS connections for $SECS seconds:
 # rps and p99 over one id (repeated reads) and over many ids (fresh
@@ -23,6 +24,8 @@ export PATH="$peers/bin:$PATH"
 # The real CLI, as users run it (request log off: the benchmark measures
 # the server, not a terminal).
 cargo build -q --release --bin decoy
+cargo build -q --release -p decoy-mock --example ceiling
+CEILING_PORT=${CEILING_PORT:-4612}
 decoy_cmd=(target/release/decoy mock "$DOC" --port "$DECOY_PORT" --log off)
 
 pids=()
@@ -71,7 +74,7 @@ LUA
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 measure() {  # NAME PORT PID STARTUP
   local name=$1 port=$2 pid=$3 startup=$4
@@ -88,12 +91,30 @@ pids+=("$dpid")
 decoy=$(measure decoy "$DECOY_PORT" "$dpid" "$dstart")
 kill "$dpid"
 
+# The ceilings serve decoy's own body for one id: same bytes, same size.
+body=$(mktemp --suffix=.json)
+read -r dpid dstart < <(launch "http://127.0.0.1:$DECOY_PORT/v1/calls/x" "${decoy_cmd[@]}")
+pids+=("$dpid")
+curl -s -H 'Authorization: Bearer t' "http://127.0.0.1:$DECOY_PORT/v1/calls/call_abc" > "$body"
+kill "$dpid"
+read -r cpid cstart < <(launch "http://127.0.0.1:$CEILING_PORT/v1/calls/x" target/release/examples/ceiling fixed "$CEILING_PORT" "$body")
+pids+=("$cpid")
+fixed=$(bash "$SHARED/bench/load.sh" "http://127.0.0.1:$CEILING_PORT/v1/calls/call_abc" "$CONNS" "$SECS" test)
+kill "$cpid"
+read -r cpid cstart < <(launch "http://127.0.0.1:$CEILING_PORT/v1/calls/x" target/release/examples/ceiling fresh "$CEILING_PORT" "$body")
+pids+=("$cpid")
+fresh=$(many_ids "http://127.0.0.1:$CEILING_PORT/")
+kill "$cpid"
+rm -f "$body"
+
 read -r ppid pstart < <(launch "http://127.0.0.1:$PRISM_PORT/v1/calls/x" prism mock -h 127.0.0.1 -p "$PRISM_PORT" "$DOC")
 pids+=("$ppid")
 prism=$(measure prism "$PRISM_PORT" "$ppid" "$pstart")
 
 IFS='|' read -r d1 dm ds dr <<<"$decoy"
 IFS='|' read -r p1 pm ps pr <<<"$prism"
+echo "one id:   decoy/ceiling(fixed body) rps $(ratio "$(field rps "$d1")" "$(field rps "$fixed")") ($(field rps "$d1") vs $(field rps "$fixed"))"
+echo "many ids: decoy/ceiling(fresh body) rps $(ratio "$(field rps "$dm")" "$(field rps "$fresh")") ($(field rps "$dm") vs $(field rps "$fresh"))"
 echo "one id:   decoy/prism rps x$(ratio "$(field rps "$d1")" "$(field rps "$p1")"), p99 decoy $(field p99_ms "$d1") ms vs prism $(field p99_ms "$p1") ms"
 echo "many ids: decoy/prism rps x$(ratio "$(field rps "$dm")" "$(field rps "$pm")"), p99 decoy $(field p99_ms "$dm") ms vs prism $(field p99_ms "$pm") ms"
 echo "startup:  decoy ${ds} ms, prism ${ps} ms; RSS after load: decoy ${dr} MB, prism ${pr} MB"
