@@ -59,6 +59,7 @@
 //! ```
 
 mod error;
+pub mod hints;
 mod index;
 mod lines;
 mod lower;
@@ -229,6 +230,7 @@ impl Spec {
         }
         Lowering::new(dialect, &mut problems).document(&mut doc);
         refs::check_all(&doc, &mut problems);
+        hints::check_all(&doc, &mut problems);
         let mut indexer = Indexer {
             doc: &doc,
             problems: Vec::new(),
