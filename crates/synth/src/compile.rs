@@ -8,6 +8,7 @@
 //! distributed plus the alternative's leaves. Keys are memoised, so recursive
 //! schemas become cycles in the graph, not infinite work.
 
+use decoy_spec::hints::{self, SchemaHints};
 use serde_json::{Map, Value};
 
 use crate::SynthError;
@@ -55,7 +56,7 @@ fn is_inert(key: &str) -> bool {
             | "contentEncoding"
             | "contentSchema"
             | "$vocabulary"
-    ) || (key.starts_with("x-") && key != "x-faker" && !key.starts_with("x-decoy-"))
+    ) || (key.starts_with("x-") && key != "x-faker" && !hints::is_extension(key))
 }
 
 fn meaningful(map: &Map<String, Value>, skip: u8) -> bool {
@@ -621,53 +622,16 @@ impl<'a> Compiler<'a> {
                             meta_used = true;
                         }
                     }
-                    "x-decoy-shared" => {
-                        if let Some(s) = v.as_str() {
-                            meta.shared = Some(s.into());
-                            meta_used = true;
-                        }
-                    }
-                    "x-decoy-counter" => {
-                        meta.counter |= v == &Value::Bool(true);
-                        meta_used = true;
-                    }
-                    "x-decoy-id-prefix" => {
-                        if let Some(s) = v.as_str() {
-                            meta.id_prefix = Some(s.into());
-                            meta_used = true;
-                        }
-                    }
-                    "x-decoy-template" => {
-                        if let Some(s) = v.as_str() {
-                            meta.template = Some(s.into());
-                            meta_used = true;
-                        }
-                    }
-                    "x-decoy-timeline" => {
-                        if let Value::Array(list) = v {
-                            timeline = list
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect();
-                            obj_used = true;
-                        }
-                    }
-                    "x-decoy-duration" => {
-                        let from = v.get("from").and_then(Value::as_str);
-                        let to = v.get("to").and_then(Value::as_str);
-                        if let (Some(from), Some(to)) = (from, to) {
-                            let millis = v
-                                .get("unit")
-                                .and_then(Value::as_str)
-                                .is_some_and(|u| u.starts_with("milli") || u == "ms");
-                            meta.duration = Some((from.into(), to.into(), millis));
-                            meta_used = true;
-                        }
-                    }
                     _ => {}
                 }
             }
+            // A malformed hint is left out: the load reported it.
+            let (hints, _) = SchemaHints::read(m);
+            if let Some(names) = &hints.timeline {
+                timeline = names.iter().map(|&n| n.to_owned()).collect();
+                obj_used = true;
+            }
+            meta_used |= meta.add_hints(&hints);
         }
         if meta.component.is_some() {
             meta_used = true;

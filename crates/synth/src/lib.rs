@@ -25,27 +25,27 @@
 //! use decoy_synth::{Generator, Options};
 //! use serde_json::json;
 //!
-//! let document = json!({
-//!     "components": {"schemas": {
-//!         "Call": {
-//!             "type": "object",
-//!             "required": ["id", "status", "created_at", "tags"],
-//!             "properties": {
-//!                 "id": {"type": "string", "x-decoy-id-prefix": "call_"},
-//!                 "status": {"enum": ["queued", "ringing", "ended"]},
-//!                 "created_at": {"type": "string", "format": "date-time"},
-//!                 "ended_at": {"type": ["string", "null"], "format": "date-time"},
-//!                 "duration_seconds": {
-//!                     "type": ["integer", "null"],
-//!                     "x-decoy-duration": {"from": "created_at", "to": "ended_at"}
-//!                 },
-//!                 "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
-//!                 "resource_uri": {"type": "string", "x-decoy-template": "/v1/calls/{id}"}
-//!             },
-//!             "additionalProperties": false
-//!         }
-//!     }}
-//! });
+//! let spec = decoy_spec::Spec::parse(r#"
+//! openapi: 3.1.0
+//! info: {title: Calls, version: "1"}
+//! components:
+//!   schemas:
+//!     Call:
+//!       type: object
+//!       required: [id, status, created_at, tags]
+//!       additionalProperties: false
+//!       properties:
+//!         id: {type: string, x-decoy-id-prefix: call_}
+//!         status: {enum: [queued, ringing, ended]}
+//!         created_at: {type: string, format: date-time}
+//!         ended_at: {type: [string, "null"], format: date-time}
+//!         duration_seconds:
+//!           type: [integer, "null"]
+//!           x-decoy-duration: {from: created_at, to: ended_at}
+//!         tags: {type: array, items: {type: string}, maxItems: 3}
+//!         resource_uri: {type: string, x-decoy-template: "/v1/calls/{id}"}
+//! "#, "calls.yaml").expect("the document loads");
+//! let document = spec.document().clone();
 //!
 //! let generator = Generator::new(document, Options::default().full(true));
 //! let plan = generator.plan("#/components/schemas/Call")?;

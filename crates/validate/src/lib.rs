@@ -57,7 +57,7 @@ const DOC_URI: &str = "urn:decoy:doc";
 
 /// The keyword we add next to numeric `format`s, since jsonschema's `format`
 /// only looks at strings.
-const RANGE_KEYWORD: &str = "x-decoy-numeric-format";
+const RANGE_KEYWORD: &str = "decoy-numeric-format";
 
 /// Why a validator could not be built.
 #[derive(Debug, thiserror::Error)]

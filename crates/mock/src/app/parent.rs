@@ -1,6 +1,7 @@
 //! Which operation's resource is another's parent, and the shared keys
 //! they agree on.
 
+use decoy_spec::hints::SchemaHints;
 use decoy_spec::{OpId, Spec};
 use serde_json::Value;
 
@@ -48,10 +49,10 @@ pub(super) fn shared_properties(
     }
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(key)) = m.get("x-decoy-shared")
+            if let Some(key) = SchemaHints::read(m).0.shared
                 && at.contains("/properties/")
             {
-                out.push((key.clone(), at.clone()));
+                out.push((key.to_owned(), at.clone()));
             }
             for (name, child) in m {
                 let len = at.len();
