@@ -31,8 +31,8 @@ pub(crate) struct MockArgs {
     /// Accept only this bearer token (default: any non-empty one).
     #[arg(long, env = "DECOY_TOKEN")]
     token: Option<String>,
-    /// No state: transfers are not stored, every response is a pure function
-    /// of the seed and the request.
+    /// No state: resources that `x-decoy-state` operations create are not
+    /// stored; every response is a pure function of the seed and the request.
     #[arg(long)]
     stateless: bool,
     /// Do not answer CORS preflights or add CORS headers.
@@ -57,7 +57,8 @@ pub(crate) struct MockArgs {
     /// edit keeps serving the last good document and logs why.
     #[arg(long, requires = "doc")]
     watch: bool,
-    /// Most stored resources (transfers); the oldest are evicted first.
+    /// Most stored resources (those `x-decoy-state` operations create); the
+    /// oldest are evicted first.
     #[arg(long, default_value_t = 10_000)]
     max_resources: usize,
     /// Most requests kept for `GET /__decoy/requests`.

@@ -636,6 +636,11 @@ impl<'a> Compiler<'a> {
         if meta.component.is_some() {
             meta_used = true;
         }
+        if meta.id_prefix.is_none()
+            && let Some(prefix) = realism::example_prefix(&meta.examples)
+        {
+            meta.id_prefix = Some(prefix.into());
+        }
 
         // What the keywords suggest when `type` is silent.
         if obj_used {

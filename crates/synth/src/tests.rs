@@ -411,13 +411,15 @@ fn general_rules_without_extensions() {
     let f = fixture(
         json!({"S": {
             "type": "object",
-            "required": ["created_at", "updated_at", "completed_at", "items", "organization_id", "child"],
+            "required": ["created_at", "updated_at", "completed_at", "items", "organization_id", "child", "agent_id"],
             "properties": {
                 "completed_at": {"type": "string", "format": "date-time"},
                 "updated_at": {"type": "string", "format": "date-time"},
                 "created_at": {"type": "string", "format": "date-time"},
-                "organization_id": {"type": "string"},
-                "child": {"type": "object", "required": ["organization_id"], "properties": {"organization_id": {"type": "string"}}},
+                // The examples show the prefix; `agent_id` takes the generic one.
+                "organization_id": {"type": "string", "examples": ["org_5tRb2MxW9eLs7UvC"]},
+                "agent_id": {"type": "string"},
+                "child": {"type": "object", "required": ["organization_id"], "properties": {"organization_id": {"type": "string", "examples": ["org_Qm3Nb7Vc2Xz8Lm3N"]}}},
                 "items": {"type": "array", "items": {"type": "object", "required": ["index"], "properties": {"index": {"type": "integer"}}}},
             },
         }}),
@@ -428,6 +430,7 @@ fn general_rules_without_extensions() {
         assert!(v["updated_at"].as_str() <= v["completed_at"].as_str());
         assert_eq!(v["organization_id"], v["child"]["organization_id"]);
         assert!(v["organization_id"].as_str().unwrap().starts_with("org_"));
+        assert!(v["agent_id"].as_str().unwrap().starts_with("agent_"));
         for (i, e) in v["items"].as_array().unwrap().iter().enumerate() {
             assert_eq!(e["index"], json!(i));
         }
