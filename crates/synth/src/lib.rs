@@ -114,11 +114,15 @@
 
 mod analyze;
 mod check;
+mod coherence;
 mod compile;
 mod error;
 mod format;
 mod invalid;
 mod ir;
+mod merge;
+mod names;
+mod pointer;
 mod produce;
 mod realism;
 mod regex_gen;
@@ -325,7 +329,7 @@ impl Generator {
     /// [`SynthError::Unsatisfiable`] when no value can satisfy the schema,
     /// [`SynthError::TooComplex`] past [`Options::max_nodes`].
     pub fn plan(&self, pointer: &str) -> Result<Plan, SynthError> {
-        self.inner.plan(&compile::user_pointer(pointer))
+        self.inner.plan(&pointer::user_pointer(pointer))
     }
 
     /// A plan for an inline schema; its `$ref`s resolve in the document.
@@ -406,7 +410,7 @@ impl Plan {
         Ok(Plan {
             inner,
             root,
-            pointer: compile::display_pointer(ptr).into(),
+            pointer: pointer::display_pointer(ptr).into(),
         })
     }
 

@@ -9,6 +9,7 @@ use rand::RngExt;
 
 use crate::Rng;
 use crate::format;
+use crate::names::{first_name, last_name, pick};
 
 /// What a value means, guessed from a property name or named by `x-faker`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,18 +388,6 @@ pub(crate) fn from_faker(method: &str) -> Option<Hint> {
         "port" => Hint::Port,
         _ => return None,
     })
-}
-
-fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
-    items[rng.random_range(0..items.len())]
-}
-
-pub(crate) fn first_name(rng: &mut Rng) -> &'static str {
-    pick(rng, EN::NAME_FIRST_NAME)
-}
-
-pub(crate) fn last_name(rng: &mut Rng) -> &'static str {
-    pick(rng, EN::NAME_LAST_NAME)
 }
 
 const SUBJECTS: &[&str] = &[
