@@ -230,20 +230,16 @@ impl Merged {
     fn string(&mut self, k: &str, v: &Value) {
         let s = &mut self.string;
         match k {
-            "minLength" => match count(k, v) {
-                Ok(x) => {
-                    s.min_len = s.min_len.max(x);
+            "minLength" | "maxLength" => {
+                if let Some(x) = counted(&mut self.malformed, k, v) {
+                    if k == "minLength" {
+                        s.min_len = s.min_len.max(x);
+                    } else {
+                        lower(&mut s.max_len, x);
+                    }
                     self.str_used = true;
                 }
-                Err(e) => self.malformed = Some(e),
-            },
-            "maxLength" => match count(k, v) {
-                Ok(x) => {
-                    s.max_len = Some(s.max_len.map_or(x, |y| y.min(x)));
-                    self.str_used = true;
-                }
-                Err(e) => self.malformed = Some(e),
-            },
+            }
             _ => {
                 if let Some(p) = v.as_str() {
                     self.patterns.push(p.to_owned());
@@ -281,20 +277,16 @@ impl Merged {
                     }
                 }
             }
-            "minItems" => match count(k, v) {
-                Ok(x) => {
-                    arr.min = arr.min.max(x);
+            "minItems" | "maxItems" => {
+                if let Some(x) = counted(&mut self.malformed, k, v) {
+                    if k == "minItems" {
+                        arr.min = arr.min.max(x);
+                    } else {
+                        lower(&mut arr.max, x);
+                    }
                     a.used = true;
                 }
-                Err(e) => self.malformed = Some(e),
-            },
-            "maxItems" => match count(k, v) {
-                Ok(x) => {
-                    arr.max = Some(arr.max.map_or(x, |y| y.min(x)));
-                    a.used = true;
-                }
-                Err(e) => self.malformed = Some(e),
-            },
+            }
             "uniqueItems" => {
                 arr.unique |= v == &Value::Bool(true);
                 a.used = true;
@@ -303,14 +295,15 @@ impl Merged {
                 a.contains.push(push_token(ptr, "contains"));
                 a.used = true;
             }
-            "minContains" => match count(k, v) {
-                Ok(x) => arr.min_contains = arr.min_contains.max(x),
-                Err(e) => self.malformed = Some(e),
-            },
-            _ => match count(k, v) {
-                Ok(x) => arr.max_contains = Some(x),
-                Err(e) => self.malformed = Some(e),
-            },
+            _ => {
+                if let Some(x) = counted(&mut self.malformed, k, v) {
+                    if k == "minContains" {
+                        arr.min_contains = arr.min_contains.max(x);
+                    } else {
+                        arr.max_contains = Some(x);
+                    }
+                }
+            }
         }
     }
 
@@ -351,20 +344,16 @@ impl Merged {
                     }
                 }
             }
-            "minProperties" => match count(k, v) {
-                Ok(x) => {
-                    o.min_props = o.min_props.max(x);
+            "minProperties" | "maxProperties" => {
+                if let Some(x) = counted(&mut self.malformed, k, v) {
+                    if k == "minProperties" {
+                        o.min_props = o.min_props.max(x);
+                    } else {
+                        lower(&mut o.max_props, x);
+                    }
                     o.used = true;
                 }
-                Err(e) => self.malformed = Some(e),
-            },
-            "maxProperties" => match count(k, v) {
-                Ok(x) => {
-                    o.max_props = Some(o.max_props.map_or(x, |y| y.min(x)));
-                    o.used = true;
-                }
-                Err(e) => self.malformed = Some(e),
-            },
+            }
             "propertyNames" => {
                 o.property_names.push(push_token(ptr, "propertyNames"));
                 o.used = true;
@@ -527,6 +516,16 @@ fn lower_max(num: &mut NumC, x: f64, excl: bool) {
         num.max = x;
         num.max_excl = excl;
     }
+}
+
+/// A count keyword's value, or `None` with the reason kept in `malformed`.
+fn counted(malformed: &mut Option<String>, keyword: &str, v: &Value) -> Option<u64> {
+    count(keyword, v).map_err(|e| *malformed = Some(e)).ok()
+}
+
+/// Lowers an upper bound (`maxItems` in two leaves: the smaller wins).
+fn lower(max: &mut Option<u64>, x: u64) {
+    *max = Some(max.map_or(x, |y| y.min(x)));
 }
 
 /// A count keyword's value (`minItems`, `minLength`): a non-negative
