@@ -122,7 +122,8 @@ const BROKEN: &[(&str, i32, &[&str])] = &[
             "error: specs/broken/malformed-keywords.yaml:9: /components/schemas/FractionalCount: cannot compile the schema: at /components/schemas/FractionalCount/minItems: 4.5 is not of type \"integer\"",
         ],
     ),
-    // Schema-level hints of the wrong shape, each with its pointer and line.
+    // Schema-level hints of the wrong shape, each with its pointer and line,
+    // and one naming a property its object does not have.
     (
         "malformed-schema-hints.yaml",
         1,
@@ -134,7 +135,8 @@ const BROKEN: &[(&str, i32, &[&str])] = &[
             "error: specs/broken/malformed-schema-hints.yaml:21: /components/schemas/Session/properties/seq/x-decoy-counter: expected true or false, found \"yes\"",
             "error: specs/broken/malformed-schema-hints.yaml:22: /components/schemas/Session/properties/org/x-decoy-shared: expected a key that names the shared value, found an empty string",
             "error: specs/broken/malformed-schema-hints.yaml:23: /components/schemas/Session/properties/self/x-decoy-template: the `{` at byte 10 is never closed",
-            "7 errors",
+            "warning: specs/broken/malformed-schema-hints.yaml:26: /components/schemas/Renamed/x-decoy-timeline: `updatedAt` is not a property of this object, so the hint does nothing there",
+            "7 errors, 1 warnings",
         ],
     ),
     // Unsatisfiable schemas are well-formed: lint passes, `decoy fake` fails.

@@ -278,6 +278,7 @@ fn walk(value: &Value, ptr: &str, problems: &mut Vec<Problem>, depth: usize) {
                     problems.push(p);
                 }
             }
+            check_names(map, ptr, problems);
             for (key, child) in map {
                 if matches!(
                     key.as_str(),
@@ -295,6 +296,47 @@ fn walk(value: &Value, ptr: &str, problems: &mut Vec<Problem>, depth: usize) {
             }
         }
         _ => {}
+    }
+}
+
+/// Warns about a timeline or duration naming a property its object does not
+/// have (a typo, or a renamed field: the hint then does nothing). Only for
+/// an object whose `properties` are all it has: with `allOf`, `anyOf`,
+/// `oneOf` or `$ref` beside them, the names may be declared elsewhere.
+fn check_names(map: &Map<String, Value>, ptr: &str, problems: &mut Vec<Problem>) {
+    let Some(Value::Object(props)) = map.get("properties") else {
+        return;
+    };
+    if ["allOf", "anyOf", "oneOf", "$ref"]
+        .iter()
+        .any(|k| map.contains_key(*k))
+    {
+        return;
+    }
+    let mut warn = |at: String, name: &str| {
+        problems.push(Problem::warning(
+            at,
+            format!("`{name}` is not a property of this object, so the hint does nothing there"),
+        ));
+    };
+    if let Some(names) = SchemaHints::read(map).0.timeline {
+        for name in names.into_iter().filter(|n| !props.contains_key(*n)) {
+            warn(push(ptr, TIMELINE), name);
+        }
+    }
+    for (prop, schema) in props {
+        let Some(d) = schema
+            .as_object()
+            .and_then(|m| SchemaHints::read(m).0.duration)
+        else {
+            continue;
+        };
+        for name in [d.from, d.to]
+            .into_iter()
+            .filter(|n| !props.contains_key(*n))
+        {
+            warn(push(&push(&push(ptr, "properties"), prop), DURATION), name);
+        }
     }
 }
 
@@ -332,6 +374,28 @@ mod tests {
                 template: Some("/v1/x/{id}"),
                 id_prefix: Some("x_"),
             }
+        );
+    }
+
+    #[test]
+    fn hints_naming_no_property_are_warnings() {
+        let doc = json!({"A": {
+            "x-decoy-timeline": ["created_at", "updatedAt"],
+            "properties": {
+                "created_at": {}, "ended_at": {},
+                "d": {"x-decoy-duration": {"from": "created_at", "to": "endedAt"}},
+            },
+        }, "B": {
+            "allOf": [{"properties": {"updatedAt": {}}}],
+            "x-decoy-timeline": ["created_at", "updatedAt"],
+            "properties": {"created_at": {}},
+        }});
+        assert_eq!(
+            problems(doc),
+            [
+                "warning: /A/x-decoy-timeline: `updatedAt` is not a property of this object, so the hint does nothing there",
+                "warning: /A/properties/d/x-decoy-duration: `endedAt` is not a property of this object, so the hint does nothing there",
+            ]
         );
     }
 
