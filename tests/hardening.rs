@@ -165,6 +165,23 @@ const BROKEN: &[(&str, i32, &[&str])] = &[
             "error: specs/broken/ext-transition-no-item.yaml:10: /paths/~1tickets~1{ticketId}~1close/post/x-decoy-state/transition: `item` is required",
         ],
     ),
+    // Schema-level hints of the wrong shape, each with its pointer and line,
+    // and one naming a property its object does not have.
+    (
+        "malformed-schema-hints.yaml",
+        1,
+        &[
+            "error: specs/broken/malformed-schema-hints.yaml:10: /components/schemas/Session/x-decoy-timeline: expected a list of date-time property names in order ([created_at, updated_at]), found \"created_at\"",
+            "error: specs/broken/malformed-schema-hints.yaml:12: /components/schemas/Session/properties/id/x-decoy-id-prefix: expected a string: the prefix of every generated id, found 7",
+            "error: specs/broken/malformed-schema-hints.yaml:17: /components/schemas/Session/properties/length/x-decoy-duration: expected `to`: the name of the sibling timestamp that ends the span",
+            "error: specs/broken/malformed-schema-hints.yaml:20: /components/schemas/Session/properties/length_ms/x-decoy-duration: expected `unit` to be seconds or milliseconds, found \"hours\"",
+            "error: specs/broken/malformed-schema-hints.yaml:21: /components/schemas/Session/properties/seq/x-decoy-counter: expected true or false, found \"yes\"",
+            "error: specs/broken/malformed-schema-hints.yaml:22: /components/schemas/Session/properties/org/x-decoy-shared: expected a key that names the shared value, found an empty string",
+            "error: specs/broken/malformed-schema-hints.yaml:23: /components/schemas/Session/properties/self/x-decoy-template: the `{` at byte 10 is never closed",
+            "warning: specs/broken/malformed-schema-hints.yaml:26: /components/schemas/Renamed/x-decoy-timeline: `updatedAt` is not a property of this object, so the hint does nothing there",
+            "7 errors, 1 warnings",
+        ],
+    ),
     // Unsatisfiable schemas are well-formed: lint passes, `decoy fake` fails.
     (
         "unsatisfiable.yaml",

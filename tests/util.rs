@@ -8,9 +8,20 @@ pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The real-world documents shared between projects.
+/// The real-world documents shared between projects: `../shared/specs-wild`
+/// next to the repository, or the folder `DECOY_SPECS_WILD` names. Tests
+/// that need them fail, naming the folder, when it is missing: they never
+/// pass by checking nothing.
 pub(crate) fn wild_dir() -> PathBuf {
-    root().join("../shared/specs-wild")
+    let dir = std::env::var_os("DECOY_SPECS_WILD")
+        .map_or_else(|| root().join("../shared/specs-wild"), PathBuf::from);
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the real-world documents these tests run on live there \
+         (check out the shared folder next to the repository, or set DECOY_SPECS_WILD)",
+        dir.display()
+    );
+    dir
 }
 
 /// Runs the built `decoy` binary with `args` in the workspace root.

@@ -14,6 +14,7 @@
 //!
 //! Nothing here names a field: the marks come from the document.
 
+use decoy_spec::hints::SchemaHints;
 use serde_json::Value;
 
 /// What a resource tells its sub-resources.
@@ -75,8 +76,8 @@ fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mu
     }
     match v {
         Value::Object(obj) => {
-            if let Some(Value::Array(names)) = s.get("x-decoy-timeline") {
-                for n in names.iter().filter_map(Value::as_str) {
+            if let Some(names) = SchemaHints::of(s).timeline {
+                for n in names {
                     if obj.get(n).is_some_and(Value::is_string) {
                         m.timeline.push((
                             format!("{at}/{}", decoy_spec::pointer::escape(n)),
@@ -98,10 +99,9 @@ fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mu
                 let len = at.len();
                 at.push('/');
                 at.push_str(&decoy_spec::pointer::escape(name));
-                let key = sub
-                    .get("x-decoy-shared")
-                    .or_else(|| deref(doc, sub).get("x-decoy-shared"))
-                    .and_then(Value::as_str);
+                let key = SchemaHints::of(sub)
+                    .shared
+                    .or_else(|| SchemaHints::of(deref(doc, sub)).shared);
                 if let Some(key) = key {
                     m.shared.push((at.clone(), key.to_owned()));
                 }
@@ -230,6 +230,7 @@ pub(crate) fn format_rfc3339(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use decoy_spec::hints::{SHARED, TIMELINE};
     use serde_json::json;
 
     #[test]
@@ -251,8 +252,8 @@ mod tests {
     #[test]
     fn timelines_move_into_the_span_in_order() {
         let doc = json!({"s": {"type": "array", "items": {
-            "x-decoy-timeline": ["a", "b"],
-            "properties": {"a": {}, "b": {}, "k": {"x-decoy-shared": "org"}}
+            TIMELINE: ["a", "b"],
+            "properties": {"a": {}, "b": {}, "k": {SHARED: "org"}}
         }}});
         let mut v = json!([
             {"a": "2020-01-01T00:00:00Z", "b": "2020-01-03T00:00:00Z", "k": "x"},

@@ -60,6 +60,7 @@
 
 pub mod duration;
 mod error;
+pub mod hints;
 mod index;
 mod lines;
 mod lower;
@@ -233,6 +234,7 @@ impl Spec {
         }
         Lowering::new(dialect, &mut problems).document(&mut doc);
         refs::check_all(&doc, &mut problems);
+        hints::check_all(&doc, &mut problems);
         let mut indexer = Indexer {
             doc: &doc,
             problems: Vec::new(),

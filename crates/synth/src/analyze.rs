@@ -4,7 +4,7 @@
 //! each node needs (so recursion can stop early and still be valid).
 
 use crate::check;
-use crate::compile;
+use crate::coherence;
 use crate::format::Format;
 use crate::ir::{Arena, Node, NodeId, NumC, Types};
 
@@ -319,7 +319,7 @@ fn height_of(arena: &Arena, id: usize) -> u32 {
 }
 
 pub(crate) fn analyze(arena: &mut Arena, first_new: usize) {
-    compile::finalize_objects(arena, first_new);
+    coherence::finalize_objects(arena, first_new);
     let end = arena.nodes.len();
     for i in first_new..end {
         if let Some(values) = arena.nodes[i].enumeration.take() {
@@ -383,7 +383,7 @@ pub(crate) fn explain(arena: &Arena, id: NodeId) -> (String, String) {
 
 fn explain_inner(arena: &Arena, id: NodeId, seen: &mut Vec<NodeId>) -> (String, String) {
     let node = arena.node(id);
-    let here = compile::display_pointer(&node.ptr);
+    let here = crate::pointer::display_pointer(&node.ptr);
     if seen.contains(&id) || seen.len() > 64 {
         return (
             here,

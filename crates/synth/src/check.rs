@@ -3,10 +3,10 @@
 //! values. It follows JSON Schema 2020-12 semantics for the keywords the
 //! compiler keeps; formats are checked lightly (see `format::check`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::format::{self, Format};
-use crate::ir::{Addl, Arena, NodeId, Types};
+use crate::ir::{Addl, Arena, ArrC, NodeId, ObjC, Types};
 
 /// Past this nesting the matcher answers "no" rather than recurse further
 /// (only a schema that refers to itself without consuming input gets here).
@@ -39,7 +39,7 @@ fn is_scalar(v: &Value) -> bool {
 }
 
 pub(crate) fn matches(arena: &Arena, id: NodeId, v: &Value) -> bool {
-    m(arena, id, v, 0)
+    matches_at(arena, id, v, 0)
 }
 
 fn is_multiple(v: f64, m: f64) -> bool {
@@ -84,16 +84,14 @@ pub(crate) fn string_ok(arena: &Arena, s: &crate::ir::StrC, text: &str) -> bool 
             .all(|&p| arena.patterns[p as usize].is_match(text))
 }
 
-fn m(arena: &Arena, id: NodeId, v: &Value, depth: u32) -> bool {
+/// Whether `v` matches node `id`: its own keywords, then the keywords of
+/// its kind of value, then the composition checks.
+fn matches_at(arena: &Arena, id: NodeId, v: &Value, depth: u32) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
     let node = arena.node(id);
-    if node.never.is_some() {
-        return false;
-    }
-    let t = Types::of(v);
-    if !node.types.has(t) {
+    if node.never.is_some() || !node.types.has(Types::of(v)) {
         return false;
     }
     if let Some(e) = &node.enumeration
@@ -101,121 +99,130 @@ fn m(arena: &Arena, id: NodeId, v: &Value, depth: u32) -> bool {
     {
         return false;
     }
-    match v {
-        Value::Number(n) => {
-            if let (Some(num), Some(x)) = (&node.num, n.as_f64())
-                && !number_ok(num, x)
-            {
+    let kind_ok = match v {
+        Value::Number(n) => match (&node.num, n.as_f64()) {
+            (Some(num), Some(x)) => number_ok(num, x),
+            _ => true,
+        },
+        Value::String(text) => node
+            .string
+            .as_ref()
+            .is_none_or(|s| string_ok(arena, s, text)),
+        Value::Array(items) => node
+            .array
+            .as_ref()
+            .is_none_or(|a| array_ok(arena, a, items, depth)),
+        Value::Object(map) => node
+            .object
+            .as_ref()
+            .is_none_or(|o| object_ok(arena, o, map, depth)),
+        Value::Null | Value::Bool(_) => true,
+    };
+    kind_ok
+        && match &node.checks {
+            Some(c) => checks_ok(arena, c, v, depth, None),
+            None => true,
+        }
+}
+
+/// Array keywords: counts, items by position, uniqueness, `contains`.
+fn array_ok(arena: &Arena, a: &ArrC, items: &[Value], depth: u32) -> bool {
+    let n = items.len() as u64;
+    if n < a.min || a.max.is_some_and(|max| n > max) {
+        return false;
+    }
+    for (i, item) in items.iter().enumerate() {
+        let child = a.prefix.get(i).copied().or(a.items);
+        if let Some(child) = child
+            && !matches_at(arena, child, item, depth + 1)
+        {
+            return false;
+        }
+    }
+    if a.unique {
+        for i in 0..items.len() {
+            for j in i + 1..items.len() {
+                if json_eq(&items[i], &items[j]) {
+                    return false;
+                }
+            }
+        }
+    }
+    if let Some(c) = a.contains {
+        let hits = items
+            .iter()
+            .filter(|x| matches_at(arena, c, x, depth + 1))
+            .count() as u64;
+        if hits < a.min_contains || a.max_contains.is_some_and(|max| hits > max) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Object keywords: counts, named properties, the others, names,
+/// dependencies.
+fn object_ok(arena: &Arena, o: &ObjC, map: &Map<String, Value>, depth: u32) -> bool {
+    let n = map.len() as u64;
+    if n < o.min_props || o.max_props.is_some_and(|max| n > max) {
+        return false;
+    }
+    // Cheap checks first (presence, enums, scalars), so a value
+    // checked against a sibling `oneOf` branch fails before any
+    // deep recursion.
+    for p in &o.props {
+        match map.get(&*p.name) {
+            None if p.required => return false,
+            Some(x) if is_scalar(x) && !matches_at(arena, p.node, x, depth + 1) => return false,
+            _ => {}
+        }
+    }
+    for p in &o.props {
+        if let Some(x) = map.get(&*p.name)
+            && !is_scalar(x)
+            && !matches_at(arena, p.node, x, depth + 1)
+        {
+            return false;
+        }
+    }
+    for (k, x) in map {
+        if !o.props.iter().any(|p| *p.name == **k) && !other_property_ok(arena, o, k, x, depth) {
+            return false;
+        }
+    }
+    if let Some(pn) = o.property_names
+        && !map
+            .keys()
+            .all(|k| matches_at(arena, pn, &Value::String(k.clone()), depth + 1))
+    {
+        return false;
+    }
+    for (name, deps) in &o.dependent_required {
+        if map.contains_key(&**name) && !deps.iter().all(|d| map.contains_key(&**d)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A property no `properties` entry names: every `patternProperties` schema
+/// its name matches, else `additionalProperties`.
+fn other_property_ok(arena: &Arena, o: &ObjC, k: &str, x: &Value, depth: u32) -> bool {
+    let mut covered = false;
+    for &(pid, pn) in &o.pattern_props {
+        if arena.patterns[pid as usize].is_match(k) {
+            covered = true;
+            if !matches_at(arena, pn, x, depth + 1) {
                 return false;
             }
         }
-        Value::String(text) => {
-            if let Some(s) = &node.string
-                && !string_ok(arena, s, text)
-            {
-                return false;
-            }
-        }
-        Value::Array(items) => {
-            if let Some(a) = &node.array {
-                let n = items.len() as u64;
-                if n < a.min || a.max.is_some_and(|max| n > max) {
-                    return false;
-                }
-                for (i, item) in items.iter().enumerate() {
-                    let child = a.prefix.get(i).copied().or(a.items);
-                    if let Some(child) = child
-                        && !m(arena, child, item, depth + 1)
-                    {
-                        return false;
-                    }
-                }
-                if a.unique {
-                    for i in 0..items.len() {
-                        for j in i + 1..items.len() {
-                            if json_eq(&items[i], &items[j]) {
-                                return false;
-                            }
-                        }
-                    }
-                }
-                if let Some(c) = a.contains {
-                    let hits = items.iter().filter(|x| m(arena, c, x, depth + 1)).count() as u64;
-                    if hits < a.min_contains || a.max_contains.is_some_and(|max| hits > max) {
-                        return false;
-                    }
-                }
-            }
-        }
-        Value::Object(map) => {
-            if let Some(o) = &node.object {
-                let n = map.len() as u64;
-                if n < o.min_props || o.max_props.is_some_and(|max| n > max) {
-                    return false;
-                }
-                // Cheap checks first (presence, enums, scalars), so a value
-                // checked against a sibling `oneOf` branch fails before any
-                // deep recursion.
-                for p in &o.props {
-                    match map.get(&*p.name) {
-                        None if p.required => return false,
-                        Some(x) if is_scalar(x) && !m(arena, p.node, x, depth + 1) => return false,
-                        _ => {}
-                    }
-                }
-                for p in &o.props {
-                    if let Some(x) = map.get(&*p.name)
-                        && !is_scalar(x)
-                        && !m(arena, p.node, x, depth + 1)
-                    {
-                        return false;
-                    }
-                }
-                for (k, x) in map {
-                    if o.props.iter().any(|p| *p.name == **k) {
-                        continue;
-                    }
-                    let mut covered = false;
-                    for &(pid, pn) in &o.pattern_props {
-                        if arena.patterns[pid as usize].is_match(k) {
-                            covered = true;
-                            if !m(arena, pn, x, depth + 1) {
-                                return false;
-                            }
-                        }
-                    }
-                    if !covered {
-                        match o.additional {
-                            Addl::Any => {}
-                            Addl::Never => return false,
-                            Addl::Schema(a) => {
-                                if !m(arena, a, x, depth + 1) {
-                                    return false;
-                                }
-                            }
-                        }
-                    }
-                }
-                if let Some(pn) = o.property_names
-                    && !map
-                        .keys()
-                        .all(|k| m(arena, pn, &Value::String(k.clone()), depth + 1))
-                {
-                    return false;
-                }
-                for (name, deps) in &o.dependent_required {
-                    if map.contains_key(&**name) && !deps.iter().all(|d| map.contains_key(&**d)) {
-                        return false;
-                    }
-                }
-            }
-        }
-        Value::Null | Value::Bool(_) => {}
     }
-    match &node.checks {
-        Some(c) => checks_ok(arena, c, v, depth, None),
-        None => true,
-    }
+    covered
+        || match o.additional {
+            Addl::Any => true,
+            Addl::Never => false,
+            Addl::Schema(a) => matches_at(arena, a, x, depth + 1),
+        }
 }
 
 /// The composition checks of a node. With `only_exclusive`, checks just what
@@ -231,7 +238,7 @@ pub(crate) fn checks_ok(
         for group in &c.one_of {
             if group
                 .iter()
-                .filter(|&&b| m(arena, b, v, depth + 1))
+                .filter(|&&b| matches_at(arena, b, v, depth + 1))
                 .take(2)
                 .count()
                 != 1
@@ -240,7 +247,7 @@ pub(crate) fn checks_ok(
             }
         }
         for group in &c.any_of {
-            if !group.iter().any(|&b| m(arena, b, v, depth + 1)) {
+            if !group.iter().any(|&b| matches_at(arena, b, v, depth + 1)) {
                 return false;
             }
         }
@@ -248,7 +255,7 @@ pub(crate) fn checks_ok(
         for &g in &c.exclusive {
             if c.one_of[g]
                 .iter()
-                .filter(|&&b| m(arena, b, v, depth + 1))
+                .filter(|&&b| matches_at(arena, b, v, depth + 1))
                 .take(2)
                 .count()
                 != 1
@@ -257,13 +264,17 @@ pub(crate) fn checks_ok(
             }
         }
     }
-    if c.not.iter().any(|&n| m(arena, n, v, depth + 1)) {
+    if c.not.iter().any(|&n| matches_at(arena, n, v, depth + 1)) {
         return false;
     }
     for &(i, t, e) in &c.conditionals {
-        let branch = if m(arena, i, v, depth + 1) { t } else { e };
+        let branch = if matches_at(arena, i, v, depth + 1) {
+            t
+        } else {
+            e
+        };
         if let Some(b) = branch
-            && !m(arena, b, v, depth + 1)
+            && !matches_at(arena, b, v, depth + 1)
         {
             return false;
         }

@@ -8,20 +8,16 @@
 //! distributed plus the alternative's leaves. Keys are memoised, so recursive
 //! schemas become cycles in the graph, not infinite work.
 
+use decoy_spec::hints;
 use serde_json::{Map, Value};
 
 use crate::SynthError;
 use crate::analyze;
-use crate::format::Format;
-use crate::ir::{
-    Addl, Arena, ArrC, Checks, Choice, GroupKind, Key, Meta, Node, NodeId, NumC, ObjC, Prop, StrC,
-    Types,
-};
+use crate::ir::{Addl, Arena, ArrC, Checks, Choice, GroupKind, Key, Node, NodeId, ObjC, Prop};
+use crate::merge::{ArrayParts, Composition, Group, Merged, ObjectParts, SKIP_ANY_OF, SKIP_ONE_OF};
+use crate::pointer::{component_name, display_pointer, push_token, ref_pointer, unescape};
 use crate::realism;
 use crate::regex_gen::Pattern;
-
-const SKIP_ONE_OF: u8 = 1;
-const SKIP_ANY_OF: u8 = 2;
 
 /// Above this many combinations, only the first `oneOf`/`anyOf` of a schema is
 /// distributed; the others are checked after generation.
@@ -55,7 +51,7 @@ fn is_inert(key: &str) -> bool {
             | "contentEncoding"
             | "contentSchema"
             | "$vocabulary"
-    ) || (key.starts_with("x-") && key != "x-faker" && !key.starts_with("x-decoy-"))
+    ) || (key.starts_with("x-") && key != "x-faker" && !hints::is_extension(key))
 }
 
 fn meaningful(map: &Map<String, Value>, skip: u8) -> bool {
@@ -66,94 +62,11 @@ fn meaningful(map: &Map<String, Value>, skip: u8) -> bool {
     })
 }
 
-/// Appends a reference token to a JSON pointer.
-pub(crate) fn push_token(ptr: &str, token: &str) -> String {
-    let mut s = String::with_capacity(ptr.len() + token.len() + 1);
-    s.push_str(ptr);
-    s.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => s.push_str("~0"),
-            '/' => s.push_str("~1"),
-            c => s.push(c),
-        }
-    }
-    s
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Some(n) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(n);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The document pointer a local `$ref` names (`#/components/schemas/A%7Bb%7D`
-/// → `/components/schemas/A{b}`), or `None` for a remote one.
-pub(crate) fn ref_pointer(reference: &str) -> Option<String> {
-    let fragment = reference.strip_prefix('#')?;
-    Some(percent_decode(fragment))
-}
-
-/// Normalises a user-supplied pointer (`#/a/b` or `/a/b`).
-pub(crate) fn user_pointer(pointer: &str) -> String {
-    match pointer.strip_prefix('#') {
-        Some(rest) => percent_decode(rest),
-        None => pointer.to_owned(),
-    }
-}
-
-/// Shows a pointer the way errors print it.
-pub(crate) fn display_pointer(ptr: &str) -> String {
-    match ptr.strip_prefix('~') {
-        Some(rest) => format!("(inline){rest}"),
-        None => format!("#{ptr}"),
-    }
-}
-
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
-
-/// The component name when `ptr` is `/components/schemas/NAME`.
-fn component_name(ptr: &str) -> Option<&str> {
-    let rest = ptr.strip_prefix("/components/schemas/")?;
-    (!rest.contains('/')).then_some(rest)
-}
-
 /// Result of expanding one location.
 #[derive(Default)]
 struct Flat {
     leaves: Key,
     never: Option<String>,
-}
-
-struct Group {
-    kind: GroupKind,
-    leaf: usize,
-    branches: Vec<String>,
-    discriminator: Option<Value>,
-}
-
-struct ObjMember {
-    ptr: String,
-    props: Vec<String>,
-    patterns: Vec<String>,
-    additional: Option<String>,
 }
 
 pub(crate) struct Compiler<'a> {
@@ -311,7 +224,8 @@ impl<'a> Compiler<'a> {
         i
     }
 
-    #[allow(clippy::too_many_lines)]
+    /// Builds node `id` from its key: merges what the leaves say, then
+    /// compiles the child schemas they name.
     fn build(&mut self, id: NodeId, key: &Key, never: Option<String>) {
         let mut node = Node::new(self.arena.nodes[id as usize].ptr.clone());
         if let Some(never) = never {
@@ -319,475 +233,127 @@ impl<'a> Compiler<'a> {
             self.arena.nodes[id as usize] = node;
             return;
         }
-        let mut num = NumC::default();
-        let mut num_used = false;
-        let mut string = StrC::default();
-        let mut str_used = false;
-        let mut prefix: Vec<Vec<String>> = Vec::new();
-        let mut items: Vec<String> = Vec::new();
-        let mut arr = ArrC::default();
-        let mut arr_used = false;
-        let mut contains: Vec<String> = Vec::new();
-        let mut members: Vec<ObjMember> = Vec::new();
-        let mut required: Vec<String> = Vec::new();
-        let mut min_props = 0u64;
-        let mut max_props: Option<u64> = None;
-        let mut property_names: Vec<String> = Vec::new();
-        let mut dependent_required: Vec<(Box<str>, Vec<Box<str>>)> = Vec::new();
-        let mut obj_used = false;
-        let mut groups: Vec<Group> = Vec::new();
-        let mut nots: Vec<String> = Vec::new();
-        let mut conditionals: Vec<(String, Option<String>, Option<String>)> = Vec::new();
-        let mut meta = Meta::default();
-        let mut meta_used = false;
-        let mut timeline: Vec<String> = Vec::new();
-        let mut inferred = Types::NONE;
-        // A keyword whose value JSON Schema does not allow (`minItems: 4.4`,
-        // `multipleOf: 0`): no value can be checked against it.
-        let mut malformed: Option<String> = None;
-
-        for (leaf_index, (ptr, skip)) in key.iter().enumerate() {
-            let Some(Value::Object(m)) = self.resolve(ptr) else {
-                continue;
-            };
-            let ptr: &str = ptr;
-            if meta.component.is_none()
-                && let Some(name) = component_name(ptr)
-            {
-                meta.component = Some(unescape(name).into());
-            }
-            for (k, v) in m {
-                match k.as_str() {
-                    "type" => {
-                        let t = match v {
-                            Value::String(s) => Types::from_name(s),
-                            Value::Array(a) => a
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .fold(Types::NONE, |t, s| t.or(Types::from_name(s))),
-                            _ => Types::ALL,
-                        };
-                        node.types = node.types.and(t);
-                    }
-                    "enum" => {
-                        if let Value::Array(values) = v {
-                            intersect_enum(&mut node.enumeration, values.clone());
-                        }
-                    }
-                    "const" => intersect_enum(&mut node.enumeration, vec![v.clone()]),
-                    "minimum" => {
-                        if let Some(x) = v.as_f64() {
-                            let excl = m.get("exclusiveMinimum") == Some(&Value::Bool(true));
-                            raise_min(&mut num, x, excl);
-                            num_used = true;
-                        }
-                    }
-                    "maximum" => {
-                        if let Some(x) = v.as_f64() {
-                            let excl = m.get("exclusiveMaximum") == Some(&Value::Bool(true));
-                            lower_max(&mut num, x, excl);
-                            num_used = true;
-                        }
-                    }
-                    "exclusiveMinimum" => {
-                        if let Some(x) = v.as_f64() {
-                            raise_min(&mut num, x, true);
-                            num_used = true;
-                        }
-                    }
-                    "exclusiveMaximum" => {
-                        if let Some(x) = v.as_f64() {
-                            lower_max(&mut num, x, true);
-                            num_used = true;
-                        }
-                    }
-                    "multipleOf" => match v.as_f64() {
-                        Some(x) if x > 0.0 => {
-                            num.multiple_of.push(x);
-                            num_used = true;
-                        }
-                        _ => {
-                            malformed =
-                                Some(format!("multipleOf must be a number above 0, found {v}"))
-                        }
-                    },
-                    "format" => {
-                        if let Some(f) = v.as_str().and_then(Format::parse) {
-                            if f.is_numeric() {
-                                num.format.get_or_insert(f);
-                                num_used = true;
-                            } else {
-                                string.formats.push(f);
-                                str_used = true;
-                            }
-                        }
-                    }
-                    "minLength" => match count("minLength", v) {
-                        Ok(x) => {
-                            string.min_len = string.min_len.max(x);
-                            str_used = true;
-                        }
-                        Err(e) => malformed = Some(e),
-                    },
-                    "maxLength" => match count("maxLength", v) {
-                        Ok(x) => {
-                            string.max_len = Some(string.max_len.map_or(x, |y| y.min(x)));
-                            str_used = true;
-                        }
-                        Err(e) => malformed = Some(e),
-                    },
-                    "pattern" => {
-                        if let Some(p) = v.as_str() {
-                            let i = self.pattern(p);
-                            string.patterns.push(i);
-                            str_used = true;
-                        }
-                    }
-                    "items" => {
-                        arr_used = true;
-                        let base = push_token(ptr, "items");
-                        match v {
-                            Value::Array(list) => {
-                                for i in 0..list.len() {
-                                    add_at(&mut prefix, i, push_token(&base, &i.to_string()));
-                                }
-                                if m.contains_key("additionalItems") {
-                                    items.push(push_token(ptr, "additionalItems"));
-                                }
-                            }
-                            _ => items.push(base),
-                        }
-                    }
-                    "prefixItems" => {
-                        if let Value::Array(list) = v {
-                            arr_used = true;
-                            let base = push_token(ptr, "prefixItems");
-                            for i in 0..list.len() {
-                                add_at(&mut prefix, i, push_token(&base, &i.to_string()));
-                            }
-                        }
-                    }
-                    "minItems" => match count("minItems", v) {
-                        Ok(x) => {
-                            arr.min = arr.min.max(x);
-                            arr_used = true;
-                        }
-                        Err(e) => malformed = Some(e),
-                    },
-                    "maxItems" => match count("maxItems", v) {
-                        Ok(x) => {
-                            arr.max = Some(arr.max.map_or(x, |y| y.min(x)));
-                            arr_used = true;
-                        }
-                        Err(e) => malformed = Some(e),
-                    },
-                    "uniqueItems" => {
-                        arr.unique |= v == &Value::Bool(true);
-                        arr_used = true;
-                    }
-                    "contains" => {
-                        contains.push(push_token(ptr, "contains"));
-                        arr_used = true;
-                    }
-                    "minContains" => match count("minContains", v) {
-                        Ok(x) => arr.min_contains = arr.min_contains.max(x),
-                        Err(e) => malformed = Some(e),
-                    },
-                    "maxContains" => match count("maxContains", v) {
-                        Ok(x) => arr.max_contains = Some(x),
-                        Err(e) => malformed = Some(e),
-                    },
-                    "properties" | "patternProperties" | "additionalProperties" => {
-                        obj_used = true;
-                        if members.last().is_none_or(|mm| mm.ptr != ptr) {
-                            members.push(ObjMember {
-                                ptr: ptr.to_owned(),
-                                props: Vec::new(),
-                                patterns: Vec::new(),
-                                additional: None,
-                            });
-                        }
-                        let member = members.last_mut().expect("pushed above");
-                        match (k.as_str(), v) {
-                            ("properties", Value::Object(props)) => {
-                                member.props = props.keys().cloned().collect()
-                            }
-                            ("patternProperties", Value::Object(props)) => {
-                                member.patterns = props.keys().cloned().collect();
-                            }
-                            ("additionalProperties", _) => {
-                                member.additional = Some(push_token(ptr, "additionalProperties"));
-                            }
-                            _ => {}
-                        }
-                    }
-                    "required" => {
-                        if let Value::Array(names) = v {
-                            obj_used = true;
-                            for name in names.iter().filter_map(Value::as_str) {
-                                if !required.iter().any(|r| r == name) {
-                                    required.push(name.to_owned());
-                                }
-                            }
-                        }
-                    }
-                    "minProperties" => match count("minProperties", v) {
-                        Ok(x) => {
-                            min_props = min_props.max(x);
-                            obj_used = true;
-                        }
-                        Err(e) => malformed = Some(e),
-                    },
-                    "maxProperties" => match count("maxProperties", v) {
-                        Ok(x) => {
-                            max_props = Some(max_props.map_or(x, |y| y.min(x)));
-                            obj_used = true;
-                        }
-                        Err(e) => malformed = Some(e),
-                    },
-                    "propertyNames" => {
-                        property_names.push(push_token(ptr, "propertyNames"));
-                        obj_used = true;
-                    }
-                    "dependentRequired" | "dependencies" => {
-                        if let Value::Object(deps) = v {
-                            for (name, list) in deps {
-                                if let Value::Array(list) = list {
-                                    dependent_required.push((
-                                        name.as_str().into(),
-                                        list.iter()
-                                            .filter_map(Value::as_str)
-                                            .map(Into::into)
-                                            .collect(),
-                                    ));
-                                }
-                            }
-                            obj_used = true;
-                        }
-                    }
-                    "oneOf" | "anyOf" => {
-                        let (kind, flag) = if k == "oneOf" {
-                            (GroupKind::OneOf, SKIP_ONE_OF)
-                        } else {
-                            (GroupKind::AnyOf, SKIP_ANY_OF)
-                        };
-                        if skip & flag != 0 {
-                            continue;
-                        }
-                        if let Value::Array(list) = v {
-                            let base = push_token(ptr, k);
-                            groups.push(Group {
-                                kind,
-                                leaf: leaf_index,
-                                branches: (0..list.len())
-                                    .map(|i| push_token(&base, &i.to_string()))
-                                    .collect(),
-                                discriminator: m.get("discriminator").cloned(),
-                            });
-                        }
-                    }
-                    "not" => nots.push(push_token(ptr, "not")),
-                    "if" => conditionals.push((
-                        push_token(ptr, "if"),
-                        m.contains_key("then").then(|| push_token(ptr, "then")),
-                        m.contains_key("else").then(|| push_token(ptr, "else")),
-                    )),
-                    "examples" => {
-                        if let Value::Array(list) = v {
-                            meta.examples.extend(list.iter().cloned());
-                            meta_used = true;
-                        }
-                    }
-                    "example" | "default" => {
-                        meta.examples.push(v.clone());
-                        meta_used = true;
-                    }
-                    "readOnly" => {
-                        meta.read_only |= v == &Value::Bool(true);
-                        meta_used = true;
-                    }
-                    "writeOnly" => {
-                        meta.write_only |= v == &Value::Bool(true);
-                        meta_used = true;
-                    }
-                    "x-faker" => {
-                        let method = match v {
-                            Value::String(s) => Some(s.as_str()),
-                            Value::Object(o) => o.keys().next().map(String::as_str),
-                            _ => None,
-                        };
-                        if let Some(h) = method.and_then(realism::from_faker) {
-                            meta.faker = Some(h);
-                            meta_used = true;
-                        }
-                    }
-                    "x-decoy-shared" => {
-                        if let Some(s) = v.as_str() {
-                            meta.shared = Some(s.into());
-                            meta_used = true;
-                        }
-                    }
-                    "x-decoy-counter" => {
-                        meta.counter |= v == &Value::Bool(true);
-                        meta_used = true;
-                    }
-                    "x-decoy-id-prefix" => {
-                        if let Some(s) = v.as_str() {
-                            meta.id_prefix = Some(s.into());
-                            meta_used = true;
-                        }
-                    }
-                    "x-decoy-template" => {
-                        if let Some(s) = v.as_str() {
-                            meta.template = Some(s.into());
-                            meta_used = true;
-                        }
-                    }
-                    "x-decoy-timeline" => {
-                        if let Value::Array(list) = v {
-                            timeline = list
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect();
-                            obj_used = true;
-                        }
-                    }
-                    "x-decoy-duration" => {
-                        let from = v.get("from").and_then(Value::as_str);
-                        let to = v.get("to").and_then(Value::as_str);
-                        if let (Some(from), Some(to)) = (from, to) {
-                            let millis = v
-                                .get("unit")
-                                .and_then(Value::as_str)
-                                .is_some_and(|u| u.starts_with("milli") || u == "ms");
-                            meta.duration = Some((from.into(), to.into(), millis));
-                            meta_used = true;
-                        }
-                    }
-                    _ => {}
-                }
+        let mut merged = Merged::default();
+        for (leaf, (ptr, skip)) in key.iter().enumerate() {
+            if let Some(Value::Object(m)) = self.resolve(ptr) {
+                merged.leaf(&mut node, leaf, ptr, *skip, m);
             }
         }
-        if meta.component.is_some() {
-            meta_used = true;
+        merged.finish();
+        node.inferred = merged.inferred();
+        settle_never(&mut node, merged.malformed.take());
+        let Merged {
+            num,
+            num_used,
+            mut string,
+            str_used,
+            patterns,
+            array,
+            object,
+            composition,
+            meta,
+            meta_used,
+            ..
+        } = merged;
+        for p in &patterns {
+            let i = self.pattern(p);
+            string.patterns.push(i);
         }
-
-        // What the keywords suggest when `type` is silent.
-        if obj_used {
-            inferred = inferred.or(Types::OBJECT);
-        } else if arr_used {
-            inferred = inferred.or(Types::ARRAY);
-        } else if str_used {
-            inferred = inferred.or(Types::STRING);
-        } else if num_used {
-            inferred = inferred.or(Types::NUMBER);
-        }
-        node.inferred = inferred;
-        if node.types.is_empty() {
-            node.never = Some("the `type` keywords contradict each other".into());
-        }
-        if node.enumeration.as_ref().is_some_and(Vec::is_empty) {
-            node.never = Some(
-                "the `enum`/`const` values contradict each other (or the enum is empty)".into(),
-            );
-        }
-        if let Some(why) = malformed {
-            node.never = Some(why.into());
-        }
-
         if num_used {
             node.num = Some(Box::new(num));
         }
         if str_used {
             node.string = Some(Box::new(string));
         }
-        if arr_used {
-            let ptr = node.ptr.to_string();
-            for (i, locs) in prefix.iter().enumerate() {
-                let flat = self.flatten_many(locs);
-                arr.prefix.push(self.node_for(
-                    flat,
-                    &push_token(&push_token(&ptr, "prefixItems"), &i.to_string()),
-                ));
-            }
-            if !items.is_empty() {
-                let flat = self.flatten_many(&items);
-                arr.items = Some(self.node_for(flat, &push_token(&ptr, "items")));
-            }
-            if !contains.is_empty() {
-                let flat = self.flatten_many(&contains);
-                arr.contains = Some(self.node_for(flat, &push_token(&ptr, "contains")));
-                let both: Vec<String> = contains.iter().chain(items.iter()).cloned().collect();
-                let flat = self.flatten_many(&both);
-                arr.contains_gen = Some(self.node_for(flat, &push_token(&ptr, "contains")));
-                arr.min_contains = arr.min_contains.max(1);
-            }
-            node.array = Some(Box::new(arr));
+        if array.used {
+            node.array = Some(Box::new(self.build_array(&node.ptr, array)));
         }
-        if obj_used {
-            node.object = Some(Box::new(self.build_object(
-                &node.ptr,
-                &members,
-                &required,
-                min_props,
-                max_props,
-                &property_names,
-                dependent_required,
-                &timeline,
-                meta.component.as_deref(),
-            )));
+        if object.used {
+            let component = meta.component.as_deref();
+            node.object = Some(Box::new(self.build_object(&node.ptr, object, component)));
         }
-        if !groups.is_empty() || !nots.is_empty() || !conditionals.is_empty() {
-            let mut checks = Checks::default();
-            for loc in &nots {
-                let flat = self.flatten_one(loc);
-                checks.not.push(self.node_for(flat, loc));
-            }
-            for (i, t, e) in &conditionals {
-                let fi = self.flatten_one(i);
-                let ni = self.node_for(fi, i);
-                let nt = t.as_ref().map(|t| {
-                    let f = self.flatten_one(t);
-                    self.node_for(f, t)
-                });
-                let ne = e.as_ref().map(|e| {
-                    let f = self.flatten_one(e);
-                    self.node_for(f, e)
-                });
-                checks.conditionals.push((ni, nt, ne));
-            }
-            for g in &groups {
-                let raw: Vec<NodeId> = g
-                    .branches
-                    .iter()
-                    .map(|b| {
-                        let f = self.flatten_one(b);
-                        self.node_for(f, b)
-                    })
-                    .collect();
-                match g.kind {
-                    GroupKind::OneOf => checks.one_of.push(raw),
-                    GroupKind::AnyOf => checks.any_of.push(raw),
-                }
-            }
-            if let Some(first) = groups.first() {
-                let product = groups
-                    .iter()
-                    .try_fold(1usize, |p, g| p.checked_mul(g.branches.len().max(1)));
-                let distribute_all = product.is_some_and(|p| p <= MAX_PRODUCT);
-                checks.undistributed = !distribute_all && groups.len() > 1;
-                if first.kind == GroupKind::OneOf {
-                    checks.exclusive.push(0);
-                }
-                node.choice = Some(Box::new(self.distribute(key, &groups, distribute_all)));
-            }
+        if !composition.is_empty() {
+            let (checks, choice) = self.build_checks(key, &composition);
             node.checks = Some(Box::new(checks));
+            node.choice = choice.map(Box::new);
         }
         if meta_used {
             node.meta = Some(Box::new(meta));
         }
         self.arena.nodes[id as usize] = node;
+    }
+
+    /// The item nodes of an array: by position, the rest, and `contains`.
+    fn build_array(&mut self, ptr: &str, parts: ArrayParts) -> ArrC {
+        let mut arr = parts.constraints;
+        for (i, locs) in parts.prefix.iter().enumerate() {
+            let flat = self.flatten_many(locs);
+            arr.prefix.push(self.node_for(
+                flat,
+                &push_token(&push_token(ptr, "prefixItems"), &i.to_string()),
+            ));
+        }
+        if !parts.items.is_empty() {
+            let flat = self.flatten_many(&parts.items);
+            arr.items = Some(self.node_for(flat, &push_token(ptr, "items")));
+        }
+        if !parts.contains.is_empty() {
+            let flat = self.flatten_many(&parts.contains);
+            arr.contains = Some(self.node_for(flat, &push_token(ptr, "contains")));
+            let both: Vec<String> = parts
+                .contains
+                .iter()
+                .chain(parts.items.iter())
+                .cloned()
+                .collect();
+            let flat = self.flatten_many(&both);
+            arr.contains_gen = Some(self.node_for(flat, &push_token(ptr, "contains")));
+            arr.min_contains = arr.min_contains.max(1);
+        }
+        arr
+    }
+
+    /// The `not`, `if`/`then`/`else` and raw `oneOf`/`anyOf` nodes checked
+    /// after generation, and the choice the first group is distributed into.
+    fn build_checks(&mut self, key: &Key, c: &Composition) -> (Checks, Option<Choice>) {
+        let mut checks = Checks::default();
+        for loc in &c.nots {
+            let id = self.compile_at(loc);
+            checks.not.push(id);
+        }
+        for (i, t, e) in &c.conditionals {
+            let ni = self.compile_at(i);
+            let nt = t.as_ref().map(|t| self.compile_at(t));
+            let ne = e.as_ref().map(|e| self.compile_at(e));
+            checks.conditionals.push((ni, nt, ne));
+        }
+        for g in &c.groups {
+            let raw: Vec<NodeId> = g.branches.iter().map(|b| self.compile_at(b)).collect();
+            match g.kind {
+                GroupKind::OneOf => checks.one_of.push(raw),
+                GroupKind::AnyOf => checks.any_of.push(raw),
+            }
+        }
+        let Some(first) = c.groups.first() else {
+            return (checks, None);
+        };
+        let product = c
+            .groups
+            .iter()
+            .try_fold(1usize, |p, g| p.checked_mul(g.branches.len().max(1)));
+        let distribute_all = product.is_some_and(|p| p <= MAX_PRODUCT);
+        checks.undistributed = !distribute_all && c.groups.len() > 1;
+        if first.kind == GroupKind::OneOf {
+            checks.exclusive.push(0);
+        }
+        let choice = self.distribute(key, &c.groups, distribute_all);
+        (checks, Some(choice))
+    }
+
+    /// The node of the schema at one location, alone.
+    fn compile_at(&mut self, loc: &str) -> NodeId {
+        let flat = self.flatten_one(loc);
+        self.node_for(flat, loc)
     }
 
     /// One branch node per alternative of the first group: the node's own
@@ -849,34 +415,35 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn build_object(
-        &mut self,
-        ptr: &str,
-        members: &[ObjMember],
-        required: &[String],
-        min_props: u64,
-        max_props: Option<u64>,
-        property_names: &[String],
-        dependent_required: Vec<(Box<str>, Vec<Box<str>>)>,
-        timeline: &[String],
-        component: Option<&str>,
-    ) -> ObjC {
+    /// The property nodes of an object (each merging every leaf's schema
+    /// for that name), `additionalProperties`, `patternProperties` and
+    /// `propertyNames`.
+    fn build_object(&mut self, ptr: &str, parts: ObjectParts, component: Option<&str>) -> ObjC {
+        let ObjectParts {
+            members,
+            required,
+            min_props,
+            max_props,
+            property_names,
+            dependent_required,
+            timeline,
+            ..
+        } = parts;
         let mut names: Vec<&str> = Vec::new();
-        for m in members {
+        for m in &members {
             for p in &m.props {
                 if !names.contains(&p.as_str()) {
                     names.push(p);
                 }
             }
         }
-        for r in required {
+        for r in &required {
             if !names.contains(&r.as_str()) {
                 names.push(r);
             }
         }
         let mut member_patterns: Vec<Vec<u32>> = Vec::with_capacity(members.len());
-        for m in members {
+        for m in &members {
             let ids = m.patterns.iter().map(|p| self.pattern(p)).collect();
             member_patterns.push(ids);
         }
@@ -936,7 +503,7 @@ impl<'a> Compiler<'a> {
         let property_names = if property_names.is_empty() {
             None
         } else {
-            let flat = self.flatten_many(property_names);
+            let flat = self.flatten_many(&property_names);
             Some(self.node_for(flat, &push_token(ptr, "propertyNames")))
         };
         let timeline = timeline
@@ -973,136 +540,17 @@ fn normalize(key: &mut Key) {
     });
 }
 
-fn add_at(prefix: &mut Vec<Vec<String>>, i: usize, loc: String) {
-    if prefix.len() <= i {
-        prefix.resize_with(i + 1, Vec::new);
+/// The node's own contradictions: no type left, no enum member left, or a
+/// malformed keyword (which wins: it names the keyword).
+fn settle_never(node: &mut Node, malformed: Option<String>) {
+    if node.types.is_empty() {
+        node.never = Some("the `type` keywords contradict each other".into());
     }
-    prefix[i].push(loc);
-}
-
-fn intersect_enum(current: &mut Option<Vec<Value>>, values: Vec<Value>) {
-    *current = Some(match current.take() {
-        None => {
-            // Wild documents repeat enum members; one copy is enough.
-            let mut unique: Vec<Value> = Vec::with_capacity(values.len());
-            for v in values {
-                if !unique.iter().any(|u| crate::check::json_eq(u, &v)) {
-                    unique.push(v);
-                }
-            }
-            unique
-        }
-        Some(old) => old
-            .into_iter()
-            .filter(|v| values.iter().any(|w| crate::check::json_eq(v, w)))
-            .collect(),
-    });
-}
-
-fn raise_min(num: &mut NumC, x: f64, excl: bool) {
-    if x > num.min || (x == num.min && excl) {
-        num.min = x;
-        num.min_excl = excl;
+    if node.enumeration.as_ref().is_some_and(Vec::is_empty) {
+        node.never =
+            Some("the `enum`/`const` values contradict each other (or the enum is empty)".into());
     }
-}
-
-fn lower_max(num: &mut NumC, x: f64, excl: bool) {
-    if x < num.max || (x == num.max && excl) {
-        num.max = x;
-        num.max_excl = excl;
-    }
-}
-
-/// Hints and object rules that need the children built: called by the
-/// analysis once every new node exists.
-pub(crate) fn finalize_objects(arena: &mut Arena, first_new: usize) {
-    for i in first_new..arena.nodes.len() {
-        let Some(obj) = arena.nodes[i].object.take() else {
-            continue;
-        };
-        let mut obj = *obj;
-        for p in &mut obj.props {
-            let child = arena.node(p.node);
-            let meta = child.meta.as_deref();
-            if let Some(h) = meta.and_then(|m| m.faker) {
-                p.hint = h;
-            }
-            let integer = child.types.has(Types::INTEGER) || child.inferred.has(Types::INTEGER);
-            p.counter = meta.is_some_and(|m| m.counter) || (&*p.name == "index" && integer);
-        }
-        for (idx, p) in obj.props.iter().enumerate() {
-            let meta = arena.node(p.node).meta.as_deref();
-            if let Some((from, to, millis)) = meta.and_then(|m| m.duration.as_ref()) {
-                let from = obj.props.iter().position(|q| q.name == *from);
-                let to = obj.props.iter().position(|q| q.name == *to);
-                if let (Some(from), Some(to)) = (from, to) {
-                    obj.durations.push(crate::ir::DurationRule {
-                        prop: idx,
-                        from,
-                        to,
-                        millis: *millis,
-                    });
-                }
-            }
-            if let Some(t) = meta.and_then(|m| m.template.as_ref()) {
-                obj.templates.push((idx, t.clone()));
-            }
-        }
-        if obj.timeline.is_empty() {
-            obj.timeline = lifecycle(arena, &obj.props);
-        }
-        arena.nodes[i].object = Some(Box::new(obj));
-    }
-}
-
-/// The general timeline rule: date-time properties named like a lifecycle
-/// (created, started, updated, ended) keep that order.
-fn lifecycle(arena: &Arena, props: &[Prop]) -> Vec<usize> {
-    let mut ranked: Vec<(u8, usize)> = Vec::new();
-    for (i, p) in props.iter().enumerate() {
-        let child = arena.node(p.node);
-        let is_date_time = child
-            .string
-            .as_ref()
-            .is_some_and(|s| s.formats.first() == Some(&Format::DateTime) && s.patterns.is_empty());
-        if !is_date_time {
-            continue;
-        }
-        let w = realism::words(&p.name);
-        let Some(first) = w.first() else { continue };
-        let rank = match first.as_str() {
-            "created" | "inserted" | "requested" | "submitted" => 0,
-            "started" | "began" | "opened" | "scheduled" => 1,
-            "answered" | "connected" | "accepted" => 2,
-            "updated" | "modified" => 3,
-            "ended" | "completed" | "finished" | "closed" | "cancelled" | "canceled"
-            | "resolved" => 4,
-            _ => continue,
-        };
-        ranked.push((rank, i));
-    }
-    if ranked.len() < 2 {
-        return Vec::new();
-    }
-    ranked.sort_by_key(|&(rank, i)| (rank, i));
-    ranked.into_iter().map(|(_, i)| i).collect()
-}
-
-/// A count keyword's value (`minItems`, `minLength`): a non-negative
-/// integer, as JSON Schema requires. Integral floats (`1e20`) are counts too,
-/// saturated at `u64::MAX` (limits elsewhere then refuse them with words).
-fn count(keyword: &str, v: &Value) -> Result<u64, String> {
-    if let Some(x) = v.as_u64() {
-        return Ok(x);
-    }
-    match v.as_f64() {
-        Some(x) if x >= 0.0 && x.fract() == 0.0 => Ok(if x >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            x as u64
-        }),
-        _ => Err(format!(
-            "{keyword} must be a non-negative integer, found {v}"
-        )),
+    if let Some(why) = malformed {
+        node.never = Some(why.into());
     }
 }

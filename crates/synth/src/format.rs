@@ -285,8 +285,8 @@ pub(crate) fn generate(
         }
         Format::UriTemplate => format!("https://{}/{}/{{id}}", domain(rng), word(rng)),
         Format::Email => {
-            let first = crate::realism::first_name(rng).to_ascii_lowercase();
-            let last = crate::realism::last_name(rng).to_ascii_lowercase();
+            let first = crate::names::first_name(rng).to_ascii_lowercase();
+            let last = crate::names::last_name(rng).to_ascii_lowercase();
             let mut s = String::with_capacity(first.len() + last.len() + 16);
             for c in first.chars().chain(['.']).chain(last.chars()) {
                 if c.is_ascii_alphanumeric() || c == '.' {

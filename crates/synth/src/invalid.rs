@@ -7,9 +7,9 @@ use rand::RngExt;
 use serde_json::{Map, Value};
 
 use crate::check;
-use crate::compile::{display_pointer, push_token};
 use crate::format;
 use crate::ir::{Addl, Arena, NodeId, Types};
+use crate::pointer::{display_pointer, push_token};
 
 /// The constraint an invalid value breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use decoy_spec::hints::{DurationUnit, SchemaHints};
 use serde_json::Value;
 
 use crate::format::Format;
@@ -242,6 +243,32 @@ pub(crate) struct Meta {
     /// Set when the schema carries an `x-decoy-duration`: (from, to, millis).
     pub(crate) duration: Option<(Box<str>, Box<str>, bool)>,
     pub(crate) template: Option<Box<str>>,
+}
+
+impl Meta {
+    /// Takes the document's hints of one merged schema (a later schema of an
+    /// `allOf` wins); true when any was set.
+    pub(crate) fn add_hints(&mut self, hints: &SchemaHints<'_>) -> bool {
+        if let Some(key) = hints.shared {
+            self.shared = Some(key.into());
+        }
+        self.counter |= hints.counter;
+        if let Some(prefix) = hints.id_prefix {
+            self.id_prefix = Some(prefix.into());
+        }
+        if let Some(template) = hints.template {
+            self.template = Some(template.into());
+        }
+        if let Some(d) = &hints.duration {
+            let millis = d.unit == DurationUnit::Milliseconds;
+            self.duration = Some((d.from.into(), d.to.into(), millis));
+        }
+        hints.shared.is_some()
+            || hints.counter
+            || hints.id_prefix.is_some()
+            || hints.template.is_some()
+            || hints.duration.is_some()
+    }
 }
 
 /// One schema location, merged.

@@ -25,27 +25,27 @@
 //! use decoy_synth::{Generator, Options};
 //! use serde_json::json;
 //!
-//! let document = json!({
-//!     "components": {"schemas": {
-//!         "Call": {
-//!             "type": "object",
-//!             "required": ["id", "status", "created_at", "tags"],
-//!             "properties": {
-//!                 "id": {"type": "string", "x-decoy-id-prefix": "call_"},
-//!                 "status": {"enum": ["queued", "ringing", "ended"]},
-//!                 "created_at": {"type": "string", "format": "date-time"},
-//!                 "ended_at": {"type": ["string", "null"], "format": "date-time"},
-//!                 "duration_seconds": {
-//!                     "type": ["integer", "null"],
-//!                     "x-decoy-duration": {"from": "created_at", "to": "ended_at"}
-//!                 },
-//!                 "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
-//!                 "resource_uri": {"type": "string", "x-decoy-template": "/v1/calls/{id}"}
-//!             },
-//!             "additionalProperties": false
-//!         }
-//!     }}
-//! });
+//! let spec = decoy_spec::Spec::parse(r#"
+//! openapi: 3.1.0
+//! info: {title: Calls, version: "1"}
+//! components:
+//!   schemas:
+//!     Call:
+//!       type: object
+//!       required: [id, status, created_at, tags]
+//!       additionalProperties: false
+//!       properties:
+//!         id: {type: string, x-decoy-id-prefix: call_}
+//!         status: {enum: [queued, ringing, ended]}
+//!         created_at: {type: string, format: date-time}
+//!         ended_at: {type: [string, "null"], format: date-time}
+//!         duration_seconds:
+//!           type: [integer, "null"]
+//!           x-decoy-duration: {from: created_at, to: ended_at}
+//!         tags: {type: array, items: {type: string}, maxItems: 3}
+//!         resource_uri: {type: string, x-decoy-template: "/v1/calls/{id}"}
+//! "#, "calls.yaml").expect("the document loads");
+//! let document = spec.document().clone();
 //!
 //! let generator = Generator::new(document, Options::default().full(true));
 //! let plan = generator.plan("#/components/schemas/Call")?;
@@ -114,11 +114,15 @@
 
 mod analyze;
 mod check;
+mod coherence;
 mod compile;
 mod error;
 mod format;
 mod invalid;
 mod ir;
+mod merge;
+mod names;
+mod pointer;
 mod produce;
 mod realism;
 mod regex_gen;
@@ -325,7 +329,7 @@ impl Generator {
     /// [`SynthError::Unsatisfiable`] when no value can satisfy the schema,
     /// [`SynthError::TooComplex`] past [`Options::max_nodes`].
     pub fn plan(&self, pointer: &str) -> Result<Plan, SynthError> {
-        self.inner.plan(&compile::user_pointer(pointer))
+        self.inner.plan(&pointer::user_pointer(pointer))
     }
 
     /// A plan for an inline schema; its `$ref`s resolve in the document.
@@ -406,7 +410,7 @@ impl Plan {
         Ok(Plan {
             inner,
             root,
-            pointer: compile::display_pointer(ptr).into(),
+            pointer: pointer::display_pointer(ptr).into(),
         })
     }
 

@@ -7,9 +7,9 @@ use serde_json::{Map, Number, Value};
 
 use crate::analyze::{self, find_int, int_bounds};
 use crate::check::{self, checks_ok, json_eq};
-use crate::compile::display_pointer;
 use crate::format::{self, Format};
 use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
+use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
 use crate::tree::{self, Tree};
 use crate::{Direction, Options, Rng, SynthError};

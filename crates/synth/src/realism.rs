@@ -9,6 +9,7 @@ use rand::RngExt;
 
 use crate::Rng;
 use crate::format;
+use crate::names::{first_name, last_name, pick};
 
 /// What a value means, guessed from a property name or named by `x-faker`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +17,8 @@ pub(crate) enum Hint {
     None,
     DateTime,
     Date,
-    /// An id with the prefix at this index of [`PREFIXES`], or none (`u8::MAX`).
-    Id(u8),
+    /// An id with this prefix (or a UUID for [`IdPrefix::NONE`]).
+    Id(IdPrefix),
     Uuid,
     Url,
     ImageUrl,
@@ -74,43 +75,73 @@ pub(crate) enum Hint {
     Boolean,
 }
 
-/// Id prefixes derived from the word before `_id` (or the component name).
-pub(crate) const PREFIXES: &[(&str, &str)] = &[
-    ("account", "acct_"),
-    ("agent", "agent_"),
-    ("assistant", "asst_"),
-    ("call", "call_"),
-    ("card", "card_"),
-    ("charge", "ch_"),
-    ("conversation", "conv_"),
-    ("customer", "cus_"),
-    ("event", "evt_"),
-    ("file", "file_"),
-    ("invoice", "in_"),
-    ("message", "msg_"),
-    ("order", "ord_"),
-    ("organization", "org_"),
-    ("org", "org_"),
-    ("payment", "pay_"),
-    ("phone", "pn_"),
-    ("product", "prod_"),
-    ("project", "proj_"),
-    ("recording", "rec_"),
-    ("report", "rpt_"),
-    ("request", "req_"),
-    ("room", "room_"),
-    ("session", "sess_"),
-    ("squad", "sq_"),
-    ("subscription", "sub_"),
-    ("team", "team_"),
-    ("tool", "tool_"),
-    ("transaction", "txn_"),
-    ("transfer", "xfer_"),
-    ("trunk", "trunk_"),
-    ("user", "usr_"),
-    ("webhook", "wh_"),
-    ("workflow", "wf_"),
-];
+/// The prefix of a generated id, short enough to keep [`Hint`] `Copy`.
+///
+/// The generic rule, for documents that name no prefix: the word the id
+/// belongs to (`agent` of `agent_id`, `call` of component `CallDetail`'s
+/// `id`), whole when it has at most six letters, else its first four, then
+/// `_`: `agent_`, `sess_`. A document names its own with
+/// `x-decoy-id-prefix`, or shows one in its examples ([`example_prefix`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdPrefix {
+    bytes: [u8; 7],
+    len: u8,
+}
+
+impl IdPrefix {
+    /// No prefix: the id is a UUID.
+    pub(crate) const NONE: IdPrefix = IdPrefix {
+        bytes: [0; 7],
+        len: 0,
+    };
+
+    /// The generic prefix for a (lowercase) word; none unless it is made of
+    /// at least two ASCII letters.
+    pub(crate) fn from_word(word: &str) -> IdPrefix {
+        let word = word
+            .strip_suffix('s')
+            .filter(|w| w.len() > 2)
+            .unwrap_or(word);
+        if word.len() < 2 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+            return IdPrefix::NONE;
+        }
+        let kept = if word.len() <= 6 { word } else { &word[..4] };
+        let mut bytes = [0; 7];
+        bytes[..kept.len()].copy_from_slice(kept.as_bytes());
+        bytes[kept.len()] = b'_';
+        IdPrefix {
+            bytes,
+            len: kept.len() as u8 + 1,
+        }
+    }
+
+    /// The prefix, or `None` for a UUID.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        let s = std::str::from_utf8(&self.bytes[..usize::from(self.len)]).ok()?;
+        (!s.is_empty()).then_some(s)
+    }
+}
+
+/// The prefix every string example of an id shares (`call_` of
+/// `call_7Qm2VxR9kLp4TnB8`): up to and including the first `_` or `-`,
+/// followed by at least eight letters and digits, so `en-US` or `C-10482`
+/// are not ids.
+pub(crate) fn example_prefix(examples: &[serde_json::Value]) -> Option<&str> {
+    let mut shared: Option<&str> = None;
+    for example in examples {
+        let text = example.as_str()?;
+        let cut = text.find(['_', '-'])? + 1;
+        let (prefix, rest) = text.split_at(cut);
+        let looks_random = rest.len() >= 8 && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+        let named =
+            prefix.len() >= 2 && prefix[..cut - 1].bytes().all(|b| b.is_ascii_alphanumeric());
+        if !(looks_random && named) || shared.is_some_and(|p| p != prefix) {
+            return None;
+        }
+        shared = Some(prefix);
+    }
+    shared
+}
 
 /// Splits `created_at`, `createdAt`, `Created-At` into lowercase words.
 pub(crate) fn words(name: &str) -> Vec<String> {
@@ -135,17 +166,6 @@ pub(crate) fn words(name: &str) -> Vec<String> {
         out.push(cur);
     }
     out
-}
-
-fn prefix_index(stem: &str) -> u8 {
-    let stem = stem
-        .strip_suffix('s')
-        .filter(|s| s.len() > 2)
-        .unwrap_or(stem);
-    PREFIXES
-        .iter()
-        .position(|(w, _)| *w == stem)
-        .map_or(u8::MAX, |i| i as u8)
 }
 
 const PERSONS: &[&str] = &[
@@ -201,7 +221,7 @@ pub(crate) fn from_name(name: &str, component: Option<&str>) -> Hint {
                 component.unwrap_or("")
             };
             let stem = words(stem).into_iter().next().unwrap_or_default();
-            return Hint::Id(prefix_index(&stem));
+            return Hint::Id(IdPrefix::from_word(&stem));
         }
         "url" | "uri" | "urls" | "uris" | "link" | "href" | "website" | "homepage" | "endpoint" => {
             if has("avatar")
@@ -370,18 +390,6 @@ pub(crate) fn from_faker(method: &str) -> Option<Hint> {
     })
 }
 
-fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
-    items[rng.random_range(0..items.len())]
-}
-
-pub(crate) fn first_name(rng: &mut Rng) -> &'static str {
-    pick(rng, EN::NAME_FIRST_NAME)
-}
-
-pub(crate) fn last_name(rng: &mut Rng) -> &'static str {
-    pick(rng, EN::NAME_LAST_NAME)
-}
-
 const SUBJECTS: &[&str] = &[
     "The customer",
     "The caller",
@@ -546,8 +554,8 @@ pub(crate) fn string(hint: Hint, rng: &mut Rng, anchor: i64, window: i64) -> Opt
         | Hint::Boolean => return None,
         Hint::DateTime => format::date_time(format::recent_unix(rng, anchor, window)),
         Hint::Date => format::date_time(format::recent_unix(rng, anchor, window))[..10].to_owned(),
-        Hint::Id(i) => match PREFIXES.get(usize::from(i)) {
-            Some((_, prefix)) => format::prefixed_id(prefix, rng),
+        Hint::Id(prefix) => match prefix.as_str() {
+            Some(prefix) => format::prefixed_id(prefix, rng),
             None => format::uuid(rng),
         },
         Hint::Uuid => format::uuid(rng),
@@ -720,14 +728,16 @@ mod tests {
     fn names_give_hints() {
         assert_eq!(from_name("created_at", None), Hint::DateTime);
         assert_eq!(from_name("updatedAt", None), Hint::DateTime);
-        assert_eq!(
-            from_name("organization_id", None),
-            Hint::Id(prefix_index("organization"))
-        );
-        assert_eq!(
-            from_name("id", Some("CallDetail")),
-            Hint::Id(prefix_index("call"))
-        );
+        let id = |h: Hint| match h {
+            Hint::Id(p) => p.as_str().map(str::to_owned),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(id(from_name("organization_id", None)).unwrap(), "orga_");
+        assert_eq!(id(from_name("id", Some("CallDetail"))).unwrap(), "call_");
+        assert_eq!(id(from_name("agentIds", None)).unwrap(), "agent_");
+        assert_eq!(id(from_name("sessions_id", None)).unwrap(), "sess_");
+        assert_eq!(id(from_name("id", None)), None);
+        assert_eq!(id(from_name("x2_id", None)), None);
         assert_eq!(from_name("recording_url", None), Hint::Url);
         assert_eq!(from_name("resource_uri", None), Hint::Url);
         assert_eq!(from_name("phone_number", None), Hint::Phone);
@@ -739,6 +749,28 @@ mod tests {
         assert_eq!(from_name("eou_ms", None), Hint::Millis);
         assert_eq!(from_name("currency", None), Hint::Currency);
         assert_eq!(from_name("flavour", None), Hint::None);
+    }
+
+    #[test]
+    fn examples_show_a_prefix_only_when_they_look_like_ids() {
+        let prefix = |examples: serde_json::Value| {
+            example_prefix(examples.as_array().unwrap()).map(str::to_owned)
+        };
+        use serde_json::json;
+        assert_eq!(prefix(json!(["call_7Qm2VxR9kLp4TnB8"])).unwrap(), "call_");
+        assert_eq!(
+            prefix(json!(["ST_Lm3Nb7Vc2Xz8", "ST_Qm3Nb7Vc2Xz8"])).unwrap(),
+            "ST_"
+        );
+        assert_eq!(
+            prefix(json!(["tr_9PwE2rTy6UiO4aSd", "xfer_9PwE2rTy6Ui"])),
+            None
+        );
+        assert_eq!(prefix(json!(["en-US"])), None);
+        assert_eq!(prefix(json!(["C-10482"])), None);
+        assert_eq!(prefix(json!(["sip_+16505550187"])), None);
+        assert_eq!(prefix(json!(["call_7Qm2VxR9kLp4TnB8", 3])), None);
+        assert_eq!(prefix(json!([])), None);
     }
 
     #[test]

@@ -25,6 +25,17 @@ fn fixture(schemas: Value, options: Options) -> Fixture {
     }
 }
 
+/// A fixture from a whole document (for schemas with `x-decoy-*` hints,
+/// which live in files so only decoy-spec names those keys).
+fn fixture_document(text: &str) -> Fixture {
+    let spec = Spec::parse(text, "fixture.yaml").expect("test document parses");
+    assert!(spec.problems().is_empty(), "{:?}", spec.problems());
+    Fixture {
+        generator: Generator::new(spec.document().clone(), Options::default()),
+        validators: Validators::new(&spec),
+    }
+}
+
 impl Fixture {
     /// `n` values of schema `name`, each checked by decoy-validate.
     fn valid(&self, name: &str, n: u64) -> Vec<Value> {
@@ -362,27 +373,7 @@ fn unsatisfiable_schemas_are_reported_with_the_pointer() {
 
 #[test]
 fn coherence_extensions() {
-    let f = fixture(
-        json!({
-            "Call": {
-                "type": "object",
-                "required": ["id", "session_id", "created_at", "updated_at", "ended_at", "duration_seconds", "entries", "uri", "report"],
-                "x-decoy-timeline": ["created_at", "updated_at", "ended_at"],
-                "properties": {
-                    "id": {"type": "string", "x-decoy-id-prefix": "call_"},
-                    "session_id": {"type": "string", "x-decoy-shared": "session"},
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "updated_at": {"type": "string", "format": "date-time"},
-                    "ended_at": {"type": ["string", "null"], "format": "date-time"},
-                    "duration_seconds": {"type": ["integer", "null"], "x-decoy-duration": {"from": "created_at", "to": "ended_at", "unit": "seconds"}},
-                    "entries": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "x-decoy-counter": true}}}},
-                    "uri": {"type": "string", "x-decoy-template": "/v1/calls/{id}"},
-                    "report": {"type": "object", "required": ["session_id"], "properties": {"session_id": {"type": "string", "x-decoy-shared": "session"}}},
-                },
-            },
-        }),
-        Options::default(),
-    );
+    let f = fixture_document(include_str!("../../../specs/fixtures/coherence.yaml"));
     for v in f.valid("Call", 200) {
         let id = v["id"].as_str().unwrap();
         assert!(id.starts_with("call_") && id.len() == 21, "{id}");
@@ -420,13 +411,15 @@ fn general_rules_without_extensions() {
     let f = fixture(
         json!({"S": {
             "type": "object",
-            "required": ["created_at", "updated_at", "completed_at", "items", "organization_id", "child"],
+            "required": ["created_at", "updated_at", "completed_at", "items", "organization_id", "child", "agent_id"],
             "properties": {
                 "completed_at": {"type": "string", "format": "date-time"},
                 "updated_at": {"type": "string", "format": "date-time"},
                 "created_at": {"type": "string", "format": "date-time"},
-                "organization_id": {"type": "string"},
-                "child": {"type": "object", "required": ["organization_id"], "properties": {"organization_id": {"type": "string"}}},
+                // The examples show the prefix; `agent_id` takes the generic one.
+                "organization_id": {"type": "string", "examples": ["org_5tRb2MxW9eLs7UvC"]},
+                "agent_id": {"type": "string"},
+                "child": {"type": "object", "required": ["organization_id"], "properties": {"organization_id": {"type": "string", "examples": ["org_Qm3Nb7Vc2Xz8Lm3N"]}}},
                 "items": {"type": "array", "items": {"type": "object", "required": ["index"], "properties": {"index": {"type": "integer"}}}},
             },
         }}),
@@ -437,6 +430,7 @@ fn general_rules_without_extensions() {
         assert!(v["updated_at"].as_str() <= v["completed_at"].as_str());
         assert_eq!(v["organization_id"], v["child"]["organization_id"]);
         assert!(v["organization_id"].as_str().unwrap().starts_with("org_"));
+        assert!(v["agent_id"].as_str().unwrap().starts_with("agent_"));
         for (i, e) in v["items"].as_array().unwrap().iter().enumerate() {
             assert_eq!(e["index"], json!(i));
         }

@@ -46,7 +46,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use decoy_spec::{Problem, Spec, pointer};
 use jsonschema::{Keyword, ValidationError, paths::Location};
@@ -57,10 +58,10 @@ const DOC_URI: &str = "urn:decoy:doc";
 
 /// The keyword we add next to numeric `format`s, since jsonschema's `format`
 /// only looks at strings.
-const RANGE_KEYWORD: &str = "x-decoy-numeric-format";
+const RANGE_KEYWORD: &str = "decoy-numeric-format";
 
 /// Why a validator could not be built.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValidateError {
     /// There is no value at the pointer.
@@ -184,9 +185,17 @@ fn replace_last(pointer: &str, token: &str) -> String {
 /// Validators for a document: build with [`Validators::new`], compile any
 /// schema by pointer, or all the operations' schemas at once with
 /// [`Validators::compile_operations`].
+///
+/// One registry over the document is prepared, on first use, and every
+/// validator is compiled against it. Results are cached by pointer, failures
+/// included: a schema that does not compile is tried once, not on every
+/// request that needs it.
 pub struct Validators {
-    doc: Value,
-    cache: std::sync::Mutex<HashMap<String, Validator>>,
+    doc: Arc<Value>,
+    registry: OnceLock<Result<jsonschema::Registry<'static>, String>>,
+    cache: Mutex<HashMap<String, Result<Validator, ValidateError>>>,
+    /// How many schemas were compiled (tests check that nothing is twice).
+    builds: AtomicUsize,
 }
 
 impl fmt::Debug for Validators {
@@ -196,82 +205,87 @@ impl fmt::Debug for Validators {
 }
 
 impl Validators {
-    /// Prepares a registry over the document. Cheap: compiling is lazy.
+    /// Prepares to compile validators for the document. Cheap: the registry
+    /// is prepared on the first compile, and each schema when first asked for.
     pub fn new(spec: &Spec) -> Validators {
         let mut doc = spec.document().clone();
         mark_numeric_formats(&mut doc, 0);
         Validators {
-            doc,
-            cache: std::sync::Mutex::new(HashMap::new()),
+            doc: Arc::new(doc),
+            registry: OnceLock::new(),
+            cache: Mutex::new(HashMap::new()),
+            builds: AtomicUsize::new(0),
         }
     }
 
     /// Compiles (or returns the cached) validator for the schema at `pointer`.
     pub fn compile(&self, pointer_to_schema: &str) -> Result<Validator, ValidateError> {
-        if let Some(v) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(pointer_to_schema)
-        {
-            return Ok(v.clone());
-        }
-        let compiled = self
-            .compile_many(&[pointer_to_schema])
+        self.compile_many(&[pointer_to_schema])
             .pop()
-            .expect("one in, one out")?;
-        Ok(compiled)
+            .expect("one in, one out")
     }
 
-    /// Compiles several schemas against one registry (preparing the registry
-    /// once is most of the cost for a large document).
+    /// Compiles several schemas (each at most once in the life of `self`).
     pub fn compile_many(&self, pointers: &[&str]) -> Vec<Result<Validator, ValidateError>> {
-        let registry = match jsonschema::Registry::new()
-            .draft(jsonschema::Draft::Draft202012)
-            .add(DOC_URI, &self.doc)
-            .and_then(|b| b.prepare())
-        {
-            Ok(r) => r,
-            Err(e) => {
-                let message = e.to_string();
-                return pointers
-                    .iter()
-                    .map(|p| {
-                        Err(ValidateError::Compile {
-                            pointer: (*p).to_owned(),
-                            message: message.clone(),
-                        })
-                    })
-                    .collect();
-            }
-        };
-        let options = options(&registry);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut options = None;
         pointers
             .iter()
-            .map(|p| {
-                if let Some(v) = cache.get(*p) {
-                    return Ok(v.clone());
+            .map(|&p| {
+                if let Some(known) = cache.get(p) {
+                    return known.clone();
                 }
-                if self.doc.pointer(p).is_none() {
-                    return Err(ValidateError::NoSchema {
-                        pointer: (*p).to_owned(),
-                    });
-                }
-                let root =
-                    serde_json::json!({ "$ref": format!("{DOC_URI}#{}", pointer::to_fragment(p)) });
-                let inner = options.build(&root).map_err(|e| ValidateError::Compile {
-                    pointer: (*p).to_owned(),
-                    message: compile_message(&e),
-                })?;
-                let v = Validator {
-                    inner: Arc::new(inner),
-                    pointer: (*p).to_owned(),
-                };
-                cache.insert((*p).to_owned(), v.clone());
-                Ok(v)
+                let compiled = self.build(p, &mut options);
+                cache.insert(p.to_owned(), compiled.clone());
+                compiled
             })
             .collect()
+    }
+
+    /// The document's registry, prepared once.
+    fn registry(&self) -> Result<&jsonschema::Registry<'static>, &str> {
+        self.registry
+            .get_or_init(|| {
+                jsonschema::Registry::new()
+                    .draft(jsonschema::Draft::Draft202012)
+                    .add(DOC_URI, Arc::clone(&self.doc))
+                    .and_then(|b| b.prepare())
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Compiles one schema; `options` is made on first need and reused.
+    fn build<'s>(
+        &'s self,
+        p: &str,
+        options: &mut Option<jsonschema::ValidationOptions<'s>>,
+    ) -> Result<Validator, ValidateError> {
+        let failed = |message: String| ValidateError::Compile {
+            pointer: p.to_owned(),
+            message,
+        };
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        if self.doc.pointer(p).is_none() {
+            return Err(ValidateError::NoSchema {
+                pointer: p.to_owned(),
+            });
+        }
+        let options = match options {
+            Some(o) => o,
+            None => options.insert(self::options(
+                self.registry().map_err(|m| failed(m.to_owned()))?,
+            )),
+        };
+        let root = serde_json::json!({ "$ref": format!("{DOC_URI}#{}", pointer::to_fragment(p)) });
+        let inner = options
+            .build(&root)
+            .map_err(|e| failed(compile_message(&e)))?;
+        Ok(Validator {
+            inner: Arc::new(inner),
+            pointer: p.to_owned(),
+        })
     }
 
     /// Compiles the schema of every parameter, request body, response body

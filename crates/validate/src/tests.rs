@@ -1,6 +1,8 @@
 use decoy_spec::Spec;
 use serde_json::json;
 
+use std::sync::atomic::Ordering;
+
 use crate::{Validators, check_examples};
 
 const DOC30: &str = r#"
@@ -123,4 +125,13 @@ fn invalid_schemas_and_regexes_are_compile_errors() {
     let err = v.compile("/components/schemas/M").unwrap_err().to_string();
     assert!(err.contains("minLength"), "{err}");
     assert!(v.compile("/components/schemas/Nope").is_err());
+    // Failures are cached like successes: asking again builds nothing.
+    let builds = v.builds.load(Ordering::Relaxed);
+    assert_eq!(builds, 3);
+    for p in ["R", "M", "Nope"] {
+        let again = v.compile(&format!("/components/schemas/{p}"));
+        assert!(again.is_err());
+    }
+    assert_eq!(v.compile_all(&spec).len(), 2);
+    assert_eq!(v.builds.load(Ordering::Relaxed), builds);
 }

@@ -1,5 +1,7 @@
 //! The shared keys sub-resources agree on with their parent.
 
+use decoy_spec::hints::SchemaHints;
+
 use serde_json::Value;
 
 /// Every property schema marked `x-decoy-shared`, as (key, pointer).
@@ -14,10 +16,10 @@ pub(super) fn shared_properties(
     }
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(key)) = m.get("x-decoy-shared")
+            if let Some(key) = SchemaHints::read(m).0.shared
                 && at.contains("/properties/")
             {
-                out.push((key.clone(), at.clone()));
+                out.push((key.to_owned(), at.clone()));
             }
             for (name, child) in m {
                 let len = at.len();
