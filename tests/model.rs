@@ -230,3 +230,33 @@ fn mock_and_runner_agree_on_generated_lifecycles() {
         panic!("seeded lifecycles (ChaCha [9; 32]) disagree: {e}");
     }
 }
+
+/// Only decoy-spec reads the document's `x-decoy-*` extensions: everyone
+/// else goes through the model and the hints, so one rule means one thing.
+#[test]
+fn only_decoy_spec_names_extensions() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    if line.contains("\"x-decoy-") {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    let root = crate::util::root().join("crates");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.file_name().is_some_and(|n| n != "spec") {
+            walk(&dir, &mut found);
+        }
+    }
+    assert!(found.is_empty(), "x-decoy-* read outside decoy-spec:\n{}", found.join("\n"));
+}
