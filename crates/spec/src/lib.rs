@@ -62,9 +62,11 @@ mod error;
 mod index;
 mod lines;
 mod lower;
+pub mod media;
 pub mod pointer;
 mod refs;
 mod router;
+pub mod style;
 
 use std::path::Path;
 
