@@ -364,6 +364,11 @@ fn comma_array(text: &str, schema: &Value, doc: &Value) -> Value {
     Value::Array(split(text, ',').map(|t| coerce(t, items, doc)).collect())
 }
 
+/// Whether the schema takes an array (in any branch).
+pub fn is_array(schema: &Value, doc: &Value) -> bool {
+    Shape::of(doc, schema).types & ARRAY != 0
+}
+
 /// Types text by the schema: a number where a number is allowed, a boolean
 /// for `true`/`false`, `null` for `null` (or nothing) where only null is,
 /// JSON text for an object or array, else the string itself.
@@ -475,7 +480,6 @@ const BOOLEAN: u8 = 8;
 const NULL: u8 = 16;
 const ARRAY: u8 = 32;
 const OBJECT: u8 = 64;
-const ANY: u8 = 127;
 
 /// What a schema allows, gathered through `$ref` and every branch of
 /// `allOf`, `anyOf` and `oneOf`.
@@ -496,8 +500,9 @@ impl<'d> Shape<'d> {
         };
         let mut typed = false;
         shape.gather(doc, schema, 0, &mut typed);
+        // No type anywhere: the text is taken as it came.
         if !typed {
-            shape.types = ANY;
+            shape.types = STRING;
         }
         shape
     }

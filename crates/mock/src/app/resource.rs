@@ -1,12 +1,11 @@
 //! A resource's generated body: seeded by its path, its id pinned from the
 //! path, agreeing with its parent, decorated by the operation's rules.
 
-use decoy_spec::{MediaType, OpId, Operation, ParameterLocation};
+use decoy_spec::{MediaType, OpId, Operation};
 use serde_json::Value;
 
 use super::answer::{pick_media, resource_path};
 use super::echo::{Ctx, apply, build};
-use super::params::coerce;
 use super::state::fresh_id;
 use super::{App, lock};
 use crate::context::Context;
@@ -182,14 +181,7 @@ impl App {
     pub(super) fn id_pin(&self, op_id: OpId, params: &[(String, String)]) -> Option<Value> {
         let name = self.ops[op_id].id_param.as_ref()?;
         let (_, raw) = params.iter().find(|(k, _)| k == name)?;
-        let op = &self.spec.operations()[op_id];
-        let ty = op
-            .parameters
-            .iter()
-            .zip(&self.ops[op_id].params)
-            .find(|(p, _)| p.name == *name && p.location == ParameterLocation::Path)
-            .map_or("string", |(_, (_, ty))| *ty);
-        Some(coerce(raw, ty))
+        Some(self.path_value(op_id, name, raw))
     }
 
     /// Whether the response's `id` property may hold `id` by its `type`
