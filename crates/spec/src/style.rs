@@ -339,12 +339,11 @@ pub fn form_object(pairs: &[(String, String)], schema: &Value, doc: &Value) -> V
                 match m.get_mut(head) {
                     Some(Value::Array(a)) => a.push(value),
                     Some(prev) => *prev = Value::Array(vec![prev.take(), value]),
+                    // A JSON array in one field, or the first of repeated ones.
                     None if array => {
-                        let value = if v.contains(',') && !v.starts_with('[') {
-                            // A `form`, explode=false array in one field.
-                            comma_array(v, prop, doc)
-                        } else {
-                            Value::Array(vec![value])
+                        let value = match value {
+                            Value::Array(a) if v.starts_with('[') => Value::Array(a),
+                            v => Value::Array(vec![v]),
                         };
                         m.insert(head.to_owned(), value);
                     }
@@ -356,12 +355,6 @@ pub fn form_object(pairs: &[(String, String)], schema: &Value, doc: &Value) -> V
         }
     }
     out
-}
-
-fn comma_array(text: &str, schema: &Value, doc: &Value) -> Value {
-    let shape = Shape::of(doc, schema);
-    let items = shape.items.unwrap_or(&Value::Bool(true));
-    Value::Array(split(text, ',').map(|t| coerce(t, items, doc)).collect())
 }
 
 /// Whether the schema takes an array (in any branch).

@@ -250,7 +250,8 @@ fn multipart_object(parts: &[media::Part], schema: &Value, doc: &Value) -> Value
         match m.get_mut(&p.name) {
             Some(Value::Array(a)) => a.push(v),
             Some(prev) => *prev = Value::Array(vec![prev.take(), v]),
-            None if listed => {
+            // One file of a list, or a whole list as one JSON part.
+            None if listed && !v.is_array() => {
                 m.insert(p.name.clone(), Value::Array(vec![v]));
             }
             None => {

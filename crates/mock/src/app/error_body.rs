@@ -309,7 +309,7 @@ impl App {
 
     /// The pointer to the schema of property `key` of the object schema at
     /// `pointer`, through `$ref` and every branch of `allOf`/`anyOf`/`oneOf`.
-    fn field(&self, pointer: &str, key: &str) -> Option<String> {
+    pub(super) fn field(&self, pointer: &str, key: &str) -> Option<String> {
         let mut stack = vec![pointer.to_owned()];
         let mut seen = 0;
         while let Some(p) = stack.pop() {

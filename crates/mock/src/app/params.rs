@@ -28,6 +28,14 @@ impl App {
             .map(|p| p.name.as_str())
             .collect();
         for (p, validator) in op.parameters.iter().zip(&self.ops[op_id].params) {
+            // OpenAPI: header parameters with these names are ignored.
+            if p.location == ParameterLocation::Header
+                && ["accept", "content-type", "authorization"]
+                    .iter()
+                    .any(|n| p.name.eq_ignore_ascii_case(n))
+            {
+                continue;
+            }
             let location = p.location.as_str();
             let value = match p.location {
                 ParameterLocation::Query => {
