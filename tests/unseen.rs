@@ -91,11 +91,6 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -151,12 +146,7 @@ async fn serve(yaml: &str) -> (Spec, MockServer) {
 }
 
 /// Why a response does not answer its request as documented, if it does not.
-fn undocumented(
-    spec: &Spec,
-    validators: &Validators,
-    op: &Operation,
-    reply: &Reply,
-) -> Option<String> {
+fn undocumented(validators: &Validators, op: &Operation, reply: &Reply) -> Option<String> {
     let body = || {
         format!(
             "{}: {}",
@@ -610,7 +600,7 @@ async fn every_wild_operation_accepts_valid_requests_and_answers_as_documented()
             for req in reqs {
                 requests += 1;
                 let reply = exchange(server.address(), &req).await;
-                if let Some(why) = undocumented(&spec, &validators, op, &reply) {
+                if let Some(why) = undocumented(&validators, op, &reply) {
                     failures.push(format!(
                         "{file} #{n} {} (seed {seed}): {why}\n    {}",
                         op.name(),
@@ -648,4 +638,606 @@ async fn every_wild_operation_accepts_valid_requests_and_answers_as_documented()
             "{file} {op} cannot be exercised: {why}; expected {f} {o}: {reason}"
         );
     }
+}
+
+/// Sends `req` and returns the reply with its body as JSON (or `null`).
+async fn call(server: &MockServer, req: Request) -> (Reply, Value) {
+    let reply = exchange(server.address(), &req).await;
+    let json = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    (reply, json)
+}
+
+fn get(target: &str) -> Request {
+    Request::new("GET", target)
+}
+
+fn post(target: &str) -> Request {
+    Request::new("POST", target)
+}
+
+/// Asserts the reply answers operation `id` as documented.
+fn assert_documented(spec: &Spec, id: &str, reply: &Reply) {
+    let validators = Validators::new(spec);
+    let op = spec.operation(id).expect("operation");
+    if let Some(why) = undocumented(&validators, op, reply) {
+        panic!("{id}: {why}");
+    }
+}
+
+// 1. Query values typed through anyOf/oneOf, unexploded arrays of numbers,
+//    allowEmptyValue.
+const QUERY: &str = r#"
+openapi: 3.1.0
+info: {title: query, version: "1"}
+paths:
+  /voices:
+    get:
+      operationId: listVoices
+      parameters:
+        - {name: page_size, in: query, schema: {anyOf: [{type: integer, maximum: 100}, {type: "null"}]}}
+        - {name: show_legacy, in: query, schema: {anyOf: [{type: boolean}, {type: "null"}]}}
+        - {name: size_range, in: query, explode: false, schema: {type: array, items: {type: integer}}}
+        - {name: connections, in: query, style: form, explode: false, schema: {type: array, items: {type: number}}}
+        - {name: key, in: query, allowEmptyValue: true, schema: {type: integer}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+"#;
+
+#[tokio::test]
+async fn query_values_are_typed_through_every_branch_and_style() {
+    let (spec, server) = serve(QUERY).await;
+    let target =
+        "/voices?page_size=20&show_legacy=true&size_range=1000000,5000000&connections=5&key=";
+    let (ok, _) = call(&server, get(target)).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_documented(&spec, "listVoices", &ok);
+    // Still validated: a wrong value in any of them is refused, precisely.
+    for (query, pointer) in [
+        ("page_size=200", "/page_size"),
+        ("show_legacy=maybe", "/show_legacy"),
+        ("size_range=1,x", "/size_range/1"),
+        ("key=x", "/key"),
+    ] {
+        let (bad, body) = call(&server, get(&format!("/voices?{query}"))).await;
+        assert_eq!(bad.status, 400, "{query}: {}", bad.text());
+        assert!(body.to_string().contains(pointer), "{query}: {body}");
+    }
+}
+
+// 2. `1000.0` is an integer, also for `format: int32`.
+const NUMBERS: &str = r#"
+openapi: 3.0.3
+info: {title: numbers, version: "1"}
+paths:
+  /jobs:
+    post:
+      operationId: createJob
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [count]
+              properties: {count: {type: integer, format: int32}}
+      responses:
+        "201": {description: ok}
+"#;
+
+#[tokio::test]
+async fn integral_floats_are_integers() {
+    let (_, server) = serve(NUMBERS).await;
+    let (ok, _) = call(
+        &server,
+        post("/jobs").body("application/json", r#"{"count": 1000.0}"#),
+    )
+    .await;
+    assert_eq!(ok.status, 201, "{}", ok.text());
+    let (big, body) = call(
+        &server,
+        post("/jobs").body("application/json", r#"{"count": 3e9}"#),
+    )
+    .await;
+    assert_eq!(big.status, 400, "{body}");
+    assert!(body.to_string().contains("int32"), "{body}");
+}
+
+// 3. Media ranges answered with a concrete type and a body of its kind.
+const RANGES: &str = r#"
+openapi: 3.1.0
+info: {title: ranges, version: "1"}
+paths:
+  /speech:
+    get:
+      operationId: speech
+      responses:
+        "200":
+          description: audio
+          content: {audio/*: {schema: {type: string, format: binary}}}
+  /image:
+    get:
+      operationId: image
+      responses:
+        "200": {description: an image, content: {image/*: {}}}
+  /problem:
+    get:
+      operationId: problem
+      responses:
+        "200":
+          description: a problem-shaped success
+          content:
+            application/problem+json:
+              schema: {type: object, required: [title], properties: {title: {type: string}}}
+"#;
+
+#[tokio::test]
+async fn media_ranges_get_a_concrete_type_and_a_body_that_fits() {
+    let (spec, server) = serve(RANGES).await;
+    let (audio, _) = call(&server, get("/speech")).await;
+    assert_eq!(audio.status, 200);
+    assert_eq!(audio.header("content-type"), Some("audio/mpeg"));
+    assert!(!audio.body.is_empty());
+    assert_documented(&spec, "speech", &audio);
+    let (image, _) = call(&server, get("/image")).await;
+    assert_eq!(image.header("content-type"), Some("image/png"));
+    assert!(image.body.starts_with(b"\x89PNG"), "{:?}", image.text());
+    let (problem, body) = call(&server, get("/problem")).await;
+    assert_eq!(
+        problem.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert!(body["title"].is_string(), "{}", problem.text());
+    assert_documented(&spec, "problem", &problem);
+}
+
+// 4 and 5. The documented client-error status, and error bodies that state
+//    the actual error: status, code from the document's enum, message.
+const ERRORS: &str = r##"
+openapi: 3.1.0
+info: {title: errors, version: "1"}
+paths:
+  /speech:
+    get:
+      operationId: speech
+      parameters:
+        - {name: voice, in: query, required: true, schema: {type: string, enum: [alloy, echo]}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+        "400":
+          description: bad request
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+              example: {status: 400, code: invalid_output_format, message: output_format must be wav or none}
+  /voices:
+    post:
+      operationId: createVoice
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [name], properties: {name: {type: string}}}
+      responses:
+        "201": {description: ok, content: {application/json: {schema: {type: object}}}}
+        "422":
+          description: validation failed (FastAPI's shape)
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  detail:
+                    type: array
+                    items:
+                      type: object
+                      required: [loc, msg, type]
+                      properties:
+                        loc: {type: array, items: {anyOf: [{type: string}, {type: integer}]}}
+                        msg: {type: string}
+                        type: {type: string}
+components:
+  schemas:
+    Error:
+      type: object
+      required: [status, code, message]
+      properties:
+        status: {type: integer}
+        code: {type: string, enum: [invalid_output_format, invalid_request, not_found, method_not_allowed]}
+        message: {type: string}
+"##;
+
+#[tokio::test]
+async fn errors_get_the_documented_status_and_say_what_happened() {
+    let (spec, server) = serve(ERRORS).await;
+    let validators = Validators::new(&spec);
+    let error = validators.compile("/components/schemas/Error").unwrap();
+
+    // 405: the body's own fields say 405, with the enum's code for it.
+    let (wrong, body) = call(&server, Request::new("DELETE", "/speech")).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(body["status"], 405, "{body}");
+    assert_eq!(body["code"], "method_not_allowed", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("DELETE is not allowed"),
+        "{body}"
+    );
+    assert!(error.is_valid(&body), "{body}");
+
+    // A query error: nothing borrowed from the unrelated example.
+    let (bad, body) = call(&server, get("/speech?voice=nova")).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(body["status"], 400, "{body}");
+    assert_eq!(body["code"], "invalid_request", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("/voice") && !message.contains("output_format"),
+        "{body}"
+    );
+    assert!(error.is_valid(&body), "{body}");
+
+    // 404 off every route, in the document's shape.
+    let (missing, body) = call(&server, get("/nowhere")).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        (body["status"].clone(), body["code"].clone()),
+        (json!(404), json!("not_found"))
+    );
+
+    // An operation that documents 422 (and not 400) for invalid input gets
+    // 422, one FastAPI-style item per problem.
+    let (invalid, body) = call(
+        &server,
+        post("/voices").body("application/json", r#"{"name": 7}"#),
+    )
+    .await;
+    assert_eq!(invalid.status, 422, "{body}");
+    let detail = body["detail"].as_array().expect("detail");
+    assert_eq!(detail.len(), 1, "{body}");
+    assert_eq!(detail[0]["loc"], json!(["body", "name"]), "{body}");
+    assert!(
+        detail[0]["msg"].as_str().unwrap().contains("string"),
+        "{body}"
+    );
+    let schema = "/paths/~1voices/post/responses/422/content/application~1json/schema";
+    assert!(
+        validators.compile(schema).unwrap().is_valid(&body),
+        "{body}"
+    );
+}
+
+// 6. Path keys with a `#fragment`: one wire path, variants told apart by
+//    their bodies.
+const FRAGMENTS: &str = r##"
+openapi: 3.1.0
+info: {title: fragments, version: "1"}
+paths:
+  /calls#outbound:
+    post:
+      operationId: createOutbound
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [direction, to]
+              properties: {direction: {const: outbound}, to: {type: string}}
+      responses:
+        "201":
+          description: outbound
+          content:
+            application/json:
+              schema: {type: object, required: [kind], properties: {kind: {const: outbound}}}
+  /calls#inbound:
+    post:
+      operationId: createInbound
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [direction, from]
+              properties: {direction: {const: inbound}, from: {type: string}}
+      responses:
+        "202":
+          description: inbound
+          content:
+            application/json:
+              schema: {type: object, required: [kind], properties: {kind: {const: inbound}}}
+"##;
+
+#[tokio::test]
+async fn fragment_variants_share_the_wire_path_and_are_picked_by_body() {
+    let (spec, server) = serve(FRAGMENTS).await;
+    let ops: Vec<&str> = spec.operations().iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(ops, ["/calls", "/calls"]);
+    let (out, body) = call(
+        &server,
+        post("/calls").body(
+            "application/json",
+            r#"{"direction": "outbound", "to": "+1"}"#,
+        ),
+    )
+    .await;
+    assert_eq!((out.status, body["kind"].clone()), (201, json!("outbound")));
+    let (inb, body) = call(
+        &server,
+        post("/calls").body(
+            "application/json",
+            r#"{"direction": "inbound", "from": "+1"}"#,
+        ),
+    )
+    .await;
+    assert_eq!((inb.status, body["kind"].clone()), (202, json!("inbound")));
+    // A body neither variant accepts is refused, not routed at random.
+    let (neither, _) = call(&server, post("/calls").body("application/json", "{}")).await;
+    assert_eq!(neither.status, 400);
+    let (other, _) = call(&server, get("/calls")).await;
+    assert_eq!(other.status, 405);
+    assert_eq!(other.header("allow"), Some("POST"));
+}
+
+// 7, 8 and 12. Items of a list are different resources; a loose schema
+//    with a full example answers the example; `*_unix` times are recent.
+const LISTS: &str = r#"
+openapi: 3.1.0
+info: {title: lists, version: "1"}
+paths:
+  /agents:
+    get:
+      operationId: listAgents
+      responses:
+        "200":
+          description: agents
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [agents, created_unix]
+                properties:
+                  created_unix: {type: integer}
+                  agents:
+                    type: array
+                    minItems: 3
+                    items:
+                      type: object
+                      required: [agent_id, knowledge_base]
+                      properties:
+                        agent_id: {type: string}
+                        knowledge_base:
+                          type: object
+                          required: [knowledge_base_id]
+                          properties: {knowledge_base_id: {type: string}}
+  /reports:
+    get:
+      operationId: listReports
+      responses:
+        "200":
+          description: reports
+          content:
+            application/json:
+              schema: {type: object}
+              example: {reports: [{id: r_1, title: Weekly}, {id: r_2, title: Monthly}], has_more: false}
+"#;
+
+#[tokio::test]
+async fn lists_have_distinct_items_loose_schemas_answer_examples_times_are_recent() {
+    let (spec, server) = serve(LISTS).await;
+    let (list, body) = call(&server, get("/agents")).await;
+    assert_documented(&spec, "listAgents", &list);
+    let agents = body["agents"].as_array().unwrap();
+    for key in ["/agent_id", "/knowledge_base/knowledge_base_id"] {
+        let ids: std::collections::HashSet<String> = agents
+            .iter()
+            .map(|a| a.pointer(key).unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), agents.len(), "{key} repeats: {body}");
+    }
+    // A Unix second in 2020..2030, not a small number.
+    let t = body["created_unix"].as_i64().unwrap();
+    assert!((1_577_836_800..1_893_456_000).contains(&t), "{body}");
+
+    let (reports, body) = call(&server, get("/reports")).await;
+    assert_eq!(reports.status, 200);
+    assert_eq!(body["reports"][1]["title"], "Monthly", "{body}");
+}
+
+// 9 and 10. Bodies of every media kind, parameters of every style.
+const SHAPES: &str = r#"
+openapi: 3.0.3
+info: {title: shapes, version: "1"}
+paths:
+  /subscribe:
+    post:
+      operationId: subscribe
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              properties:
+                email: {type: string}
+                count: {type: integer}
+                tags: {type: array, items: {type: string}}
+      responses:
+        "204": {description: subscribed}
+  /upload:
+    post:
+      operationId: upload
+      requestBody:
+        required: true
+        content:
+          "*/*": {schema: {type: string, format: binary}}
+      responses:
+        "204": {description: stored}
+  /files:
+    post:
+      operationId: createFile
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [file, purpose, meta]
+              properties:
+                file: {type: string, format: binary}
+                purpose: {type: string, enum: [batch, vision]}
+                size: {type: integer}
+                meta: {type: object, required: [n], properties: {n: {type: integer}}}
+      responses:
+        "204": {description: stored}
+  /notes:
+    post:
+      operationId: createNote
+      requestBody:
+        required: true
+        content:
+          text/plain: {schema: {type: string, maxLength: 10}}
+      responses:
+        "204": {description: stored}
+  /search/{ids}/{coords}/{tags}:
+    get:
+      operationId: search
+      parameters:
+        - {name: ids, in: path, required: true, style: matrix, explode: true, schema: {type: array, items: {type: integer}}}
+        - {name: coords, in: path, required: true, style: label, schema: {type: array, items: {type: number}}}
+        - {name: tags, in: path, required: true, schema: {type: object, properties: {a: {type: integer}}}}
+        - {name: filter, in: query, required: true, style: deepObject, explode: true, schema: {type: object, required: [min], properties: {min: {type: integer}, max: {type: integer}}}}
+        - {name: words, in: query, style: spaceDelimited, explode: false, schema: {type: array, items: {type: string}}}
+        - {name: levels, in: query, style: pipeDelimited, explode: false, schema: {type: array, items: {type: integer}}}
+        - {name: X-Ids, in: header, schema: {type: array, items: {type: integer}}}
+        - {name: limit, in: cookie, schema: {type: integer}}
+      responses:
+        "204": {description: found}
+"#;
+
+#[tokio::test]
+async fn bodies_of_every_kind_and_parameters_of_every_style_are_read() {
+    let (_, server) = serve(SHAPES).await;
+    let form = "application/x-www-form-urlencoded";
+    // 9. An empty form is a present body, and its fields are typed.
+    for body in ["", "email=a%40b.c&count=3&tags=x&tags=y"] {
+        let (r, _) = call(&server, post("/subscribe").body(form, body)).await;
+        assert_eq!(r.status, 204, "{body:?}: {}", r.text());
+    }
+    let (r, _) = call(&server, post("/subscribe").body(form, "count=three")).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let (r, _) = call(&server, post("/subscribe")).await;
+    assert_eq!(
+        r.status,
+        400,
+        "no body at all is still missing: {}",
+        r.text()
+    );
+
+    // 10. `*/*` takes bytes and forms alike.
+    for (ct, body) in [
+        ("application/octet-stream", &b"\x00\xff\x10binary"[..]),
+        (form, b"a=1"),
+        ("image/png", b"\x89PNG"),
+    ] {
+        let (r, _) = call(&server, post("/upload").body(ct, body)).await;
+        assert_eq!(r.status, 204, "{ct}: {}", r.text());
+    }
+
+    // Multipart: a file, typed fields, a JSON part.
+    let mut body = Vec::new();
+    for (head, data) in [
+        (
+            "name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream",
+            &b"\x00\x01"[..],
+        ),
+        ("name=\"purpose\"", b"vision"),
+        ("name=\"size\"", b"12"),
+        (
+            "name=\"meta\"\r\nContent-Type: application/json",
+            br#"{"n": 1}"#,
+        ),
+    ] {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; {head}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let (r, _) = call(&server, post("/files").body(&ct, body.clone())).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let wrong = String::from_utf8_lossy(&body).replace("vision", "audio");
+    let (r, json) = call(&server, post("/files").body(&ct, wrong)).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(json.to_string().contains("/purpose"), "{json}");
+    let (r, _) = call(&server, post("/files").body(&ct, "--nope")).await;
+    assert_eq!(r.status, 400);
+
+    // Text is a string, checked as one.
+    let (r, _) = call(&server, post("/notes").body("text/plain", "short")).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let (r, _) = call(
+        &server,
+        post("/notes").body("text/plain", "far too long a note"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+
+    // Every style: matrix, label, simple object; deepObject, space- and
+    // pipe-delimited; a header array; a cookie.
+    let path = "/search/;ids=1;ids=2/.1.5,2/a,3";
+    let query = "filter%5Bmin%5D=1&filter%5Bmax%5D=5&words=a%20b&levels=1%7C2";
+    let req = get(&format!("{path}?{query}"))
+        .header("X-Ids", "1,2")
+        .header("Cookie", "limit=3");
+    let (r, _) = call(&server, req).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    for (bad_path, bad_query, pointer) in [
+        ("/search/;ids=1;ids=x/.1/a,3", "filter[min]=1", "/ids/1"),
+        ("/search/;ids=1/.1,y/a,3", "filter[min]=1", "/coords/1"),
+        ("/search/;ids=1/.1/a,z", "filter[min]=1", "/tags/a"),
+        ("/search/;ids=1/.1/a,3", "filter[min]=x", "/filter/min"),
+        ("/search/;ids=1/.1/a,3", "filter[max]=1", "/filter"),
+        (
+            "/search/;ids=1/.1/a,3",
+            "filter[min]=1&levels=1|b",
+            "/levels/1",
+        ),
+    ] {
+        let (r, json) = call(&server, get(&format!("{bad_path}?{bad_query}"))).await;
+        assert_eq!(r.status, 400, "{bad_path}?{bad_query}: {json}");
+        assert!(json.to_string().contains(pointer), "{pointer}: {json}");
+    }
+}
+
+// 11. An operation that only redirects answers its redirect.
+const REDIRECT: &str = r#"
+openapi: 3.1.0
+info: {title: redirect, version: "1"}
+paths:
+  /download/{id}:
+    get:
+      operationId: download
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "302":
+          description: to the file
+          headers:
+            Location: {schema: {type: string, format: uri}}
+        "404": {description: no such file}
+"#;
+
+#[tokio::test]
+async fn redirect_only_operations_answer_their_redirect() {
+    let (spec, server) = serve(REDIRECT).await;
+    let (r, _) = call(&server, get("/download/f1")).await;
+    assert_eq!(r.status, 302);
+    let location = r.header("location").expect("a Location header");
+    assert!(location.starts_with("http"), "{location}");
+    assert_documented(&spec, "download", &r);
 }

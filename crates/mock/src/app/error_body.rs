@@ -194,6 +194,26 @@ impl App {
             .copied();
         for (k, v) in m {
             let key = k.as_str();
+            // A list of problems: one item per problem, in the document's
+            // item shape (its first item, else one made from its schema).
+            if let Value::Array(items) = v
+                && !problems.is_empty()
+            {
+                let made = || {
+                    let items = format!("{}/items", child(key)?);
+                    Some(self.bodies.schema(&items, u64::from(truth.status)))
+                };
+                if let Some(template) = items.first().cloned().or_else(made)
+                    && is_problem_item(&template)
+                {
+                    let list = problems
+                        .iter()
+                        .map(|p| problem_item(&template, p, truth))
+                        .collect();
+                    edits.push((here(key), Value::Array(list)));
+                    continue;
+                }
+            }
             match v {
                 Value::String(_) if Some(key) == message_key => {
                     edits.push((here(key), Value::String(truth.message.to_owned())));
@@ -201,10 +221,13 @@ impl App {
                 Value::String(_) if REASON_KEYS.contains(&key) => {
                     edits.push((here(key), Value::String(truth.reason.to_owned())));
                 }
-                Value::Number(n) if STATUS_KEYS.contains(&key) || CODE_KEYS.contains(&key) => {
-                    // A number in HTTP's range states the status; others
-                    // are the API's own numbering, which decoy cannot know.
-                    if n.as_u64().is_some_and(|c| (100..600).contains(&c)) {
+                Value::Number(_) if STATUS_KEYS.contains(&key) => {
+                    edits.push((here(key), Value::from(truth.status)));
+                }
+                Value::Number(n) if CODE_KEYS.contains(&key) => {
+                    // A numeric code in HTTP's range states the status;
+                    // others are the API's own numbering, unknown to decoy.
+                    if n.as_f64().is_some_and(|c| (100.0..600.0).contains(&c)) {
                         edits.push((here(key), Value::from(truth.status)));
                     }
                 }
@@ -229,14 +252,6 @@ impl App {
                         edits,
                     );
                 }
-                Value::Array(items) if !problems.is_empty() && is_problem_list(items) => {
-                    let template = &items[0];
-                    let list = problems
-                        .iter()
-                        .map(|p| problem_item(template, p, truth))
-                        .collect();
-                    edits.push((here(key), Value::Array(list)));
-                }
                 Value::Array(items) => {
                     let s = child(key).map(|s| format!("{s}/items"));
                     for (i, item) in items.iter().enumerate() {
@@ -249,10 +264,10 @@ impl App {
         }
     }
 
-    /// The code for this error from the document's vocabulary: what its
-    /// examples of this status say at this field, else the `enum` or
-    /// `examples` member that names the status, else (for an open string)
-    /// the reason phrase in the case the document writes codes in.
+    /// The code for this error from the document's vocabulary: the member
+    /// of the field's `enum` that names the status; for an open string, the
+    /// field's `examples` or the document's error examples at this place,
+    /// else the reason phrase in the case the document writes codes in.
     fn code(
         &self,
         schema: Option<&str>,
@@ -261,18 +276,19 @@ impl App {
         current: &str,
         truth: &Truth<'_>,
     ) -> Option<String> {
-        let ops = self.spec.operations();
-        let documented = ops
+        // Codes the document's error examples use at this field.
+        let documented: Vec<Value> = self
+            .spec
+            .operations()
             .iter()
             .flat_map(|o| &o.responses)
-            .filter(|r| r.status == StatusKey::Code(truth.status))
+            .filter(|r| matches!(r.status, StatusKey::Code(400..=599)))
             .flat_map(|r| &r.content)
             .flat_map(|m| &m.examples)
             .filter_map(|e| self.spec.get(e.value.as_deref()?)?.pointer(pointer))
-            .find_map(Value::as_str);
-        if let Some(code) = documented {
-            return Some(code.to_owned());
-        }
+            .filter(|v| v.is_string())
+            .cloned()
+            .collect();
         let field = schema.and_then(|s| self.field(s, key));
         let field = field
             .as_deref()
@@ -283,18 +299,18 @@ impl App {
             .and_then(|f| f.get("examples"))
             .and_then(Value::as_array);
         let words = status_words(truth.status, truth.reason);
-        let named = |list: &Vec<Value>| {
-            list.iter()
-                .filter_map(Value::as_str)
+        let named = |list: &mut dyn Iterator<Item = &Value>| {
+            list.filter_map(Value::as_str)
                 .map(|c| (score(c, &words), c))
                 .filter(|(s, _)| *s > 0)
                 .max_by_key(|(s, c)| (*s, std::cmp::Reverse(c.len())))
                 .map(|(_, c)| c.to_owned())
         };
         if let Some(list) = closed {
-            return named(list);
+            return named(&mut list.iter());
         }
-        if let Some(code) = open_examples.and_then(named) {
+        let open = open_examples.into_iter().flatten().chain(&documented);
+        if let Some(code) = named(&mut open.into_iter()) {
             return Some(code);
         }
         // A worded `status` ("error", "fail") is the API's own: kept.
@@ -377,9 +393,9 @@ fn set(body: &mut Value, pointer: &str, value: Value) -> bool {
     }
 }
 
-/// A list whose items say what is wrong (each an object with a message).
-fn is_problem_list(items: &[Value]) -> bool {
-    items.first().and_then(Value::as_object).is_some_and(|m| {
+/// Whether a list item says what is wrong (an object with a message).
+fn is_problem_item(item: &Value) -> bool {
+    item.as_object().is_some_and(|m| {
         MESSAGE_KEYS
             .iter()
             .any(|k| m.get(*k).is_some_and(Value::is_string))
@@ -448,16 +464,35 @@ fn status_words(status: u16, reason: &str) -> Vec<String> {
     words(reason)
         .into_iter()
         .chain(extra.iter().map(|s| (*s).to_owned()))
-        .filter(|w| !["not", "too", "request", "error", "the", "of"].contains(&w.as_str()))
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .collect()
 }
 
-fn score(code: &str, status_words: &[String]) -> usize {
+/// Words of a code that name the status, less those that name something
+/// else (`invalid_output_format` is about one field, not any 400).
+fn score(code: &str, status_words: &[String]) -> i32 {
     words(code)
         .iter()
-        .filter(|w| status_words.contains(w))
-        .count()
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .map(|w| if status_words.contains(w) { 1 } else { -1 })
+        .sum()
 }
+
+/// Words that name no status in particular.
+const STOP_WORDS: &[&str] = &[
+    "not",
+    "too",
+    "request",
+    "error",
+    "the",
+    "of",
+    "failed",
+    "exception",
+    "http",
+    "api",
+    "err",
+    "code",
+];
 
 /// Lower-case words of a phrase or a code in any case style.
 fn words(text: &str) -> Vec<String> {
