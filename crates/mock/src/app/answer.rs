@@ -201,10 +201,10 @@ impl App {
     pub(super) fn documented_headers(&self, response: &decoy_spec::Response, r: &mut Reply) {
         let redirect = matches!(r.status, 301..=303 | 307 | 308);
         for h in &response.headers {
-            if !h.required
-                && !h.name.eq_ignore_ascii_case("retry-after")
-                && !(redirect && h.name.eq_ignore_ascii_case("location"))
-            {
+            let wanted = h.required
+                || h.name.eq_ignore_ascii_case("retry-after")
+                || redirect && h.name.eq_ignore_ascii_case("location");
+            if !wanted {
                 continue;
             }
             let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {

@@ -224,12 +224,13 @@ impl App {
                 Value::Number(_) if STATUS_KEYS.contains(&key) => {
                     edits.push((here(key), Value::from(truth.status)));
                 }
-                Value::Number(n) if CODE_KEYS.contains(&key) => {
-                    // A numeric code in HTTP's range states the status;
-                    // others are the API's own numbering, unknown to decoy.
-                    if n.as_f64().is_some_and(|c| (100.0..600.0).contains(&c)) {
-                        edits.push((here(key), Value::from(truth.status)));
-                    }
+                // A numeric code in HTTP's range states the status; others
+                // are the API's own numbering, unknown to decoy.
+                Value::Number(n)
+                    if CODE_KEYS.contains(&key)
+                        && n.as_f64().is_some_and(|c| (100.0..600.0).contains(&c)) =>
+                {
+                    edits.push((here(key), Value::from(truth.status)));
                 }
                 Value::String(s) if STATUS_KEYS.contains(&key) && s.parse::<u16>().is_ok() => {
                     edits.push((here(key), Value::String(truth.status.to_string())));
