@@ -15,7 +15,8 @@ use decoy_synth::{Direction, Generator, Options};
 use decoy_validate::Validators;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::mock::{Reply, raw};
 
 /// Everything but RFC 3986's unreserved characters is encoded.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -76,24 +77,9 @@ impl Request {
     }
 }
 
-/// A response as read off the socket.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
+/// The body as text, for messages.
+fn text(reply: &Reply) -> String {
+    String::from_utf8_lossy(&reply.body).into_owned()
 }
 
 /// One exchange on a fresh connection.
@@ -111,32 +97,7 @@ async fn exchange(addr: &SocketAddr, req: &Request) -> Reply {
     head.push_str("\r\n");
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(req.body.as_deref().unwrap_or_default());
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(&bytes).await.expect("write");
-    let mut buf = Vec::new();
-    let _ = stream.read_to_end(&mut buf).await;
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let headers = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        })
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: buf[split + 4..].to_vec(),
-    }
+    raw(addr, &bytes).await
 }
 
 async fn serve(yaml: &str) -> (Spec, MockServer) {
@@ -151,7 +112,7 @@ fn undocumented(validators: &Validators, op: &Operation, reply: &Reply) -> Optio
         format!(
             "{}: {}",
             reply.status,
-            reply.text().chars().take(600).collect::<String>()
+            text(reply).chars().take(600).collect::<String>()
         )
     };
     if reply.status >= 400 {
@@ -689,7 +650,7 @@ async fn query_values_are_typed_through_every_branch_and_style() {
     let target =
         "/voices?page_size=20&show_legacy=true&size_range=1000000,5000000&connections=5&key=";
     let (ok, _) = call(&server, get(target)).await;
-    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.status, 200, "{}", text(&ok));
     assert_documented(&spec, "listVoices", &ok);
     // Still validated: a wrong value in any of them is refused, precisely.
     for (query, pointer) in [
@@ -699,7 +660,7 @@ async fn query_values_are_typed_through_every_branch_and_style() {
         ("key=x", "/key"),
     ] {
         let (bad, body) = call(&server, get(&format!("/voices?{query}"))).await;
-        assert_eq!(bad.status, 400, "{query}: {}", bad.text());
+        assert_eq!(bad.status, 400, "{query}: {}", text(&bad));
         assert!(body.to_string().contains(pointer), "{query}: {body}");
     }
 }
@@ -732,7 +693,7 @@ async fn integral_floats_are_integers() {
         post("/jobs").body("application/json", r#"{"count": 1000.0}"#),
     )
     .await;
-    assert_eq!(ok.status, 201, "{}", ok.text());
+    assert_eq!(ok.status, 201, "{}", text(&ok));
     let (big, body) = call(
         &server,
         post("/jobs").body("application/json", r#"{"count": 3e9}"#),
@@ -780,13 +741,13 @@ async fn media_ranges_get_a_concrete_type_and_a_body_that_fits() {
     assert_documented(&spec, "speech", &audio);
     let (image, _) = call(&server, get("/image")).await;
     assert_eq!(image.header("content-type"), Some("image/png"));
-    assert!(image.body.starts_with(b"\x89PNG"), "{:?}", image.text());
+    assert!(image.body.starts_with(b"\x89PNG"), "{:?}", text(&image));
     let (problem, body) = call(&server, get("/problem")).await;
     assert_eq!(
         problem.header("content-type"),
         Some("application/problem+json")
     );
-    assert!(body["title"].is_string(), "{}", problem.text());
+    assert!(body["title"].is_string(), "{}", text(&problem));
     assert_documented(&spec, "problem", &problem);
 }
 
@@ -955,24 +916,17 @@ async fn fragment_variants_share_the_wire_path_and_are_picked_by_body() {
     let (spec, server) = serve(FRAGMENTS).await;
     let ops: Vec<&str> = spec.operations().iter().map(|o| o.path.as_str()).collect();
     assert_eq!(ops, ["/calls", "/calls"]);
-    let (out, body) = call(
-        &server,
-        post("/calls").body(
-            "application/json",
-            r#"{"direction": "outbound", "to": "+1"}"#,
-        ),
-    )
-    .await;
-    assert_eq!((out.status, body["kind"].clone()), (201, json!("outbound")));
-    let (inb, body) = call(
-        &server,
-        post("/calls").body(
-            "application/json",
-            r#"{"direction": "inbound", "from": "+1"}"#,
-        ),
-    )
-    .await;
-    assert_eq!((inb.status, body["kind"].clone()), (202, json!("inbound")));
+    for (body, status, kind) in [
+        (r#"{"direction": "outbound", "to": "+1"}"#, 201, "outbound"),
+        (r#"{"direction": "inbound", "from": "+1"}"#, 202, "inbound"),
+    ] {
+        let (r, answer) = call(&server, post("/calls").body("application/json", body)).await;
+        assert_eq!(
+            (r.status, answer["kind"].clone()),
+            (status, json!(kind)),
+            "{body}"
+        );
+    }
     // A body neither variant accepts is refused, not routed at random.
     let (neither, _) = call(&server, post("/calls").body("application/json", "{}")).await;
     assert_eq!(neither.status, 400);
@@ -1124,16 +1078,16 @@ async fn bodies_of_every_kind_and_parameters_of_every_style_are_read() {
     // 9. An empty form is a present body, and its fields are typed.
     for body in ["", "email=a%40b.c&count=3&tags=x&tags=y"] {
         let (r, _) = call(&server, post("/subscribe").body(form, body)).await;
-        assert_eq!(r.status, 204, "{body:?}: {}", r.text());
+        assert_eq!(r.status, 204, "{body:?}: {}", text(&r));
     }
     let (r, _) = call(&server, post("/subscribe").body(form, "count=three")).await;
-    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.status, 400, "{}", text(&r));
     let (r, _) = call(&server, post("/subscribe")).await;
     assert_eq!(
         r.status,
         400,
         "no body at all is still missing: {}",
-        r.text()
+        text(&r)
     );
 
     // 10. `*/*` takes bytes and forms alike.
@@ -1143,7 +1097,7 @@ async fn bodies_of_every_kind_and_parameters_of_every_style_are_read() {
         ("image/png", b"\x89PNG"),
     ] {
         let (r, _) = call(&server, post("/upload").body(ct, body)).await;
-        assert_eq!(r.status, 204, "{ct}: {}", r.text());
+        assert_eq!(r.status, 204, "{ct}: {}", text(&r));
     }
 
     // Multipart: a file, typed fields, a JSON part.
@@ -1169,17 +1123,17 @@ async fn bodies_of_every_kind_and_parameters_of_every_style_are_read() {
     body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
     let ct = format!("multipart/form-data; boundary={BOUNDARY}");
     let (r, _) = call(&server, post("/files").body(&ct, body.clone())).await;
-    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(r.status, 204, "{}", text(&r));
     let wrong = String::from_utf8_lossy(&body).replace("vision", "audio");
     let (r, json) = call(&server, post("/files").body(&ct, wrong)).await;
-    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.status, 400, "{}", text(&r));
     assert!(json.to_string().contains("/purpose"), "{json}");
     let (r, _) = call(&server, post("/files").body(&ct, "--nope")).await;
     assert_eq!(r.status, 400);
 
     // Text is a string, checked as one.
     let (r, _) = call(&server, post("/notes").body("text/plain", "short")).await;
-    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(r.status, 204, "{}", text(&r));
     let (r, _) = call(
         &server,
         post("/notes").body("text/plain", "far too long a note"),
@@ -1195,7 +1149,7 @@ async fn bodies_of_every_kind_and_parameters_of_every_style_are_read() {
         .header("X-Ids", "1,2")
         .header("Cookie", "limit=3");
     let (r, _) = call(&server, req).await;
-    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(r.status, 204, "{}", text(&r));
     for (bad_path, bad_query, pointer) in [
         ("/search/;ids=1;ids=x/.1/a,3", "filter[min]=1", "/ids/1"),
         ("/search/;ids=1/.1,y/a,3", "filter[min]=1", "/coords/1"),
