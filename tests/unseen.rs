@@ -736,6 +736,15 @@ paths:
       operationId: image
       responses:
         "200": {description: an image, content: {image/*: {}}}
+  /event:
+    get:
+      operationId: event
+      responses:
+        "200":
+          description: any structured JSON type
+          content:
+            application/*+json:
+              schema: {type: object, required: [id], properties: {id: {type: integer}}}
   /problem:
     get:
       operationId: problem
@@ -758,6 +767,13 @@ async fn media_ranges_get_a_concrete_type_and_a_body_that_fits() {
     let (image, _) = call(&server, get("/image")).await;
     assert_eq!(image.header("content-type"), Some("image/png"));
     assert!(image.body.starts_with(b"\x89PNG"), "{:?}", text(&image));
+    let (event, body) = call(&server, get("/event")).await;
+    assert_eq!(
+        event.header("content-type"),
+        Some("application/vnd.decoy+json")
+    );
+    assert!(body["id"].is_i64(), "{}", text(&event));
+    assert_documented(&spec, "event", &event);
     let (problem, body) = call(&server, get("/problem")).await;
     assert_eq!(
         problem.header("content-type"),

@@ -72,8 +72,17 @@ fn specificity(documented: &str, sent: &str) -> Option<u8> {
     if doc == "*/*" {
         return Some(0);
     }
-    let top = doc.strip_suffix("/*")?;
-    (sent.split('/').next() == Some(top)).then_some(1)
+    let (top, sub) = doc.split_once('/')?;
+    let (sent_top, sent_sub) = sent.split_once('/')?;
+    if top != sent_top {
+        return None;
+    }
+    // `type/*`, or a structured-syntax range (`application/*+json`).
+    match sub.strip_prefix('*') {
+        Some("") => Some(1),
+        Some(suffix) if suffix.starts_with('+') && sent_sub.ends_with(suffix) => Some(1),
+        _ => None,
+    }
 }
 
 /// The index of the documented entry that best matches a sent type: an
@@ -91,6 +100,9 @@ pub fn best<'a>(documented: impl IntoIterator<Item = &'a str>, sent: &str) -> Op
 /// the type itself, else the commonest member of its range.
 pub fn concrete(documented: &str) -> String {
     let e = essence(documented);
+    if let Some((top, suffix)) = e.split_once("/*+") {
+        return format!("{top}/vnd.decoy+{suffix}");
+    }
     let Some(top) = e.strip_suffix("/*") else {
         return documented.trim().to_owned();
     };
@@ -276,6 +288,13 @@ mod tests {
         assert_eq!(best(["application/json"], "text/plain"), None);
         assert_eq!(concrete("image/*"), "image/png");
         assert_eq!(concrete("text/csv"), "text/csv");
+        let json_range = "application/*+json";
+        assert_eq!(concrete(json_range), "application/vnd.decoy+json");
+        assert!(matches(json_range, &concrete(json_range)));
+        assert!(matches(json_range, "application/problem+json"));
+        assert!(!matches(json_range, "application/json"));
+        assert!(!matches(json_range, "application/xml"));
+        assert_eq!(kind(json_range), MediaKind::Json);
         assert_eq!(
             parameter("multipart/form-data; boundary=\"a b\"", "boundary").as_deref(),
             Some("a b")
