@@ -801,7 +801,7 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
-              example: {status: 400, code: invalid_output_format, message: output_format must be wav or none}
+              example: {status: 400, code: invalid_output_format, message: output_format must be wav or none, param: output_format}
   /voices:
     post:
       operationId: createVoice
@@ -837,6 +837,7 @@ components:
         status: {type: integer}
         code: {type: string, enum: [invalid_output_format, invalid_request, not_found, method_not_allowed]}
         message: {type: string}
+        param: {type: string}
 "##;
 
 #[tokio::test]
@@ -869,6 +870,7 @@ async fn errors_get_the_documented_status_and_say_what_happened() {
         message.contains("/voice") && !message.contains("output_format"),
         "{body}"
     );
+    assert_eq!(body["param"], "/voice", "{body}");
     assert!(error.is_valid(&body), "{body}");
 
     // 404 off every route, in the document's shape.

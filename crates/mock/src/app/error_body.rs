@@ -46,6 +46,8 @@ const STATUS_KEYS: &[&str] = &[
 /// Fields of a problem item that say where the problem is.
 const POINTER_KEYS: &[&str] = &["pointer", "field", "path", "param", "parameter"];
 const LOCATION_KEYS: &[&str] = &["in", "location"];
+/// Fields of an error object that name the one field it is about.
+const FIELD_KEYS: &[&str] = &["param", "parameter", "field", "pointer"];
 
 /// What one error is: the values its fields are filled from.
 struct Truth<'a> {
@@ -220,6 +222,11 @@ impl App {
                 }
                 Value::String(_) if REASON_KEYS.contains(&key) => {
                     edits.push((here(key), Value::String(truth.reason.to_owned())));
+                }
+                // The field an error is about: the first problem's, never
+                // the one an example happened to name.
+                Value::String(_) if FIELD_KEYS.contains(&key) && !problems.is_empty() => {
+                    edits.push((here(key), Value::String(problems[0].pointer.clone())));
                 }
                 Value::Number(_) if STATUS_KEYS.contains(&key) => {
                     edits.push((here(key), Value::from(truth.status)));
