@@ -581,7 +581,7 @@ mod tests {
         assert_eq!(in_case_of("Not Found", "bad-request"), "not-found");
         assert_eq!(in_case_of("Not Found", ""), "not_found");
         let w = status_words(405, "Method Not Allowed");
-        assert_eq!(score("NOT_FOUND", &w), 0);
+        assert!(score("NOT_FOUND", &w) < 1);
         assert_eq!(score("METHOD_NOT_ALLOWED", &w), 2);
         assert_eq!(
             score("invalidRequest", &status_words(400, "Bad Request")),
