@@ -689,6 +689,8 @@ mod tests {
                 (Style::Label, false), (Style::Label, true), (Style::Matrix, false), (Style::Matrix, true),
             ][k];
             let s = ser(style, explode);
+            // The name is no possible key: an exploded free-form object
+            // cannot hold a key named as its own parameter.
             let obj = Value::Object(obj.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
             for (value, schema) in [(json!(ints), &int_array), (json!(words), &str_array), (obj, &object)] {
                 let query = matches!(style, Style::Form | Style::SpaceDelimited | Style::PipeDelimited);
@@ -697,11 +699,11 @@ mod tests {
                     if value.is_object() && style != Style::Form {
                         continue;
                     }
-                    let pairs = s.write_query("p", &value);
-                    proptest::prop_assert_eq!(s.read_query(&pairs, "p", schema, &doc, &[]), Some(value.clone()));
+                    let pairs = s.write_query("p0", &value);
+                    proptest::prop_assert_eq!(s.read_query(&pairs, "p0", schema, &doc, &[]), Some(value.clone()));
                 } else {
-                    let text = s.write_text("p", &value, str::to_owned);
-                    proptest::prop_assert_eq!(s.read_text(&text, "p", schema, &doc), value.clone());
+                    let text = s.write_text("p0", &value, str::to_owned);
+                    proptest::prop_assert_eq!(s.read_text(&text, "p0", schema, &doc), value.clone());
                 }
             }
         }
