@@ -54,6 +54,7 @@ struct Truth<'a> {
     status: u16,
     reason: &'static str,
     message: &'a str,
+    problems: &'a [Problem],
 }
 
 impl App {
@@ -90,6 +91,7 @@ impl App {
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("Error"),
             message,
+            problems,
         };
         let own = op
             .and_then(|i| ops[i].response(status))
@@ -139,7 +141,7 @@ impl App {
         let validator = schema.and_then(|s| self.validators.compile(s).ok());
         let valid = |v: &Value| validator.as_ref().is_none_or(|val| val.is_valid(v));
         let mut edits = Vec::new();
-        self.fills(&body, schema, &truth, problems, "", 0, &mut edits);
+        self.fills(&body, schema, &truth, "", 0, &mut edits);
         // A message field the body lacks but the schema has.
         if let Value::Object(m) = &body
             && !MESSAGE_KEYS
@@ -173,13 +175,11 @@ impl App {
     }
 
     /// The edits (pointer, value) that make `value` tell the truth.
-    #[allow(clippy::too_many_arguments)]
     fn fills(
         &self,
         value: &Value,
         schema: Option<&str>,
         truth: &Truth<'_>,
-        problems: &[Problem],
         at: &str,
         depth: usize,
         edits: &mut Vec<(String, Value)>,
@@ -187,6 +187,7 @@ impl App {
         if depth > 6 {
             return;
         }
+        let problems = truth.problems;
         let Value::Object(m) = value else { return };
         let here = |k: &str| decoy_spec::pointer::push(at, k);
         let child = |k: &str| schema.and_then(|s| self.field(s, k));
@@ -250,21 +251,13 @@ impl App {
                 }
                 Value::Object(_) => {
                     let s = child(key);
-                    self.fills(
-                        v,
-                        s.as_deref(),
-                        truth,
-                        problems,
-                        &here(key),
-                        depth + 1,
-                        edits,
-                    );
+                    self.fills(v, s.as_deref(), truth, &here(key), depth + 1, edits);
                 }
                 Value::Array(items) => {
                     let s = child(key).map(|s| format!("{s}/items"));
                     for (i, item) in items.iter().enumerate() {
                         let at = decoy_spec::pointer::push(&here(key), &i.to_string());
-                        self.fills(item, s.as_deref(), truth, problems, &at, depth + 1, edits);
+                        self.fills(item, s.as_deref(), truth, &at, depth + 1, edits);
                     }
                 }
                 _ => {}
