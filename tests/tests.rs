@@ -9,6 +9,8 @@ mod fake;
 mod wild;
 // decoy-synth over every schema of every document: validity, labelled invalid values, coherence.
 mod synth;
+// decoy mock on documents it has never seen: every wild operation with valid requests; issue 16's shapes.
+mod unseen;
 // decoy-mock over real sockets: every operation, errors, state, Prefer, CORS, hostile input.
 mod mock;
 // Hostile clients against decoy mock: slow-loris, huge bodies and heads, floods, resets.

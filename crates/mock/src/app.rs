@@ -39,7 +39,6 @@ mod resource;
 mod state;
 
 use answer::{lowest_success, pick_media};
-use params::primary_type;
 use parent::shared_properties;
 use prefer::Prefer;
 use reply::Reply;
@@ -52,8 +51,8 @@ struct OpInfo {
     name: String,
     /// Index into `responses` of the lowest documented 2xx.
     success: Option<usize>,
-    /// Per parameter: its validator and the JSON type to read it as.
-    params: Vec<(Option<Validator>, &'static str)>,
+    /// Per parameter: its validator.
+    params: Vec<Option<Validator>>,
     /// Per request media type: its validator.
     bodies: Vec<Option<Validator>>,
     /// Whether a plain GET can be answered from the cache.
@@ -122,14 +121,7 @@ impl App {
             let params = op
                 .parameters
                 .iter()
-                .map(|p| {
-                    let v = p.schema.as_deref().and_then(|s| validators.compile(s).ok());
-                    let ty = p
-                        .schema
-                        .as_deref()
-                        .map_or("string", |s| primary_type(&spec, s));
-                    (v, ty)
-                })
+                .map(|p| p.schema.as_deref().and_then(|s| validators.compile(s).ok()))
                 .collect();
             let bodies = op
                 .request_body
@@ -347,6 +339,10 @@ impl App {
                     None,
                 );
             }
+        };
+        let (op_id, body) = match self.variant(op_id, &parts, body).await {
+            Ok(found) => found,
+            Err(r) => return (r, None),
         };
         let op = &self.spec.operations()[op_id];
         let info = &self.ops[op_id];

@@ -55,7 +55,9 @@ pub struct Operation {
     pub id: Option<String>,
     /// Upper-case HTTP method (`GET`).
     pub method: String,
-    /// The path template as written (`/v1/calls/{id}`).
+    /// The path template as sent on the wire (`/v1/calls/{id}`): a key's
+    /// `#fragment` (`/v1/calls#outbound`, one of several operations on one
+    /// path told apart by their bodies) is left out; `pointer` keeps it.
     pub path: String,
     /// JSON pointer to the operation object.
     pub pointer: String,
@@ -155,6 +157,8 @@ pub struct Parameter {
     pub style: Option<String>,
     /// `explode`, when given.
     pub explode: Option<bool>,
+    /// `allowEmptyValue`: an empty query value counts as not sent.
+    pub allow_empty_value: bool,
 }
 
 /// A request body, with `$ref` followed.
@@ -441,7 +445,7 @@ impl<'d> Indexer<'d> {
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                     method: method.to_ascii_uppercase(),
-                    path: path.clone(),
+                    path: wire_path(path).to_owned(),
                     pointer: op_ptr.clone(),
                     summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
                     parameters,
@@ -568,6 +572,10 @@ impl<'d> Indexer<'d> {
                 schema,
                 style: p.get("style").and_then(Value::as_str).map(str::to_owned),
                 explode: p.get("explode").and_then(Value::as_bool),
+                allow_empty_value: p
+                    .get("allowEmptyValue")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             });
         }
         out
@@ -666,6 +674,11 @@ impl<'d> Indexer<'d> {
         }
         out
     }
+}
+
+/// A path key without its `#fragment` (`/calls#outbound` is `/calls`).
+pub(crate) fn wire_path(key: &str) -> &str {
+    key.split('#').next().unwrap_or(key)
 }
 
 /// The `{name}`s of a path template, in order.

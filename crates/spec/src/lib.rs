@@ -65,10 +65,12 @@ mod index;
 mod lines;
 mod lower;
 pub mod model;
+pub mod media;
 pub mod pointer;
 pub mod refs;
 mod router;
 pub mod seed;
+pub mod style;
 
 use std::path::Path;
 

@@ -169,6 +169,31 @@ impl Router {
         RouteMatch::NotFound
     }
 
+    /// The operations on `op`'s method and wire path, in document order:
+    /// more than one where path keys differ only in their `#fragment`
+    /// (`/calls#outbound`, `/calls#inbound`), to be told apart by the body.
+    /// [`Router::find`] answers with the first.
+    pub fn variants(&self, op: OpId) -> Vec<OpId> {
+        let Some(route) = self
+            .routes
+            .iter()
+            .find(|r| r.methods.iter().any(|(_, o)| *o == op))
+        else {
+            return vec![op];
+        };
+        let method = route
+            .methods
+            .iter()
+            .find(|(_, o)| *o == op)
+            .map(|(m, _)| m.as_str());
+        route
+            .methods
+            .iter()
+            .filter(|(m, _)| Some(m.as_str()) == method)
+            .map(|(_, o)| *o)
+            .collect()
+    }
+
     fn find_in(&self, method: &str, path: &str) -> RouteMatch {
         let Some(path) = path.strip_prefix('/') else {
             return RouteMatch::NotFound;

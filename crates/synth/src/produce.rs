@@ -490,7 +490,8 @@ impl<'a> Ctx<'a> {
         let (t_anchor, t_window) = self.span();
         if !self.simplicity.min_scalars()
             && let Some(x) = realism::number(hint, &mut self.rng, integer, t_anchor, t_window)
-            && check::number_ok(num, x)
+            // A time whose bounds only milliseconds meet is in milliseconds.
+            && let Some(x) = [x, x * 1000.0].into_iter().take(if hint == Hint::DateTime { 2 } else { 1 }).find(|&x| check::number_ok(num, x))
             && (integer || types.has(Types::FRACTION))
         {
             return Ok(number_value(x, integer));
@@ -725,6 +726,9 @@ impl<'a> Ctx<'a> {
             };
             self.path.push(Seg::Index(i));
             self.items.push(i);
+            // Items of a list are different resources: a `*_id` first met
+            // inside one item is that item's own, not its siblings'.
+            let mark = self.shared.len();
             let mut tries = 0;
             let v = loop {
                 let v = match child {
@@ -754,6 +758,11 @@ impl<'a> Ctx<'a> {
             };
             self.path.pop();
             self.items.pop();
+            let mut j = 0;
+            self.shared.retain(|(key, _)| {
+                j += 1;
+                j <= mark || matches!(key, SharedKey::Declared(_))
+            });
             match v {
                 Some(v) => out.push(v),
                 None if out.len() as u64 >= min_items.max(want_contains) => break,

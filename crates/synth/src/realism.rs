@@ -61,6 +61,8 @@ pub(crate) enum Hint {
     Latitude,
     Longitude,
     Millis,
+    /// A recent Unix time in milliseconds (`created_at_ms`, `epoch_ms`).
+    EpochMillis,
     Seconds,
     Count,
     Age,
@@ -306,6 +308,14 @@ pub(crate) fn from_name(name: &str, component: Option<&str>) -> Hint {
         "filename" => return Hint::FileName,
         "latitude" | "lat" => return Hint::Latitude,
         "longitude" | "lng" | "lon" => return Hint::Longitude,
+        "unix" | "epoch" => return Hint::DateTime,
+        "ms" | "millis" | "milliseconds"
+            if ["unix", "epoch", "timestamp", "at", "created", "updated"]
+                .iter()
+                .any(|x| has(x)) =>
+        {
+            return Hint::EpochMillis;
+        }
         "ms" | "millis" | "milliseconds" => return Hint::Millis,
         "seconds" | "secs" | "duration" | "timeout" | "ttl" | "elapsed" => return Hint::Seconds,
         "count" | "total" | "quantity" | "qty" => return Hint::Count,
@@ -540,6 +550,7 @@ pub(crate) fn string(hint: Hint, rng: &mut Rng, anchor: i64, window: i64) -> Opt
         | Hint::Latitude
         | Hint::Longitude
         | Hint::Millis
+        | Hint::EpochMillis
         | Hint::Seconds
         | Hint::Count
         | Hint::Age
@@ -691,6 +702,10 @@ pub(crate) fn number(
         Hint::Latitude => rng.random_range(-90.0..90.0),
         Hint::Longitude => rng.random_range(-180.0..180.0),
         Hint::Millis => rng.random_range(40.0..4000.0),
+        Hint::EpochMillis => {
+            let s = format::recent_unix(rng, anchor, window) as f64;
+            s * 1000.0 + rng.random_range(0.0..1000.0_f64).floor()
+        }
         Hint::Seconds => rng.random_range(5.0..900.0),
         Hint::Count => rng.random_range(0.0..50.0),
         Hint::Age => rng.random_range(18.0..90.0),
@@ -747,6 +762,10 @@ mod tests {
         assert_eq!(from_name("name", Some("User")), Hint::FullName);
         assert_eq!(from_name("duration_seconds", None), Hint::Seconds);
         assert_eq!(from_name("eou_ms", None), Hint::Millis);
+        assert_eq!(from_name("created_unix", None), Hint::DateTime);
+        assert_eq!(from_name("start_time_unix", None), Hint::DateTime);
+        assert_eq!(from_name("created_at_ms", None), Hint::EpochMillis);
+        assert_eq!(from_name("epoch_ms", None), Hint::EpochMillis);
         assert_eq!(from_name("currency", None), Hint::Currency);
         assert_eq!(from_name("flavour", None), Hint::None);
     }

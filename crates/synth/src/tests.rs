@@ -438,6 +438,46 @@ fn general_rules_without_extensions() {
 }
 
 #[test]
+fn list_items_have_their_own_ids_and_unix_times_are_recent() {
+    let item = json!({"type": "object", "required": ["agent_id", "kb"],
+        "properties": {"agent_id": {"type": "string"},
+            "kb": {"type": "object", "required": ["knowledge_base_id"], "properties": {"knowledge_base_id": {"type": "string"}}}}});
+    let f = fixture(
+        json!({"S": {
+            "type": "object",
+            "required": ["items", "created_unix", "updated_at_ms", "expires_at"],
+            "properties": {
+                "items": {"type": "array", "minItems": 3, "items": item},
+                "created_unix": {"type": "integer"},
+                "updated_at_ms": {"type": "integer"},
+                "expires_at": {"type": "integer", "minimum": 1_000_000_000_000_i64},
+            },
+        }}),
+        Options::default(),
+    );
+    for v in f.valid("S", 50) {
+        let items = v["items"].as_array().unwrap();
+        for key in ["/agent_id", "/kb/knowledge_base_id"] {
+            let ids: std::collections::HashSet<String> = items
+                .iter()
+                .map(|i| i.pointer(key).unwrap().to_string())
+                .collect();
+            assert_eq!(ids.len(), items.len(), "{key} repeats across items: {v}");
+        }
+        // 2001-09-09 .. 2286: a Unix second; the millisecond ones are 1000x.
+        let created = v["created_unix"].as_i64().unwrap();
+        assert!((1_000_000_000..10_000_000_000).contains(&created), "{v}");
+        for key in ["updated_at_ms", "expires_at"] {
+            let ms = v[key].as_i64().unwrap();
+            assert!(
+                (1_000_000_000_000..10_000_000_000_000).contains(&ms),
+                "{key}: {v}"
+            );
+        }
+    }
+}
+
+#[test]
 fn realism_from_names_and_x_faker() {
     let f = fixture(
         json!({"S": {

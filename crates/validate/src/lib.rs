@@ -415,17 +415,26 @@ impl NumericFormat {
             return true;
         };
         match self.format {
-            "int32" => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) || !is_integral(n),
-            "int64" => n.as_i64().is_some() || !is_integral(n),
+            "int32" => integer_within(n, i32::MIN.into(), i32::MAX.into()),
+            "int64" => integer_within(n, i64::MIN.into(), i64::MAX.into()),
             "float" => n.as_f64().is_some_and(|f| f.abs() <= f64::from(f32::MAX)),
             _ => true,
         }
     }
 }
 
-/// Non-integral numbers are `type`'s business, not the integer formats'.
-fn is_integral(n: &serde_json::Number) -> bool {
-    n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+/// Whether an integral number lies in `lo..=hi`. `1000.0` is the integer
+/// 1000 in JSON Schema; non-integral numbers are `type`'s business, not the
+/// integer formats'.
+fn integer_within(n: &serde_json::Number, lo: i128, hi: i128) -> bool {
+    if let Some(i) = n.as_i64() {
+        return (lo..=hi).contains(&i128::from(i));
+    }
+    if let Some(u) = n.as_u64() {
+        return i128::from(u) <= hi;
+    }
+    n.as_f64()
+        .is_none_or(|f| f.fract() != 0.0 || (f >= lo as f64 && f <= hi as f64))
 }
 
 impl<'i> Keyword<'i> for NumericFormat {

@@ -135,3 +135,19 @@ fn invalid_schemas_and_regexes_are_compile_errors() {
     assert_eq!(v.compile_all(&spec).len(), 2);
     assert_eq!(v.builds.load(Ordering::Relaxed), builds);
 }
+
+#[test]
+fn integral_floats_are_integers_for_the_integer_formats() {
+    let (_, v) = pet();
+    let pet = v.compile("/components/schemas/Pet").unwrap();
+    assert!(pet.is_valid(&json!({"id": 1000.0})));
+    assert!(!pet.is_valid(&json!({"id": 3_000_000_000.0})));
+    assert!(!pet.is_valid(&json!({"id": 3_000_000_000_u64})));
+    assert!(!pet.is_valid(&json!({"id": 1000.5})));
+    let id = v
+        .compile("/paths/~1pets~1{petId}/get/parameters/0/schema")
+        .unwrap();
+    assert!(id.is_valid(&json!(1e18)));
+    assert!(!id.is_valid(&json!(1e19)));
+    assert!(!id.is_valid(&json!(u64::MAX)));
+}

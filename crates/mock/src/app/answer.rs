@@ -2,6 +2,7 @@
 //! type, from the cache, state, an example or the generator; and faults.
 
 use bytes::Bytes;
+use decoy_spec::media::{self, MediaKind};
 use decoy_spec::{MediaType, OpId, Operation, StatusKey};
 use hyper::header;
 use hyper::header::HeaderName;
@@ -139,14 +140,20 @@ impl App {
             && let Some(bytes) = lock(&self.cache).get(key).cloned()
         {
             let mut r = Reply::empty(status);
-            r.header(header::CONTENT_TYPE, content_type(media));
+            r.header(header::CONTENT_TYPE, &content_type(media));
             r.body = bytes;
             self.documented_headers(response, &mut r);
             return r;
         }
         let value = match self.stateful(op_id, &ctx, media) {
             Ok(Some(v)) => v,
-            Ok(None) => self.generate_success(op_id, &ctx, media),
+            // A schema that says little (`type: object`) next to a full
+            // example: the example is the better answer.
+            Ok(None) => match self.says_little(media) {
+                true => self.bodies.first_example(media),
+                false => None,
+            }
+            .unwrap_or_else(|| self.generate_success(op_id, &ctx, media)),
             Err(r) => return r,
         };
         let reply = self.finish(status, response, media, &value);
@@ -168,19 +175,52 @@ impl App {
         value: &Value,
     ) -> Reply {
         let mut r = Reply::empty(status);
-        r.header(header::CONTENT_TYPE, content_type(media));
-        r.body = match value {
-            Value::String(s) if !media.is_json() => Bytes::from(s.clone()),
-            v => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+        let ct = content_type(media);
+        r.header(header::CONTENT_TYPE, &ct);
+        r.body = match (media::kind(&ct), value) {
+            (MediaKind::Json, v) => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+            (_, Value::String(s)) => Bytes::from(s.clone()),
+            (MediaKind::Binary, _) => Bytes::from(placeholder(&ct)),
+            (_, v) => Bytes::from(v.to_string()),
         };
         self.documented_headers(response, &mut r);
         r
     }
 
-    /// Required documented headers (and `Retry-After` on a 429) get a value.
+    /// Whether the media type's schema leaves its body open: no schema, or
+    /// one with no properties, items or branches to follow.
+    fn says_little(&self, media: &MediaType) -> bool {
+        let Some(Ok((s, _))) = media.schema.as_deref().map(|p| self.spec.resolve(p)) else {
+            return true;
+        };
+        let Some(m) = s.as_object() else {
+            return true;
+        };
+        ![
+            "properties",
+            "items",
+            "allOf",
+            "anyOf",
+            "oneOf",
+            "additionalProperties",
+            "patternProperties",
+            "enum",
+            "const",
+        ]
+        .iter()
+        .any(|k| m.contains_key(*k))
+            && m.get("type").is_none_or(|t| t == "object")
+    }
+
+    /// Required documented headers (and `Retry-After` on a 429, `Location`
+    /// on a redirect) get a value.
     pub(super) fn documented_headers(&self, response: &decoy_spec::Response, r: &mut Reply) {
+        let redirect = matches!(r.status, 301..=303 | 307 | 308);
         for h in &response.headers {
-            if !h.required && !h.name.eq_ignore_ascii_case("retry-after") {
+            let wanted = h.required
+                || h.name.eq_ignore_ascii_case("retry-after")
+                || redirect && h.name.eq_ignore_ascii_case("location");
+            if !wanted {
                 continue;
             }
             let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
@@ -200,6 +240,10 @@ impl App {
         }
         if r.status == 429 && !r.headers.iter().any(|(n, _)| n == header::RETRY_AFTER) {
             r.header(header::RETRY_AFTER, "1");
+        }
+        // A redirect without a target is no redirect.
+        if redirect && !r.headers.iter().any(|(n, _)| n == header::LOCATION) {
+            r.header(header::LOCATION, "/");
         }
     }
 
@@ -235,7 +279,9 @@ impl App {
     }
 }
 
-/// The lowest documented 2xx: exact codes first, then `2XX`, then `default`.
+/// The lowest documented 2xx: exact codes first, then `2XX`, then
+/// `default`; with none of those, the lowest documented 3xx (an operation
+/// that only redirects answers with its redirect).
 pub(super) fn lowest_success(op: &Operation) -> Option<usize> {
     let mut best: Option<(u16, usize)> = None;
     for (k, r) in op.responses.iter().enumerate() {
@@ -243,6 +289,8 @@ pub(super) fn lowest_success(op: &Operation) -> Option<usize> {
             StatusKey::Code(c) if (200..300).contains(&c) => c,
             StatusKey::Range(2) => 300,
             StatusKey::Default => 301,
+            StatusKey::Code(c) if (300..400).contains(&c) => c + 100,
+            StatusKey::Range(3) => 500,
             _ => continue,
         };
         if best.is_none_or(|(b, _)| rank < b) {
@@ -269,12 +317,30 @@ pub(super) fn pick_media(content: &[MediaType]) -> Option<&MediaType> {
         .or_else(|| content.first())
 }
 
-pub(super) fn content_type(media: &MediaType) -> &str {
-    if media.name.contains('*') {
-        "application/json"
-    } else {
-        &media.name
-    }
+/// The `Content-Type` to answer with: the documented type, or for a range
+/// (`audio/*`) its commonest member.
+pub(super) fn content_type(media: &MediaType) -> String {
+    media::concrete(&media.name)
+}
+
+/// Bytes that start the way a file of this type starts, for a binary body
+/// the document gives no value for.
+fn placeholder(content_type: &str) -> Vec<u8> {
+    let magic: &[u8] = match media::essence(content_type).as_str() {
+        "image/png" => b"\x89PNG\r\n\x1a\n",
+        "image/jpeg" => b"\xff\xd8\xff\xe0",
+        "image/gif" => b"GIF89a",
+        "image/webp" => b"RIFF\x1a\0\0\0WEBPVP8 ",
+        "application/pdf" => b"%PDF-1.4\n",
+        "application/zip" => b"PK\x03\x04",
+        "audio/mpeg" => b"ID3\x04\0\0\0\0\0\0",
+        "audio/wav" | "audio/x-wav" => b"RIFF\x24\0\0\0WAVEfmt ",
+        "video/mp4" => b"\0\0\0\x18ftypmp42",
+        _ => b"",
+    };
+    let mut out = magic.to_vec();
+    out.extend_from_slice(b"decoy mock body");
+    out
 }
 
 /// The template with its parameters filled in: the resource's identity.

@@ -1,12 +1,17 @@
-//! Path, query, header and cookie parameters: read, typed and validated.
+//! Path, query, header and cookie parameters: read by their style and
+//! explode (`decoy_spec::style`), typed by their schemas, validated.
 
-use decoy_spec::{OpId, ParameterLocation, Spec};
+use decoy_spec::style::Serialization;
+use decoy_spec::{OpId, Parameter, ParameterLocation, media};
 use hyper::header;
 use hyper::http::request::Parts;
 use serde_json::Value;
 
 use super::App;
 use super::reply::Problem;
+
+/// The schema of a parameter without one: anything.
+static ANY: Value = Value::Bool(true);
 
 impl App {
     pub(super) fn check_params(
@@ -17,23 +22,55 @@ impl App {
         problems: &mut Vec<Problem>,
     ) {
         let op = &self.spec.operations()[op_id];
-        for (p, (validator, ty)) in op.parameters.iter().zip(&self.ops[op_id].params) {
-            let raw = match p.location {
+        let pairs = media::form_pairs(parts.uri.query().unwrap_or(""));
+        let others: Vec<&str> = op
+            .parameters_in(ParameterLocation::Query)
+            .map(|p| p.name.as_str())
+            .collect();
+        for (p, validator) in op.parameters.iter().zip(&self.ops[op_id].params) {
+            // OpenAPI: header parameters with these names are ignored.
+            if p.location == ParameterLocation::Header
+                && ["accept", "content-type", "authorization"]
+                    .iter()
+                    .any(|n| p.name.eq_ignore_ascii_case(n))
+            {
+                continue;
+            }
+            let location = p.location.as_str();
+            let value = match p.location {
+                ParameterLocation::Query => {
+                    // `allowEmptyValue`: `?key=` is the parameter sent empty.
+                    if p.allow_empty_value
+                        && pairs.iter().any(|(k, v)| *k == p.name && v.is_empty())
+                    {
+                        continue;
+                    }
+                    let others: Vec<&str> =
+                        others.iter().copied().filter(|n| *n != p.name).collect();
+                    Serialization::of(p).read_query(
+                        &pairs,
+                        &p.name,
+                        self.schema_of(p),
+                        self.spec.document(),
+                        &others,
+                    )
+                }
                 ParameterLocation::Path => params
                     .iter()
                     .find(|(k, _)| *k == p.name)
-                    .map(|(_, v)| v.clone()),
-                ParameterLocation::Query => query_pairs(parts.uri.query())
-                    .find(|(k, _)| *k == p.name)
-                    .map(|(_, v)| v),
-                ParameterLocation::Header => parts
-                    .headers
-                    .get(p.name.as_str())
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                ParameterLocation::Cookie => cookie(parts, &p.name),
+                    .map(|(_, v)| self.read_text(p, v)),
+                ParameterLocation::Header => {
+                    let values: Vec<String> = parts
+                        .headers
+                        .get_all(p.name.as_str())
+                        .iter()
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .collect();
+                    (!values.is_empty()).then(|| self.read_text(p, &values.join(",")))
+                }
+                ParameterLocation::Cookie => cookie(parts, &p.name).map(|v| self.read_text(p, &v)),
             };
-            let location = p.location.as_str();
-            let Some(raw) = raw else {
+            let Some(value) = value else {
                 if p.required {
                     problems.push(Problem {
                         location,
@@ -44,7 +81,6 @@ impl App {
                 continue;
             };
             let Some(validator) = validator else { continue };
-            let value = coerce(&raw, ty);
             for v in validator.validate(&value) {
                 problems.push(Problem {
                     location,
@@ -58,22 +94,31 @@ impl App {
             }
         }
     }
+
+    /// A path parameter's value, typed by its schema (`/pet/1` is the
+    /// integer 1 where the parameter is one), if the operation has it.
+    pub(super) fn path_value(&self, op_id: OpId, name: &str, raw: &str) -> Value {
+        self.spec.operations()[op_id]
+            .parameters_in(ParameterLocation::Path)
+            .find(|p| p.name == name)
+            .map_or_else(|| Value::String(raw.to_owned()), |p| self.read_text(p, raw))
+    }
+
+    fn read_text(&self, p: &Parameter, text: &str) -> Value {
+        Serialization::of(p).read_text(text, &p.name, self.schema_of(p), self.spec.document())
+    }
+
+    fn schema_of(&self, p: &Parameter) -> &Value {
+        p.schema
+            .as_deref()
+            .and_then(|s| self.spec.get(s))
+            .unwrap_or(&ANY)
+    }
 }
 
-pub(super) fn query_pairs(query: Option<&str>) -> impl Iterator<Item = (String, String)> + '_ {
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(k), decode(v))
-        })
+/// The query string's decoded pairs, in order.
+pub(super) fn query_pairs(query: Option<&str>) -> impl Iterator<Item = (String, String)> {
+    media::form_pairs(query.unwrap_or("")).into_iter()
 }
 
 pub(super) fn cookie(parts: &Parts, name: &str) -> Option<String> {
@@ -85,42 +130,4 @@ pub(super) fn cookie(parts: &Parts, name: &str) -> Option<String> {
                 (k == name).then(|| v.to_owned())
             })
     })
-}
-
-/// The JSON type a parameter's text should be read as.
-pub(super) fn primary_type(spec: &Spec, pointer: &str) -> &'static str {
-    let Ok((schema, _)) = spec.resolve(pointer) else {
-        return "string";
-    };
-    let names: Vec<&str> = match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    ["integer", "number", "boolean", "array", "object"]
-        .into_iter()
-        .find(|t| names.contains(t))
-        .unwrap_or("string")
-}
-
-/// Reads parameter text as the schema's type; text that does not parse stays
-/// a string, so the validator reports the type mismatch.
-pub(super) fn coerce(raw: &str, ty: &str) -> Value {
-    match ty {
-        "integer" | "number" => serde_json::from_str::<serde_json::Number>(raw.trim())
-            .map(Value::Number)
-            .unwrap_or_else(|_| Value::String(raw.to_owned())),
-        "boolean" => match raw {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => Value::String(raw.to_owned()),
-        },
-        "array" => Value::Array(
-            raw.split(',')
-                .map(|s| Value::String(s.to_owned()))
-                .collect(),
-        ),
-        "object" => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned())),
-        _ => Value::String(raw.to_owned()),
-    }
 }

@@ -1,12 +1,11 @@
 //! A resource's generated body: seeded by its path, its id pinned from the
 //! path, agreeing with its parent, decorated by the operation's rules.
 
-use decoy_spec::{MediaType, OpId, Operation, ParameterLocation};
+use decoy_spec::{MediaType, OpId, Operation};
 use serde_json::Value;
 
 use super::answer::{pick_media, resource_path};
 use super::echo::{Ctx, apply, build};
-use super::params::coerce;
 use super::state::fresh_id;
 use super::{App, lock};
 use crate::context::Context;
@@ -178,45 +177,27 @@ impl App {
     }
 
     /// The path id as the body's `id`, typed as its parameter is
-    /// (`/pet/1` gives `1` where the parameter is an integer).
+    /// (`/pet/1` gives `1` where the parameter is an integer), where the
+    /// success body's `id` can hold it.
     pub(super) fn id_pin(&self, op_id: OpId, params: &[(String, String)]) -> Option<Value> {
         let name = self.ops[op_id].id_param.as_ref()?;
         let (_, raw) = params.iter().find(|(k, _)| k == name)?;
+        let id = self.path_value(op_id, name, raw);
         let op = &self.spec.operations()[op_id];
-        let ty = op
-            .parameters
-            .iter()
-            .zip(&self.ops[op_id].params)
-            .find(|(p, _)| p.name == *name && p.location == ParameterLocation::Path)
-            .map_or("string", |(_, (_, ty))| *ty);
-        Some(coerce(raw, ty))
+        let media = self.ops[op_id]
+            .success
+            .and_then(|k| pick_media(&op.responses[k].content));
+        media.is_none_or(|m| self.id_fits(m, &id)).then_some(id)
     }
 
-    /// Whether the response's `id` property may hold `id` by its `type`
-    /// (`/user/{username}` must not turn an integer `id` into a name).
+    /// Whether the response's `id` property (in any branch) accepts `id`
+    /// (`/user/{username}` must not turn an integer `id` into a name, nor
+    /// a `{token}` segment fill a patterned id).
     pub(super) fn id_fits(&self, media: &MediaType, id: &Value) -> bool {
-        let doc = self.spec.document();
-        let Some(schema) = media.schema.as_deref().and_then(|p| doc.pointer(p)) else {
+        let Some(prop) = media.schema.as_deref().and_then(|s| self.field(s, "id")) else {
             return true;
         };
-        let schema = context::deref(doc, schema);
-        let Some(prop) = schema.pointer("/properties/id") else {
-            return true;
-        };
-        let prop = context::deref(doc, prop);
-        let wanted = match id {
-            Value::String(_) => "string",
-            Value::Number(n) if n.is_f64() => "number",
-            Value::Number(_) => "integer",
-            _ => return true,
-        };
-        match prop.get("type") {
-            Some(Value::String(t)) => t == wanted || (t == "number" && wanted == "integer"),
-            Some(Value::Array(ts)) => ts
-                .iter()
-                .any(|t| t == wanted || (t == "number" && wanted == "integer")),
-            _ => true,
-        }
+        self.validators.compile(&prop).is_ok_and(|v| v.is_valid(id))
     }
 
     /// Pins the path id and applies `x-decoy-set` and `x-decoy-echo`.
