@@ -160,14 +160,22 @@ impl App {
         self.echo_into(media, req.body, &mut value, false);
         let field = resource.id_field.as_deref();
         let asked = field.and_then(|f| req.body.get(f)).filter(|v| !v.is_null());
+        let before = value.clone();
         let id = match (field, asked) {
             (Some(f), Some(v)) => {
                 value[f] = v.clone();
                 id_text(v)
             }
             (Some(f), None) => self.fresh(key, f, &mut value, seeds.request),
-            (None, _) => fresh_id(&mut value, seeds.request),
+            // No id field the model can name: the body stays as generated,
+            // and the store numbers the resource.
+            (None, _) => n.to_string(),
         };
+        // Every response validates: an id the schema does not take (a
+        // pattern, a range) gives way to the generated one.
+        if !self.valid(media, &value) {
+            value = before;
+        }
         let item = Item {
             id,
             body: value.clone(),
@@ -241,6 +249,14 @@ impl App {
         self.crud_reply(req, &value)
     }
 
+    fn valid(&self, media: &MediaType, value: &Value) -> bool {
+        media
+            .schema
+            .as_deref()
+            .and_then(|s| self.validators.compile(s).ok())
+            .is_none_or(|v| v.is_valid(value))
+    }
+
     fn keep(&self, key: &str, id: &str, body: Value, origin: &Value) {
         let item = Item {
             id: id.to_owned(),
@@ -259,11 +275,6 @@ impl App {
         let (Value::Object(from), Value::Object(_)) = (request, &*value) else {
             return;
         };
-        let validator = media
-            .schema
-            .as_deref()
-            .and_then(|s| self.validators.compile(s).ok());
-        let valid = |v: &Value| validator.as_ref().is_none_or(|val| val.is_valid(v));
         for (name, new) in from {
             let Value::Object(to) = &*value else { return };
             if !to.contains_key(name) && !merge {
@@ -282,7 +293,7 @@ impl App {
                     t.insert(name.clone(), new.clone());
                 }
             }
-            if valid(&tried) {
+            if self.valid(media, &tried) {
                 *value = tried;
             }
         }
@@ -363,11 +374,7 @@ impl App {
         }
         // A listing the document cannot describe (too few items, say) is
         // not sent: the generated one is.
-        let valid = media
-            .schema
-            .as_deref()
-            .and_then(|s| self.validators.compile(s).ok())
-            .is_none_or(|v| v.is_valid(&value));
+        let valid = self.valid(media, &value);
         Some(self.crud_reply(req, if valid { &value } else { &generated }))
     }
 }
