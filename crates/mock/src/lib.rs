@@ -169,6 +169,7 @@ mod context;
 mod error;
 mod ext;
 mod generate;
+pub mod replay;
 mod server;
 mod store;
 mod util;
