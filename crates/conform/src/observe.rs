@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::checks::{self, Expect};
 use crate::client::Exchange;
 use crate::report::{Coverage, SchemaViolation};
-use crate::{Check, Config};
+use crate::{Check, Config, Report};
 
 /// A response seen on the wire.
 #[derive(Debug, Clone)]
@@ -113,4 +113,23 @@ pub fn xml_escape(s: &str) -> String {
 /// Quotes text for a POSIX shell (`curl` lines).
 pub fn shell_quote(s: &str) -> String {
     crate::repro::sh(s)
+}
+
+/// The operations × documented statuses table of [`Report::coverage_table`]
+/// for coverage gathered elsewhere.
+pub fn coverage_table(coverage: &[Coverage]) -> String {
+    let report = Report {
+        document: String::new(),
+        target: String::new(),
+        seed: 0,
+        shard: None,
+        requests: 0,
+        elapsed_ms: 0,
+        cut_short: false,
+        skipped_checks: Vec::new(),
+        findings: Vec::new(),
+        coverage: coverage.to_vec(),
+        snapshots: None,
+    };
+    report.coverage_table()
 }

@@ -132,6 +132,23 @@ impl Recorded {
 }
 
 impl Recording {
+    /// A recording of `method path` answered with `status`, without
+    /// headers or bodies.
+    pub fn new(method: &str, path: &str, status: u16) -> Recording {
+        Recording {
+            operation: None,
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: None,
+            request_headers: Vec::new(),
+            request_body: Recorded::Bytes(Bytes::new()),
+            status,
+            response_headers: Vec::new(),
+            response_body: Recorded::Bytes(Bytes::new()),
+            redacted: Vec::new(),
+        }
+    }
+
     /// The recording as one NDJSON line (no newline).
     pub fn to_line(&self) -> String {
         let headers =
