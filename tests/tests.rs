@@ -23,5 +23,7 @@ mod faulty;
 mod readme;
 // Hardening: broken documents (specs/broken/) and hostile targets for decoy test.
 mod hardening;
+// decoy proxy in front of decoy mock, the faulty build, https and hostile upstreams; replay.
+mod proxy;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

@@ -133,7 +133,11 @@ pub(crate) fn run(args: ProxyArgs) -> anyhow::Result<Outcome> {
         eprintln!(
             "decoy proxy: checking {origin} on {url} -> {}{}",
             args.upstream,
-            if args.command.is_empty() { "; Ctrl-C stops" } else { "" }
+            if args.command.is_empty() {
+                "; Ctrl-C stops"
+            } else {
+                ""
+            }
         );
         let command_ok = match args.command.split_first() {
             None => {

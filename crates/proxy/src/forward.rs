@@ -280,7 +280,14 @@ impl Forwarder {
                 })
                 .collect();
             let observed = Observed::new(status, headers, whole.clone().unwrap_or_default());
+            // An undocumented 415 or 413 is the right answer to a body in
+            // the wrong media type or over a limit, as `decoy test` holds.
+            let excused = (status == 415 && problems.iter().any(|p| p.status == 415))
+                || (status == 413 && problems.iter().any(|p| p.rule == Rule::Body));
             for o in check_response(&self.validators, op, &skip, &observed) {
+                if excused && o.check == Check::StatusDocumented {
+                    continue;
+                }
                 let finding = Finding {
                     check: o.check.name().to_owned(),
                     operation: label.clone(),
@@ -293,6 +300,15 @@ impl Forwarder {
                 };
                 findings.push((o.signature, finding));
             }
+        }
+        if status < 400 {
+            findings.extend(accepted(
+                &problems,
+                &label,
+                status,
+                &reproduce,
+                &self.config.skip,
+            ));
         }
         if let (Some(recorder), Some(whole)) = (&self.recorder, &whole) {
             let _ = recorder.write(Taken {
@@ -349,11 +365,7 @@ impl Forwarder {
     fn check_request(&self, route: &Route, incoming: &Inbound) -> Vec<Problem> {
         match route {
             Route::Preflight => Vec::new(),
-            Route::Missing(message) => vec![Problem {
-                rule: Rule::Route,
-                message: message.clone(),
-                violations: Vec::new(),
-            }],
+            Route::Missing(message) => vec![Problem::new(Rule::Route, message.clone())],
             Route::Found(i, params) => {
                 let view = View {
                     query: incoming.parts.uri.query(),
@@ -552,6 +564,54 @@ fn request_finding(
         curl: reproduce.to_owned(),
     };
     (format!("{}|{label}|{detail}", p.rule.name()), finding)
+}
+
+/// An invalid request the upstream accepted: missing credentials
+/// (`auth-required`) or invalid input (`negative-rejected`).
+fn accepted(
+    problems: &[Problem],
+    label: &str,
+    status: u16,
+    reproduce: &str,
+    skip: &[Check],
+) -> Vec<(String, Finding)> {
+    let mut out = Vec::new();
+    for p in problems {
+        let (check, message) = match p.rule {
+            Rule::Auth => (
+                Check::AuthRequired,
+                format!(
+                    "a request without credentials got {status}; the operation requires authentication"
+                ),
+            ),
+            Rule::Parameters | Rule::Body => (
+                Check::NegativeRejected,
+                format!(
+                    "an invalid request was accepted with {status}: {}",
+                    p.message
+                ),
+            ),
+            Rule::Route => continue,
+        };
+        if skip.contains(&check) {
+            continue;
+        }
+        let finding = Finding {
+            check: check.name().to_owned(),
+            operation: label.to_owned(),
+            message,
+            status: Some(status),
+            violations: p.violations.clone(),
+            body: None,
+            occurrences: 1,
+            curl: reproduce.to_owned(),
+        };
+        out.push((
+            format!("{}|{label}|{}", check.name(), p.rule.name()),
+            finding,
+        ));
+    }
+    out
 }
 
 fn transport(label: &str, failure: &Failure, status: u16, reproduce: &str) -> (String, Finding) {

@@ -16,7 +16,9 @@ pub struct Finding {
     /// The check that failed: `request-route`, `request-auth`,
     /// `request-parameters`, `request-body`, or one of `decoy test`'s
     /// response checks (`status-documented`, `response-schema`, ...;
-    /// `transport` when the upstream gave no usable answer).
+    /// `transport` when the upstream gave no usable answer; `auth-required`
+    /// and `negative-rejected` when it accepted a request without
+    /// credentials or with invalid input).
     pub check: String,
     /// The operation, or `METHOD /path` when no operation matched.
     pub operation: String,
@@ -72,9 +74,12 @@ pub struct Report {
     pub coverage: Vec<Coverage>,
 }
 
-/// The response checks a proxy runs (the others need requests decoy makes).
-pub(crate) const RESPONSE_CHECKS: [Check; 6] = [
+/// The response checks a proxy runs (the others need requests decoy makes,
+/// or sequences of them).
+pub(crate) const RESPONSE_CHECKS: [Check; 8] = [
     Check::Transport,
+    Check::AuthRequired,
+    Check::NegativeRejected,
     Check::ServerError,
     Check::StatusDocumented,
     Check::ContentType,

@@ -43,16 +43,25 @@ pub(crate) struct Problem {
     pub(crate) rule: Rule,
     /// What went wrong, in a sentence.
     pub(crate) message: String,
+    /// What `decoy mock` answers it (an undocumented 415 or 413 to such a
+    /// request is not held against the upstream, as in `decoy test`).
+    pub(crate) status: u16,
     /// Schema violations, their instance pointers into the request
     /// (`/query/limit`, `/body/transfer_to`).
     pub(crate) violations: Vec<SchemaViolation>,
 }
 
 impl Problem {
-    fn new(rule: Rule, message: String) -> Problem {
+    pub(crate) fn new(rule: Rule, message: String) -> Problem {
+        let status = match rule {
+            Rule::Route => 404,
+            Rule::Auth => 401,
+            _ => 400,
+        };
         Problem {
             rule,
             message,
+            status,
             violations: Vec::new(),
         }
     }
@@ -124,6 +133,8 @@ fn scheme_met(scheme: Option<SecurityScheme>, view: &View<'_>) -> bool {
         Some(SecurityScheme::ApiKey { name, location }) => {
             raw(location, &name, &[], view).is_some_and(|v| !v.is_empty())
         }
+        // Mutual TLS happens below HTTP, where a proxy cannot see it.
+        Some(SecurityScheme::Other { kind }) if kind == "mutualTLS" => true,
         Some(_) => credentials("bearer"),
     }
 }
@@ -263,13 +274,15 @@ fn body(validators: &Validators, op: &Operation, view: &View<'_>, out: &mut Vec<
         let sent = sent.map_or("no Content-Type".to_owned(), |c| {
             format!("Content-Type {c}")
         });
-        out.push(Problem::new(
+        let mut p = Problem::new(
             Rule::Body,
             format!(
                 "{sent} is not accepted here; the document takes {}",
                 accepted.join(", ")
             ),
-        ));
+        );
+        p.status = 415;
+        out.push(p);
         return;
     };
     if !media.is_json() {
@@ -307,14 +320,15 @@ fn body(validators: &Validators, op: &Operation, view: &View<'_>, out: &mut Vec<
             1 => String::new(),
             n => format!(" (+{} more)", n - 1),
         };
-        out.push(Problem {
-            rule: Rule::Body,
-            message: format!(
+        let mut p = Problem::new(
+            Rule::Body,
+            format!(
                 "the body breaks its schema: {}: {}{more}",
                 first.instance_pointer, first.message
             ),
-            violations,
-        });
+        );
+        p.violations = violations;
+        out.push(p);
     }
 }
 
