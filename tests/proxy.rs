@@ -1023,3 +1023,42 @@ fn a_bad_upstream_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("only http:// and https:// upstreams"), "{err}");
 }
+
+/// The README's example of a violation printed as it happens is what the
+/// proxy prints (timing and port aside).
+#[tokio::test]
+async fn the_readme_example_violation_is_what_the_proxy_prints() {
+    let readme = std::fs::read_to_string(crate::util::root().join("README.md")).unwrap();
+    let block = readme
+        .split("```text\nPOST /v1/calls/abc/transfers/blind")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("the README shows a proxy violation");
+    let expected = format!("POST /v1/calls/abc/transfers/blind{block}");
+    let faulty = Faulty::start(Some(Bug::MalformedDateTime)).await;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let tx = std::sync::Mutex::new(tx);
+    let proxy = start(calls(), faulty.uri(), move |c| {
+        c.on_event = Some(std::sync::Arc::new(move |e: &decoy_proxy::Event| {
+            let _ = tx.lock().unwrap().send(e.to_text(false));
+        }));
+    })
+    .await;
+    let token = format!("Bearer {TOKEN}");
+    send(
+        proxy.address(),
+        "POST",
+        "/v1/calls/abc/transfers/blind",
+        &[("Authorization", &token), JSON],
+        Some(r#"{"to":"+14155550123"}"#),
+    )
+    .await;
+    let printed = rx.recv_timeout(DEADLINE).unwrap();
+    let normal = |s: &str| -> String {
+        let s = s.replace(&faulty.uri(), "http://127.0.0.1:8080");
+        let (first, rest) = s.split_once('\n').unwrap_or((&s, ""));
+        let first = first.rsplit_once(' ').map_or(first, |(a, _)| a);
+        format!("{first} [ms]\n{rest}")
+    };
+    assert_eq!(normal(&printed), normal(&expected));
+}
