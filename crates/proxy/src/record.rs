@@ -90,7 +90,7 @@ impl Recorder {
         map.iter()
             .map(|(n, v)| {
                 let name = n.as_str().to_owned();
-                let value = if self.headers.iter().any(|h| *h == name) {
+                let value = if self.headers.contains(&name) {
                     REDACTED.to_owned()
                 } else {
                     String::from_utf8_lossy(v.as_bytes()).into_owned()
