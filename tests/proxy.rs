@@ -20,6 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::faulty::{Bug, Faulty, TOKEN, calls_path};
+use crate::hostile::rss_kib;
+use crate::util::http::{Reply, raw, request};
 use crate::util::{Scratch, decoy, parts, wild_dir};
 
 /// Guards against a hang on a loaded 2-core machine; never a measurement.
@@ -40,54 +42,6 @@ async fn start(spec: Spec, upstream: String, tune: impl FnOnce(&mut Config)) -> 
     Proxy::start(spec, config).await.expect("the proxy starts")
 }
 
-/// A response as the client got it.
-#[derive(Debug, Clone, PartialEq)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// One request on its own connection; `None` if the connection broke
-/// before a whole response arrived.
-async fn try_send(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Option<Reply> {
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if let Some(b) = body {
-        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    head.push_str("\r\n");
-    head.push_str(body.unwrap_or(""));
-    let mut s = TcpStream::connect(addr).await.expect("connect");
-    s.write_all(head.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    let read = tokio::time::timeout(DEADLINE, s.read_to_end(&mut raw)).await;
-    assert!(read.is_ok(), "no answer and no close within {DEADLINE:?}");
-    parse(&raw)
-}
-
 async fn send(
     addr: SocketAddr,
     method: &str,
@@ -95,57 +49,7 @@ async fn send(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Reply {
-    try_send(addr, method, target, headers, body)
-        .await
-        .unwrap_or_else(|| panic!("{method} {target}: the connection broke"))
-}
-
-fn parse(raw: &[u8]) -> Option<Reply> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..end]);
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let rest = &raw[end + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(rest)?
-    } else {
-        let len = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .and_then(|(_, v)| v.parse::<usize>().ok());
-        match len {
-            Some(n) if rest.len() >= n => rest[..n].to_vec(),
-            Some(_) => return None,
-            None => rest.to_vec(),
-        }
-    };
-    Some(Reply {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).ok()?.trim(), 16).ok()?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(rest.get(..size)?);
-        rest = rest.get(size + 2..)?;
-    }
+    raw(&addr, &request(method, target, headers, body)).await
 }
 
 const AUTH: (&str, &str) = ("Authorization", "Bearer t");
@@ -947,17 +851,6 @@ async fn a_body_over_the_limit_passes_through_unvalidated_with_a_note() {
         "{text}"
     );
     assert!(report.findings_of("transport").next().is_none(), "{text}");
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 #[tokio::test]

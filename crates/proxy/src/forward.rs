@@ -114,38 +114,48 @@ impl Forwarder {
         };
         let problems = self.check_request(&route, &incoming);
         let url = self.upstream.url(&target);
-        let op_name = |i: usize| self.spec.operations()[i].name();
         let operation = match &route {
             Route::Found(i, _) => Some(*i),
             _ => None,
         };
-        let label = operation.map_or_else(|| format!("{method} {}", path_of(&target)), op_name);
+        let label = operation.map_or_else(
+            || format!("{method} {}", path_of(&target)),
+            |i| self.spec.operations()[i].name(),
+        );
         let reproduce = curl(
             &method,
             &url,
             &incoming.parts.headers,
             incoming.whole.as_ref(),
         );
-        let mut findings: Vec<(String, Finding)> = problems
+        let findings = problems
             .iter()
             .map(|p| request_finding(p, &label, &reproduce, incoming.whole.as_ref()))
             .collect();
+        let mut seen = Seen {
+            operation,
+            method,
+            target,
+            status: 0,
+            elapsed: started.elapsed(),
+            rejected: false,
+            findings,
+            notes,
+        };
+        let story = Story {
+            started,
+            label,
+            reproduce,
+            url,
+        };
 
         if self.config.strict && !problems.is_empty() {
             let response = self.reject(incoming, &problems).await;
-            for (_, f) in &mut findings {
+            for (_, f) in &mut seen.findings {
                 f.status = Some(response.status().as_u16());
             }
-            self.session.observe(Seen {
-                operation,
-                method,
-                target,
-                status: response.status().as_u16(),
-                elapsed: started.elapsed(),
-                rejected: true,
-                findings,
-                notes,
-            });
+            seen.rejected = true;
+            self.tell(seen, &story, response.status().as_u16());
             return response;
         }
 
@@ -154,132 +164,65 @@ impl Forwarder {
             Some(b) => Recorded::Bytes(b.clone()),
             None => Recorded::Omitted(0),
         };
-        let deadline = started + self.config.upstream_timeout;
-        let sent = self.send(incoming, &url).await;
-        let response = match sent {
+        let response = match self.send(incoming, &story.url).await {
             Ok(r) => r,
-            Err(failure) => {
-                let status = failure.status();
-                findings.push(transport(&label, &failure, status, &reproduce));
-                self.session.observe(Seen {
-                    operation,
-                    method,
-                    target,
-                    status,
-                    elapsed: started.elapsed(),
-                    rejected: false,
-                    findings,
-                    notes,
-                });
-                return failure_response(&failure, &url);
-            }
+            Err(failure) => return self.fail(seen, &story, failure),
         };
         let (head, body) = response.into_parts();
         let status = head.status.as_u16();
-        let check_op = match &route {
-            Route::Found(i, _) => Some(*i),
-            _ => None,
-        };
-        let declared = head
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
         let streaming = head
             .headers
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-        let read = if streaming || declared.is_some_and(|n| n > cap as u64) {
-            Err((Vec::new(), Some(body)))
-        } else {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, read_prefix(body, cap)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    let failure = Failure::SlowBody(self.config.upstream_timeout, 0);
-                    findings.push(transport(&label, &failure, 504, &reproduce));
-                    self.session.observe(Seen {
-                        operation,
-                        method,
-                        target,
-                        status: 504,
-                        elapsed: started.elapsed(),
-                        rejected: false,
-                        findings,
-                        notes,
-                    });
-                    return failure_response(&failure, &url);
-                }
+        let read = match self
+            .read_response(&head.headers, body, streaming, started)
+            .await
+        {
+            Ok(read) => read,
+            Err(failure) => return self.fail(seen, &story, failure),
+        };
+        let out_headers = forwardable(&head.headers);
+        let mut skip = self.config.skip.clone();
+        let (client_body, whole) = match read {
+            Ok(whole) => (body::full(whole.clone()), Some(whole)),
+            Err((chunks, rest)) => {
+                seen.notes.push(if streaming {
+                    "event stream: passed through, body not validated".to_owned()
+                } else {
+                    format!(
+                        "response body over {} bytes: passed through unvalidated",
+                        self.config.max_body_bytes
+                    )
+                });
+                skip.push(Check::ResponseSchema);
+                let pending = Pending {
+                    operation: operation.map(|i| self.spec.operations()[i].name()),
+                    method: seen.method.clone(),
+                    target: seen.target.clone(),
+                    request_headers: request_headers.clone(),
+                    request_body: recorded_request.clone(),
+                    response_headers: out_headers.clone(),
+                };
+                let stream = Prefixed::new(chunks, Some(rest));
+                (self.watch(stream, &story, status, pending), None)
             }
         };
         let encoded = head
             .headers
             .get(header::CONTENT_ENCODING)
             .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
-        let out_headers = forwardable(&head.headers);
-        let mut skip = self.config.skip.clone();
-        let (client_body, whole) = match read {
-            Ok(chunks) => {
-                let whole = concat(&chunks);
-                (body::full(whole.clone()), Some(whole))
-            }
-            Err((chunks, Some(rest))) => {
-                notes.push(if streaming {
-                    "event stream: passed through, body not validated".to_owned()
-                } else {
-                    format!("response body over {cap} bytes: passed through unvalidated")
-                });
-                skip.push(Check::ResponseSchema);
-                let stream = self.watch(
-                    Prefixed::new(chunks, Some(rest)),
-                    &label,
-                    &reproduce,
-                    status,
-                    Pending {
-                        operation: operation.map(op_name),
-                        method: method.clone(),
-                        target: target.clone(),
-                        request_headers: request_headers.clone(),
-                        request_body: recorded_request.clone(),
-                        response_headers: out_headers.clone(),
-                    },
-                );
-                (stream, None)
-            }
-            Err((chunks, None)) => {
-                let n = chunks.iter().map(Bytes::len).sum();
-                let failure = Failure::BrokenBody(n);
-                findings.push(transport(&label, &failure, 502, &reproduce));
-                self.session.observe(Seen {
-                    operation,
-                    method,
-                    target,
-                    status: 502,
-                    elapsed: started.elapsed(),
-                    rejected: false,
-                    findings,
-                    notes,
-                });
-                return failure_response(&failure, &url);
-            }
-        };
         if encoded && whole.is_some() {
-            notes.push("content-encoded response body: not validated".to_owned());
+            seen.notes
+                .push("content-encoded response body: not validated".to_owned());
             skip.push(Check::ResponseSchema);
         }
-        if let Some(i) = check_op {
+        if let Some(i) = operation {
+            let observed = Observed::new(
+                status,
+                header_pairs(&head.headers),
+                whole.clone().unwrap_or_default(),
+            );
             let op = &self.spec.operations()[i];
-            let headers: Vec<(String, String)> = head
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let observed = Observed::new(status, headers, whole.clone().unwrap_or_default());
             // An undocumented 415 or 413 is the right answer to a body in
             // the wrong media type or over a limit, as `decoy test` holds.
             let excused = (status == 415 && problems.iter().any(|p| p.status == 415))
@@ -290,32 +233,28 @@ impl Forwarder {
                 }
                 let finding = Finding {
                     check: o.check.name().to_owned(),
-                    operation: label.clone(),
+                    operation: story.label.clone(),
                     message: o.message,
                     status: Some(status),
                     violations: o.violations,
                     body: o.body,
                     occurrences: 1,
-                    curl: reproduce.clone(),
+                    curl: story.reproduce.clone(),
                 };
-                findings.push((o.signature, finding));
+                seen.findings.push((o.signature, finding));
             }
         }
         if status < 400 {
-            findings.extend(accepted(
-                &problems,
-                &label,
-                status,
-                &reproduce,
-                &self.config.skip,
-            ));
+            let skip = &self.config.skip;
+            seen.findings
+                .extend(accepted(&problems, &story, status, skip));
         }
         if let (Some(recorder), Some(whole)) = (&self.recorder, &whole) {
             let _ = recorder.write(Taken {
-                operation: operation.map(op_name),
-                method: &method,
-                path: path_of(&target),
-                query: query_of(&target),
+                operation: operation.map(|i| self.spec.operations()[i].name()),
+                method: &seen.method,
+                path: path_of(&seen.target),
+                query: query_of(&seen.target),
                 request_headers: &request_headers,
                 request_body: recorded_request,
                 status,
@@ -323,21 +262,57 @@ impl Forwarder {
                 response_body: Recorded::Bytes(whole.clone()),
             });
         }
-        self.session.observe(Seen {
-            operation,
-            method,
-            target,
-            status,
-            elapsed: started.elapsed(),
-            rejected: false,
-            findings,
-            notes,
-        });
+        self.tell(seen, &story, status);
         let mut response = Response::new(client_body);
         *response.status_mut() = head.status;
         *response.headers_mut() = out_headers;
         via(response.headers_mut());
         response
+    }
+
+    /// Tells the session how the exchange ended.
+    fn tell(&self, mut seen: Seen, story: &Story, status: u16) {
+        seen.status = status;
+        seen.elapsed = story.started.elapsed();
+        self.session.observe(seen);
+    }
+
+    /// Answers an upstream failure with 502 or 504, and reports it.
+    fn fail(&self, mut seen: Seen, story: &Story, failure: Failure) -> Response<ProxyBody> {
+        seen.findings
+            .push(transport(story, &failure, failure.status()));
+        self.tell(seen, story, failure.status());
+        failure_response(&failure, &story.url)
+    }
+
+    /// Reads the response body whole (`Ok(Ok)`) within what is left of the
+    /// upstream timeout, or hands back what it read and the rest to stream
+    /// (`Ok(Err)`): event streams and bodies over the limit.
+    async fn read_response(
+        &self,
+        headers: &HeaderMap,
+        body: Incoming,
+        streaming: bool,
+        started: Instant,
+    ) -> Result<Result<Bytes, (Vec<Bytes>, Incoming)>, Failure> {
+        let cap = self.config.max_body_bytes;
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if streaming || declared.is_some_and(|n| n > cap as u64) {
+            return Ok(Err((Vec::new(), body)));
+        }
+        let deadline = started + self.config.upstream_timeout;
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, read_prefix(body, cap)).await {
+            Ok(Ok(chunks)) => Ok(Ok(concat(&chunks))),
+            Ok(Err((chunks, Some(rest)))) => Ok(Err((chunks, rest))),
+            Ok(Err((chunks, None))) => {
+                Err(Failure::BrokenBody(chunks.iter().map(Bytes::len).sum()))
+            }
+            Err(_) => Err(Failure::SlowBody(self.config.upstream_timeout)),
+        }
     }
 
     fn route(&self, parts: &Parts) -> Route {
@@ -439,15 +414,14 @@ impl Forwarder {
     fn watch(
         &self,
         stream: Prefixed<Incoming>,
-        label: &str,
-        reproduce: &str,
+        story: &Story,
         status: u16,
         pending: Pending,
     ) -> ProxyBody {
         let session = self.session.clone();
         let recorder = self.recorder.clone();
-        let label = label.to_owned();
-        let reproduce = reproduce.to_owned();
+        let label = story.label.clone();
+        let reproduce = story.reproduce.clone();
         let limit = self.config.stream_timeout;
         let on_end = move |end: End| {
             let failure = match end {
@@ -488,6 +462,17 @@ impl Forwarder {
     }
 }
 
+/// What every report line of one exchange repeats.
+struct Story {
+    started: Instant,
+    /// The operation's name, or `METHOD /path`.
+    label: String,
+    /// The curl line of the request.
+    reproduce: String,
+    /// Where it went.
+    url: String,
+}
+
 /// What a streamed exchange records once its body has ended.
 struct Pending {
     operation: Option<String>,
@@ -524,6 +509,15 @@ fn forwardable(headers: &HeaderMap) -> HeaderMap {
         out.append(name.clone(), value.clone());
     }
     out
+}
+
+/// Header names and values as text.
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+    headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), text(v)))
+        .collect()
 }
 
 /// Adds this proxy to `Via`, as RFC 9110 asks of proxies.
@@ -570,11 +564,11 @@ fn request_finding(
 /// (`auth-required`) or invalid input (`negative-rejected`).
 fn accepted(
     problems: &[Problem],
-    label: &str,
+    story: &Story,
     status: u16,
-    reproduce: &str,
     skip: &[Check],
 ) -> Vec<(String, Finding)> {
+    let label = &story.label;
     let mut out = Vec::new();
     for p in problems {
         let (check, message) = match p.rule {
@@ -598,13 +592,13 @@ fn accepted(
         }
         let finding = Finding {
             check: check.name().to_owned(),
-            operation: label.to_owned(),
+            operation: label.clone(),
             message,
             status: Some(status),
             violations: p.violations.clone(),
             body: None,
             occurrences: 1,
-            curl: reproduce.to_owned(),
+            curl: story.reproduce.clone(),
         };
         out.push((
             format!("{}|{label}|{}", check.name(), p.rule.name()),
@@ -614,16 +608,17 @@ fn accepted(
     out
 }
 
-fn transport(label: &str, failure: &Failure, status: u16, reproduce: &str) -> (String, Finding) {
+fn transport(story: &Story, failure: &Failure, status: u16) -> (String, Finding) {
+    let label = &story.label;
     let finding = Finding {
         check: Check::Transport.name().to_owned(),
-        operation: label.to_owned(),
+        operation: label.clone(),
         message: failure.to_string(),
         status: Some(status),
         violations: Vec::new(),
         body: None,
         occurrences: 1,
-        curl: reproduce.to_owned(),
+        curl: story.reproduce.clone(),
     };
     (format!("transport|{label}|{}", failure.kind()), finding)
 }

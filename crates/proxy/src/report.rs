@@ -284,7 +284,7 @@ pub struct Event {
     pub operation: Option<String>,
     /// The status the client got.
     pub status: u16,
-    /// Time from the request's head to the response's head, in ms.
+    /// Time from the request's arrival to the head of the answer, in ms.
     pub elapsed_ms: f64,
     /// Whether the proxy answered an invalid request itself (`--strict`).
     pub rejected: bool,

@@ -4,9 +4,9 @@
 //! into the document.
 
 use bytes::Bytes;
-use decoy_conform::SchemaViolation;
+use decoy_conform::{SchemaViolation, media_range_covers};
 use decoy_spec::pointer::push;
-use decoy_spec::{Operation, ParameterLocation, SecurityScheme, Spec};
+use decoy_spec::{Operation, ParameterLocation, SecurityScheme, Spec, wire};
 use decoy_validate::Validators;
 use hyper::HeaderMap;
 use hyper::header;
@@ -151,39 +151,18 @@ fn raw(
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone()),
-        ParameterLocation::Query => query_pairs(view.query)
+        ParameterLocation::Query => wire::query_pairs(view.query)
             .find(|(k, _)| k == name)
             .map(|(_, v)| v),
         ParameterLocation::Header => view
             .headers
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-        ParameterLocation::Cookie => view.headers.get_all(header::COOKIE).iter().find_map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .split(';')
-                .find_map(|c| {
-                    let (k, v) = c.trim().split_once('=')?;
-                    (k == name).then(|| v.to_owned())
-                })
-        }),
+        ParameterLocation::Cookie => {
+            let values = view.headers.get_all(header::COOKIE);
+            wire::cookie(values.iter().filter_map(|v| v.to_str().ok()), name)
+        }
     }
-}
-
-/// Decoded `key=value` pairs of a query string.
-pub(crate) fn query_pairs(query: Option<&str>) -> impl Iterator<Item = (String, String)> + '_ {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(move |pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
 }
 
 fn parameters(
@@ -214,7 +193,7 @@ fn parameters(
         let Ok(validator) = validators.compile(schema) else {
             continue;
         };
-        let value = typed(&text, primary_type(spec, schema));
+        let value = wire::typed(&text, wire::primary_type(spec, schema));
         for v in validator.validate(&value) {
             messages.push(format!("{at}{}: {}", v.instance_pointer, v.message));
             problem.violations.push(SchemaViolation {
@@ -229,25 +208,6 @@ fn parameters(
         problem.message = format!("invalid parameters: {}", messages.join("; "));
         out.push(problem);
     }
-}
-
-fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
-/// Whether a documented media range takes a sent media type.
-fn accepts(documented: &str, sent: &str) -> bool {
-    let documented = essence(documented);
-    documented == sent
-        || documented == "*/*"
-        || documented
-            .strip_suffix("/*")
-            .is_some_and(|kind| sent.split('/').next() == Some(kind))
 }
 
 fn body(validators: &Validators, op: &Operation, view: &View<'_>, out: &mut Vec<Problem>) {
@@ -265,10 +225,10 @@ fn body(validators: &Validators, op: &Operation, view: &View<'_>, out: &mut Vec<
     let sent = view
         .headers
         .get(header::CONTENT_TYPE)
-        .map(|v| essence(&String::from_utf8_lossy(v.as_bytes())));
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let Some(media) = sent
         .as_deref()
-        .and_then(|s| rb.content.iter().find(|m| accepts(&m.name, s)))
+        .and_then(|s| rb.content.iter().find(|m| media_range_covers(&m.name, s)))
     else {
         let accepted: Vec<&str> = rb.content.iter().map(|m| m.name.as_str()).collect();
         let sent = sent.map_or("no Content-Type".to_owned(), |c| {
@@ -329,39 +289,5 @@ fn body(validators: &Validators, op: &Operation, view: &View<'_>, out: &mut Vec<
         );
         p.violations = violations;
         out.push(p);
-    }
-}
-
-/// The JSON type a parameter's text is read as.
-fn primary_type(spec: &Spec, pointer: &str) -> &'static str {
-    let Ok((schema, _)) = spec.resolve(pointer) else {
-        return "string";
-    };
-    let names: Vec<&str> = match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    ["integer", "number", "boolean", "array", "object"]
-        .into_iter()
-        .find(|t| names.contains(t))
-        .unwrap_or("string")
-}
-
-/// Parameter text as the schema's type; text that does not parse stays a
-/// string, so the validator reports the mismatch.
-fn typed(text: &str, ty: &str) -> Value {
-    let keep = || Value::String(text.to_owned());
-    match ty {
-        "integer" | "number" => serde_json::from_str::<serde_json::Number>(text.trim())
-            .map_or_else(|_| keep(), Value::Number),
-        "boolean" if text == "true" => Value::Bool(true),
-        "boolean" if text == "false" => Value::Bool(false),
-        "array" => text
-            .split(',')
-            .map(|s| Value::String(s.to_owned()))
-            .collect(),
-        "object" => serde_json::from_str(text).unwrap_or_else(|_| keep()),
-        _ => keep(),
     }
 }

@@ -128,8 +128,8 @@ pub(crate) enum Failure {
     NoHead(Duration),
     /// 502: it closed or reset the connection before answering.
     Closed(String),
-    /// 504: the body did not finish in time (`n` bytes arrived).
-    SlowBody(Duration, usize),
+    /// 504: the body did not finish in time.
+    SlowBody(Duration),
     /// 502: the body broke off after `n` bytes.
     BrokenBody(usize),
 }
@@ -138,7 +138,7 @@ impl Failure {
     /// The status the client gets.
     pub(crate) fn status(&self) -> u16 {
         match self {
-            Failure::ConnectTimeout(_) | Failure::NoHead(_) | Failure::SlowBody(..) => 504,
+            Failure::ConnectTimeout(_) | Failure::NoHead(_) | Failure::SlowBody(_) => 504,
             _ => 502,
         }
     }
@@ -150,7 +150,7 @@ impl Failure {
             Failure::ConnectTimeout(_) => "connect-timeout",
             Failure::NoHead(_) => "no-response",
             Failure::Closed(_) => "closed",
-            Failure::SlowBody(..) => "body-timeout",
+            Failure::SlowBody(_) => "body-timeout",
             Failure::BrokenBody(_) => "body-broken",
         }
     }
@@ -182,9 +182,9 @@ impl std::fmt::Display for Failure {
                     "the upstream closed the connection without an answer: {m}"
                 )
             }
-            Failure::SlowBody(d, n) => write!(
+            Failure::SlowBody(d) => write!(
                 f,
-                "the upstream did not finish its response body within {d:?} ({n} bytes arrived)"
+                "the upstream did not finish its response body within {d:?}"
             ),
             Failure::BrokenBody(n) => {
                 write!(
@@ -196,13 +196,10 @@ impl std::fmt::Display for Failure {
     }
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    s
+/// The error and its sources, outermost first.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(e), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }

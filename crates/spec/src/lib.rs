@@ -63,6 +63,7 @@ mod lower;
 pub mod pointer;
 mod refs;
 mod router;
+pub mod wire;
 
 use std::path::Path;
 
