@@ -311,9 +311,8 @@ async fn in_front_of_the_faulty_build_every_response_bug_class_is_reported() {
     assert_eq!(RESPONSE_BUGS.len() + 2, Bug::ALL.len());
 }
 
-/// An upstream that answers 200 `{}` to anything: it would take every
-/// invalid request, so only the proxy can refuse them.
-async fn yes_upstream() -> (String, tokio::task::JoinHandle<()>) {
+/// An upstream that answers `response` (raw bytes) to anything.
+async fn canned(response: &'static [u8]) -> (String, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -324,13 +323,36 @@ async fn yes_upstream() -> (String, tokio::task::JoinHandle<()>) {
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 * 1024];
                 let _ = s.read(&mut buf).await;
-                let _ = s
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-                    .await;
+                let _ = s.write_all(response).await;
             });
         }
     });
     (format!("http://{addr}"), task)
+}
+
+/// An upstream that answers 200 `{}` to anything: it would take every
+/// invalid request, so only the proxy can refuse them.
+async fn yes_upstream() -> (String, tokio::task::JoinHandle<()>) {
+    canned(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}").await
+}
+
+#[tokio::test]
+async fn a_304_to_a_conditional_request_is_not_held_against_the_upstream() {
+    let (up, _task) =
+        canned(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n").await;
+    let proxy = start(calls(), up, |_| {}).await;
+    let cached = [AUTH, ("If-None-Match", "\"v1\"")];
+    let r = send(proxy.address(), "GET", "/v1/calls/call_1", &cached, None).await;
+    assert_eq!(r.status, 304);
+    assert!(
+        proxy.report().passed(),
+        "{}",
+        proxy.report().render_text(false)
+    );
+    // Unasked for, a 304 is an undocumented status.
+    send(proxy.address(), "GET", "/v1/calls/call_1", &[AUTH], None).await;
+    let report = proxy.stop().await;
+    assert_eq!(report.findings_of("status-documented").count(), 1);
 }
 
 type Case = (

@@ -71,3 +71,38 @@ pub(crate) fn curl(method: &str, url: &str, headers: &HeaderMap, body: Option<&B
     parts.push(shell_quote(url));
     parts.join(" ") + &note
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    #[test]
+    fn credentials_come_from_the_environment_and_noise_is_left_out() {
+        let mut h = HeaderMap::new();
+        h.append("host", HeaderValue::from_static("127.0.0.1:4010"));
+        h.append("authorization", HeaderValue::from_static("Bearer s3cret"));
+        h.append("cookie", HeaderValue::from_static("session=abc"));
+        h.append("content-type", HeaderValue::from_static("application/json"));
+        let body = Bytes::from_static(b"{\"note\":\"it's\"}");
+        let line = curl("POST", "http://x/v1/a", &h, Some(&body));
+        assert_eq!(
+            line,
+            "curl -sS -i -X POST -H \"Authorization: Bearer $DECOY_TOKEN\" \
+             -H \"Cookie: $DECOY_COOKIE\" -H 'content-type: application/json' \
+             --data-raw '{\"note\":\"it'\\''s\"}' 'http://x/v1/a'"
+        );
+        assert!(!line.contains("s3cret") && !line.contains("abc"));
+    }
+
+    #[test]
+    fn a_large_or_binary_body_is_left_out_with_a_note() {
+        let body = Bytes::from(vec![0xffu8; 10]);
+        let line = curl("PUT", "http://x/f", &HeaderMap::new(), Some(&body));
+        assert!(
+            line.ends_with("# the 10-byte body is not shown: save it as body.bin"),
+            "{line}"
+        );
+        assert!(line.contains("--data-binary @body.bin"), "{line}");
+    }
+}

@@ -216,7 +216,16 @@ impl Forwarder {
                 .push("content-encoded response body: not validated".to_owned());
             skip.push(Check::ResponseSchema);
         }
-        if let Some(i) = operation {
+        // HEAD answers carry no body; a 304 answers a conditional request
+        // from a cache, below what the document describes.
+        if seen.method == "HEAD" {
+            skip.push(Check::ResponseSchema);
+        }
+        let revalidated = status == 304
+            && [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE]
+                .iter()
+                .any(|h| request_headers.contains_key(h));
+        if let Some(i) = operation.filter(|_| !revalidated) {
             let observed = Observed::new(
                 status,
                 header_pairs(&head.headers),
@@ -649,4 +658,34 @@ fn answer(status: u16, body: Value) -> Response<ProxyBody> {
     );
     via(r.headers_mut());
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_stay_behind() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [
+            ("connection", "keep-alive, x-trace"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("x-trace", "1"),
+            ("authorization", "Bearer t"),
+            ("content-type", "application/json"),
+        ] {
+            h.append(n, HeaderValue::from_static(v));
+        }
+        let kept = forwardable(&h);
+        let kept: Vec<&str> = kept.keys().map(|k| k.as_str()).collect();
+        assert_eq!(kept, ["authorization", "content-type"]);
+    }
+
+    #[test]
+    fn targets_split_into_path_and_query() {
+        assert_eq!(path_of("/a/b?x=1&y"), "/a/b");
+        assert_eq!(query_of("/a/b?x=1&y"), Some("x=1&y"));
+        assert_eq!(query_of("/a"), None);
+    }
 }
