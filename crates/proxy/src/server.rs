@@ -78,6 +78,10 @@ impl Proxy {
             .map_err(|source| ProxyError::Bind { addr, source })?;
         let session = Arc::new(Session::new(&spec, &config));
         let validators = Validators::new(&spec);
+        // Compile every operation's schemas now, so the first exchanges do
+        // not pay for it (schemas that cannot compile are simply not
+        // checked; `decoy lint` reports them).
+        let _ = validators.compile_operations(&spec);
         let forwarder = Arc::new(Forwarder {
             validators,
             client,
