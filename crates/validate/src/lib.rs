@@ -60,7 +60,7 @@ const DOC_URI: &str = "urn:decoy:doc";
 const RANGE_KEYWORD: &str = "x-decoy-numeric-format";
 
 /// Why a validator could not be built.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValidateError {
     /// There is no value at the pointer.
@@ -187,6 +187,9 @@ fn replace_last(pointer: &str, token: &str) -> String {
 pub struct Validators {
     doc: Value,
     cache: std::sync::Mutex<HashMap<String, Validator>>,
+    /// Schemas that do not compile, so asking again costs nothing (a
+    /// registry over a large document takes a while to prepare).
+    failed: std::sync::Mutex<HashMap<String, ValidateError>>,
 }
 
 impl fmt::Debug for Validators {
@@ -203,6 +206,7 @@ impl Validators {
         Validators {
             doc,
             cache: std::sync::Mutex::new(HashMap::new()),
+            failed: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -216,11 +220,18 @@ impl Validators {
         {
             return Ok(v.clone());
         }
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = failed.get(pointer_to_schema) {
+            return Err(e.clone());
+        }
         let compiled = self
             .compile_many(&[pointer_to_schema])
             .pop()
-            .expect("one in, one out")?;
-        Ok(compiled)
+            .expect("one in, one out");
+        if let Err(e) = &compiled {
+            failed.insert(pointer_to_schema.to_owned(), e.clone());
+        }
+        compiled
     }
 
     /// Compiles several schemas against one registry (preparing the registry
