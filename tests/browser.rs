@@ -1,6 +1,7 @@
 //! A real browser against decoy mock: headless Chromium loads a page from one
 //! origin whose script calls the mock on another origin with a bearer token,
-//! and the test reads what the script saw from the page's DOM.
+//! and the test reads what the script saw from the page's DOM; the same
+//! page again with decoy proxy in between.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -45,16 +46,10 @@ fn page_server(page: String) -> u16 {
     port
 }
 
-#[tokio::test]
-async fn a_browser_page_on_another_origin_calls_the_mock_with_a_token() {
+/// Loads a page from another origin whose script calls `api` with and
+/// without the token; returns what the script saw.
+async fn run_page(api: &str, seen: impl Fn() -> String) -> serde_json::Value {
     let browser = chromium();
-    let spec = Spec::parse(CALLS, "calls.openapi.yaml").unwrap();
-    let mock = MockServer::builder()
-        .token("s3cret")
-        .start(spec)
-        .await
-        .unwrap();
-    let api = mock.uri();
     // The script writes what it saw into the DOM; `--virtual-time-budget`
     // keeps the page alive until its fetches have settled.
     let page = format!(
@@ -73,7 +68,8 @@ Promise.all([call("s3cret"), call(null)])
 </script></body></html>"#
     );
     let port = page_server(page);
-    let profile = std::env::temp_dir().join(format!("decoy-chromium-{}", std::process::id()));
+    let profile =
+        std::env::temp_dir().join(format!("decoy-chromium-{}-{port}", std::process::id()));
     let url = format!("http://127.0.0.1:{port}/");
     let output = tokio::task::spawn_blocking(move || {
         Command::new("timeout")
@@ -106,25 +102,64 @@ Promise.all([call("s3cret"), call(null)])
         .and_then(|r| r.split("</pre>").next())
         .unwrap_or_else(|| {
             panic!(
-                "no result in the page:\n{dom}\nstderr:\n{}\nthe mock saw: {:?}",
+                "no result in the page:\n{dom}\nstderr:\n{}\nthe server saw: {}",
                 String::from_utf8_lossy(&output.stderr),
-                mock.received_requests()
+                seen()
             )
         });
-    let result: serde_json::Value =
-        serde_json::from_str(&result.replace("&quot;", "\"").replace("&amp;", "&")).unwrap();
-    assert_eq!(
-        result,
-        serde_json::json!([
-            {"status": 200, "id": "call_browser", "code": null, "type": "application/json"},
-            {"status": 401, "id": null, "code": "UNAUTHORIZED", "type": "application/json"}
-        ])
-    );
-    // The browser asked first (a CORS preflight for the Authorization header).
+    serde_json::from_str(&result.replace("&quot;", "\"").replace("&amp;", "&")).unwrap()
+}
+
+/// What both pages must see: the call with the token, 401 without.
+fn expected() -> serde_json::Value {
+    serde_json::json!([
+        {"status": 200, "id": "call_browser", "code": null, "type": "application/json"},
+        {"status": 401, "id": null, "code": "UNAUTHORIZED", "type": "application/json"}
+    ])
+}
+
+/// The mock the pages call, and the document.
+async fn mock() -> (MockServer, Spec) {
+    let spec = Spec::parse(CALLS, "calls.openapi.yaml").unwrap();
+    let mock = MockServer::builder()
+        .token("s3cret")
+        .start(spec.clone())
+        .await
+        .unwrap();
+    (mock, spec)
+}
+
+/// The browser asked first: a CORS preflight for the Authorization header,
+/// answered by the mock.
+fn preflight_answered(mock: &MockServer) {
     let seen = mock.received_requests();
     assert!(
         seen.iter()
             .any(|r| r.method == "OPTIONS" && r.status == 204),
         "{seen:?}"
     );
+}
+
+#[tokio::test]
+async fn a_browser_page_on_another_origin_calls_the_mock_with_a_token() {
+    let (mock, _) = mock().await;
+    let result = run_page(&mock.uri(), || format!("{:?}", mock.received_requests())).await;
+    assert_eq!(result, expected());
+    preflight_answered(&mock);
+}
+
+#[tokio::test]
+async fn a_browser_page_calls_the_mock_through_decoy_proxy() {
+    let (mock, spec) = mock().await;
+    let mut config = decoy_proxy::Config::new(mock.uri());
+    config.port = 0;
+    let proxy = decoy_proxy::Proxy::start(spec, config).await.unwrap();
+    let result = run_page(&proxy.uri(), || format!("{:?}", proxy.report())).await;
+    assert_eq!(result, expected());
+    // The preflights went through to the mock and back, unchecked; the one
+    // finding is the request the page sent without a token.
+    preflight_answered(&mock);
+    let report = proxy.stop().await;
+    let checks: Vec<&str> = report.findings.iter().map(|f| f.check.as_str()).collect();
+    assert_eq!(checks, ["request-auth"], "{}", report.render_text(false));
 }

@@ -7,7 +7,8 @@ use decoy_spec::Spec;
 use decoy_validate::Validators;
 use serde_json::{Value, json};
 
-use crate::mock::{Reply, send};
+use crate::mock::send;
+use crate::util::http::Reply;
 use crate::util::{root, wild_dir};
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");

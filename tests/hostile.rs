@@ -67,7 +67,8 @@ async fn still_serving(addr: &SocketAddr) {
     );
 }
 
-fn rss_kib() -> u64 {
+/// This process's resident memory, in KiB.
+pub(crate) fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -1,69 +1,17 @@
 //! decoy-mock over real sockets: every Calls operation, every documented
 //! error, the transfer lifecycle, determinism, Prefer, CORS, bad input.
 
-use std::net::SocketAddr;
-
 use decoy_mock::MockServer;
 use decoy_spec::{Spec, StatusKey};
 use decoy_validate::Validators;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::util::http::{Reply, raw, request};
 
 const CALLS: &str = include_str!("../specs/calls.openapi.yaml");
 
 fn calls() -> Spec {
     Spec::parse(CALLS, "calls.openapi.yaml").expect("the Calls document loads")
-}
-
-/// One HTTP/1.1 exchange on a fresh connection, as bytes.
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
-}
-
-impl Reply {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// Sends raw bytes and reads until the server closes.
-pub(crate) async fn raw(addr: &SocketAddr, request: &[u8]) -> Reply {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(request).await.expect("write");
-    let mut buf = Vec::new();
-    let _ = stream.read_to_end(&mut buf).await;
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let headers = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        })
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: buf[split + 4..].to_vec(),
-    }
 }
 
 pub(crate) async fn send(
@@ -73,16 +21,7 @@ pub(crate) async fn send(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Reply {
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if let Some(b) = body {
-        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    req.push_str("\r\n");
-    req.push_str(body.unwrap_or(""));
-    raw(server.address(), req.as_bytes()).await
+    raw(server.address(), &request(method, path, headers, body)).await
 }
 
 const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");

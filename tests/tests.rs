@@ -29,5 +29,7 @@ mod hardening;
 mod crud;
 // The behaviour model: printed, inferred roles, mock and runner agreeing on lifecycles.
 mod model;
+// decoy proxy in front of decoy mock, the faulty build, https and hostile upstreams; replay.
+mod proxy;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

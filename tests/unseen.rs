@@ -16,7 +16,7 @@ use decoy_validate::Validators;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use crate::mock::{Reply, raw};
+use crate::util::http::{Reply, raw};
 
 /// Everything but RFC 3986's unreserved characters is encoded.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

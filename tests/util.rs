@@ -73,3 +73,118 @@ pub(crate) fn snapshots<R>(f: impl FnOnce() -> R) -> R {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(f)
 }
+
+/// A bare HTTP/1.1 client: one request per connection, the answer as
+/// bytes, so tests see exactly what went over the wire.
+pub(crate) mod http {
+    use std::net::SocketAddr;
+
+    use serde_json::Value;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// One response, as it came.
+    #[derive(Debug, Clone, PartialEq)]
+    pub(crate) struct Reply {
+        pub(crate) status: u16,
+        pub(crate) headers: Vec<(String, String)>,
+        /// The body, de-chunked.
+        pub(crate) body: Vec<u8>,
+    }
+
+    impl Reply {
+        pub(crate) fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+
+        pub(crate) fn json(&self) -> Value {
+            serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+                panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+            })
+        }
+    }
+
+    /// The bytes of a request with `Connection: close` (and
+    /// `Content-Length` when there is a body).
+    pub(crate) fn request(
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Vec<u8> {
+        let mut req =
+            format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(b) = body {
+            req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+        }
+        req.push_str("\r\n");
+        req.push_str(body.unwrap_or(""));
+        req.into_bytes()
+    }
+
+    /// Sends raw bytes and reads until the server closes (at most a
+    /// minute, which only guards against a hang).
+    pub(crate) async fn raw(addr: &SocketAddr, request: &[u8]) -> Reply {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.write_all(request).await.expect("write");
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            stream.read_to_end(&mut buf),
+        )
+        .await;
+        assert!(read.is_ok(), "no answer and no close within a minute");
+        parse(&buf).unwrap_or_else(|| {
+            panic!(
+                "not an HTTP response: {:?}",
+                String::from_utf8_lossy(&buf[..buf.len().min(200)])
+            )
+        })
+    }
+
+    fn parse(raw: &[u8]) -> Option<Reply> {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| {
+                l.split_once(':')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            })
+            .collect();
+        let rest = &raw[split + 4..];
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+        let body = match chunked {
+            true => dechunk(rest)?,
+            false => rest.to_vec(),
+        };
+        Some(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        loop {
+            let end = rest.windows(2).position(|w| w == b"\r\n")?;
+            let size = std::str::from_utf8(&rest[..end]).ok()?.trim();
+            let size = usize::from_str_radix(size, 16).ok()?;
+            rest = &rest[end + 2..];
+            if size == 0 {
+                return Some(out);
+            }
+            out.extend_from_slice(rest.get(..size)?);
+            rest = rest.get(size + 2..)?;
+        }
+    }
+}

@@ -16,6 +16,7 @@ use decoy_spec::Spec;
 mod fake;
 mod lint;
 mod mock;
+mod proxy;
 mod routes;
 mod test;
 
@@ -56,6 +57,11 @@ enum Command {
     /// stateful sequences; failures shrunk to a curl line. Exit 1 on
     /// violations, 2 when the target cannot be reached.
     Test(test::TestArgs),
+    /// Forward to a running implementation and check every exchange against
+    /// the document: request and response, with the JSON pointer and a curl
+    /// line for each violation; record traffic for `decoy mock --replay`.
+    /// Exit 1 on violations.
+    Proxy(proxy::ProxyArgs),
     /// Print the operation table: method, path, operationId, responses.
     Routes {
         /// The document (YAML or JSON). Default: the embedded Calls API.
@@ -110,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Fake(args) => fake::run(args),
         Command::Mock(args) => mock::run(args),
         Command::Test(args) => test::run(args),
+        Command::Proxy(args) => proxy::run(args),
     }
 }
 

@@ -75,6 +75,11 @@ pub(crate) struct MockArgs {
     /// (`0.05` is 5%; reproducible from the seed).
     #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     error_rate: f64,
+    /// Answer requests recorded by `decoy proxy --record` with their
+    /// recorded responses (in order when recorded several times); everything
+    /// else is generated as usual.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
     /// Request log on stdout: one line per request, for people or as JSON.
     #[arg(long, value_enum, default_value_t = Log::Human)]
     log: Log,
@@ -92,7 +97,7 @@ fn parse_latency(text: &str) -> Result<Latency, String> {
     Latency::parse(text)
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     decoy_spec::duration::parse(text)
 }
 
@@ -141,6 +146,19 @@ pub(crate) fn run(args: MockArgs) -> anyhow::Result<Outcome> {
             }
             _ => {}
         }));
+    }
+    if let Some(path) = &args.replay {
+        let replay = decoy_mock::replay::Replay::load(path)?;
+        eprintln!(
+            "decoy mock: replaying {} recorded exchanges from {}{}",
+            replay.len(),
+            path.display(),
+            match replay.skipped() {
+                0 => String::new(),
+                n => format!(" ({n} with bodies too large to record are generated instead)"),
+            }
+        );
+        config.replay = Some(Arc::new(replay));
     }
     config.max_resources = args.max_resources;
     config.max_recorded = args.max_recorded;

@@ -127,7 +127,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn parse_check(text: &str) -> Result<Check, String> {
+pub(crate) fn parse_check(text: &str) -> Result<Check, String> {
     text.parse()
         .map_err(|e: decoy_conform::ConformError| e.to_string())
 }
@@ -137,7 +137,7 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
         .map_err(|e: decoy_conform::ConformError| e.to_string())
 }
 
-fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
+pub(crate) fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> {
     match text.split_once('=') {
         Some(("json", path)) if !path.is_empty() => Ok((ReportKind::Json, path.into())),
         Some(("junit", path)) if !path.is_empty() => Ok((ReportKind::Junit, path.into())),

@@ -67,7 +67,7 @@ pub(crate) fn body_value(bytes: &[u8]) -> Option<Value> {
     Some(Value::String(clip(&String::from_utf8_lossy(bytes), 4096)))
 }
 
-fn essence(content_type: &str) -> String {
+pub(crate) fn essence(content_type: &str) -> String {
     content_type
         .split(';')
         .next()
@@ -77,7 +77,7 @@ fn essence(content_type: &str) -> String {
 }
 
 /// Whether a documented media range covers a received media type.
-fn media_matches(range: &str, actual: &str) -> bool {
+pub(crate) fn media_matches(range: &str, actual: &str) -> bool {
     let range = essence(range);
     if range == actual || range == "*/*" {
         return true;

@@ -103,6 +103,7 @@ mod erased;
 mod error;
 mod links;
 mod model;
+mod observe;
 mod progress;
 mod report;
 mod repro;
@@ -111,6 +112,10 @@ mod snapshot;
 
 pub use config::{Check, Config, Shard};
 pub use error::ConformError;
+pub use observe::{
+    Observation, Observed, check_response, coverage_table, media_range_covers, shell_quote,
+    xml_escape,
+};
 pub use progress::{Progress, ProgressState};
 pub use report::{
     Coverage, Finding, Report, Reproduction, SchemaViolation, SnapshotSummary, Step, TextOptions,

@@ -221,6 +221,9 @@ impl App {
     pub(crate) fn reset(&self) {
         lock(&self.store).clear();
         lock(&self.recorded).clear();
+        if let Some(replay) = &self.config.replay {
+            replay.rewind();
+        }
     }
 
     pub(crate) fn recorded(&self) -> Vec<RecordedRequest> {
@@ -251,6 +254,15 @@ impl App {
             (self.preflight(req.headers()), None)
         } else if let Some(admin) = path.strip_prefix("/__decoy/") {
             (self.admin(&method, admin), None)
+        } else if let Some(replay) = &self.config.replay {
+            let (limit, timeout) = (self.config.body_limit, self.config.body_timeout);
+            match replay.answer(req.map(Box::pin), limit, timeout).await {
+                Ok(answer) => {
+                    let operation = answer.operation.clone();
+                    (Reply::replayed(answer), operation)
+                }
+                Err(req) => self.respond(req).await,
+            }
         } else {
             self.respond(req).await
         };

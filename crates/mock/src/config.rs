@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::replay::Replay;
 use decoy_spec::duration::Latency;
 
 /// A callback that sees every request once it has been answered.
@@ -81,6 +82,9 @@ pub struct Config {
     pub on_request: Option<RequestCallback>,
     /// Called after each reload of the watched document.
     pub on_reload: Option<ReloadCallback>,
+    /// Recorded exchanges answered before anything else (`--replay`);
+    /// requests not recorded are generated as usual.
+    pub replay: Option<Arc<Replay>>,
 }
 
 impl Default for Config {
@@ -105,6 +109,7 @@ impl Default for Config {
             error_rate: 0.0,
             on_request: None,
             on_reload: None,
+            replay: None,
         }
     }
 }
@@ -134,6 +139,7 @@ impl fmt::Debug for Config {
                 &self.on_request.as_ref().map(|_| "<callback>"),
             )
             .field("on_reload", &self.on_reload.as_ref().map(|_| "<callback>"))
+            .field("replay", &self.replay.as_ref().map(|r| r.len()))
             .finish()
     }
 }

@@ -168,6 +168,7 @@ mod config;
 mod context;
 mod error;
 mod generate;
+pub mod replay;
 mod server;
 mod store;
 mod util;

@@ -151,3 +151,30 @@ fn integral_floats_are_integers_for_the_integer_formats() {
     assert!(!id.is_valid(&json!(1e19)));
     assert!(!id.is_valid(&json!(u64::MAX)));
 }
+
+#[test]
+fn a_schema_that_does_not_compile_fails_the_same_way_every_time() {
+    let doc = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+components:
+  schemas:
+    Bad: {type: string, pattern: "(unclosed"}
+"#;
+    let spec = Spec::parse(doc, "t.yaml").unwrap();
+    let v = Validators::new(&spec);
+    let first = v
+        .compile("/components/schemas/Bad")
+        .unwrap_err()
+        .to_string();
+    // The second answer comes from the record of failures.
+    let second = v
+        .compile("/components/schemas/Bad")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(first, second);
+    assert!(
+        first.starts_with("/components/schemas/Bad: cannot compile"),
+        "{first}"
+    );
+}

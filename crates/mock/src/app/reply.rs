@@ -23,6 +23,21 @@ impl Reply {
         r
     }
 
+    /// A recorded answer (`decoy mock --replay`), as it was recorded.
+    pub(super) fn replayed(answer: crate::replay::Answer) -> Reply {
+        let mut r = Reply::empty(answer.status);
+        r.body = answer.body;
+        for (n, v) in answer.headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(n.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                r.headers.push((n, v));
+            }
+        }
+        r
+    }
+
     pub(super) fn empty(status: u16) -> Reply {
         Reply {
             status,
