@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use decoy_conform::{SchemaViolation, media_range_covers};
 use decoy_spec::pointer::push;
+use decoy_spec::wire::{Read, Sent};
 use decoy_spec::{Operation, ParameterLocation, SecurityScheme, Spec, wire};
 use decoy_validate::Validators;
 use hyper::HeaderMap;
@@ -131,37 +132,24 @@ fn scheme_met(scheme: Option<SecurityScheme>, view: &View<'_>) -> bool {
         None => true,
         Some(SecurityScheme::Http { scheme }) if scheme == "basic" => credentials("basic"),
         Some(SecurityScheme::ApiKey { name, location }) => {
-            raw(location, &name, &[], view).is_some_and(|v| !v.is_empty())
+            let key = match location {
+                ParameterLocation::Query => wire::query_pairs(view.query)
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v),
+                ParameterLocation::Cookie => {
+                    let values = view.headers.get_all(header::COOKIE);
+                    wire::cookie(values.iter().filter_map(|v| v.to_str().ok()), &name)
+                }
+                _ => view
+                    .headers
+                    .get(name.as_str())
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            };
+            key.is_some_and(|v| !v.is_empty())
         }
         // Mutual TLS happens below HTTP, where a proxy cannot see it.
         Some(SecurityScheme::Other { kind }) if kind == "mutualTLS" => true,
         Some(_) => credentials("bearer"),
-    }
-}
-
-/// The text of a parameter as sent, if it was.
-fn raw(
-    location: ParameterLocation,
-    name: &str,
-    params: &[(String, String)],
-    view: &View<'_>,
-) -> Option<String> {
-    match location {
-        ParameterLocation::Path => params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone()),
-        ParameterLocation::Query => wire::query_pairs(view.query)
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v),
-        ParameterLocation::Header => view
-            .headers
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-        ParameterLocation::Cookie => {
-            let values = view.headers.get_all(header::COOKIE);
-            wire::cookie(values.iter().filter_map(|v| v.to_str().ok()), name)
-        }
     }
 }
 
@@ -175,25 +163,42 @@ fn parameters(
 ) {
     let mut problem = Problem::new(Rule::Parameters, String::new());
     let mut messages = Vec::new();
+    let sent = Sent {
+        path: params.to_vec(),
+        query: wire::query_pairs(view.query).collect(),
+        headers: view
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    };
     for p in &op.parameters {
         let at = push(&format!("/{}", p.location.as_str()), &p.name);
-        let Some(text) = raw(p.location, &p.name, params, view) else {
-            if p.required {
-                messages.push(format!("{at}: required parameter is missing"));
-                problem.violations.push(SchemaViolation {
-                    instance_pointer: at,
-                    schema_pointer: format!("{}/required", p.pointer),
-                    keyword: "required".into(),
-                    message: "required parameter is missing".into(),
-                });
+        let value = match sent.read(spec, op, p) {
+            Read::Value(v) => v,
+            Read::Empty | Read::Ignored => continue,
+            Read::Absent => {
+                if p.required {
+                    messages.push(format!("{at}: required parameter is missing"));
+                    problem.violations.push(SchemaViolation {
+                        instance_pointer: at,
+                        schema_pointer: format!("{}/required", p.pointer),
+                        keyword: "required".into(),
+                        message: "required parameter is missing".into(),
+                    });
+                }
+                continue;
             }
-            continue;
         };
         let Some(schema) = &p.schema else { continue };
         let Ok(validator) = validators.compile(schema) else {
             continue;
         };
-        let value = wire::typed(&text, wire::primary_type(spec, schema));
         for v in validator.validate(&value) {
             messages.push(format!("{at}{}: {}", v.instance_pointer, v.message));
             problem.violations.push(SchemaViolation {
