@@ -107,6 +107,9 @@ impl std::fmt::Display for Failure {
 
 pub(crate) struct Client {
     inner: HyperClient<HttpConnector, Full<Bytes>>,
+    /// Never reuses a connection: the one retry of an exchange that failed
+    /// before any response byte goes out on it.
+    fresh: HyperClient<HttpConnector, Full<Bytes>>,
     /// `http://host:port` plus any path prefix, no trailing slash.
     pub(crate) base: String,
     authority: String,
@@ -152,9 +155,13 @@ impl Client {
         connector.set_nodelay(true);
         let inner = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector.clone());
+        let fresh = HyperClient::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
             .build(connector);
         Ok(Client {
             inner,
+            fresh,
             base,
             authority,
             token: config.token.clone(),
@@ -208,28 +215,38 @@ impl Client {
 
     pub(crate) async fn send(&self, request: &Request) -> Result<Exchange, Failure> {
         let url = format!("{}{}", self.base, request.target);
-        let mut builder = hyper::Request::builder()
-            .method(request.method.as_str())
-            .uri(url.as_str());
-        for (n, v) in self.wire_headers(request) {
-            builder = builder.header(n, v);
-        }
-        let body = request
-            .body
-            .as_ref()
-            .map(Payload::bytes)
-            .unwrap_or_default();
-        let http = builder
-            .body(Full::new(body))
-            .map_err(|e| Failure::Broken(format!("cannot build the request for {url}: {e}")))?;
+        let build = || {
+            let mut builder = hyper::Request::builder()
+                .method(request.method.as_str())
+                .uri(url.as_str());
+            for (n, v) in self.wire_headers(request) {
+                builder = builder.header(n, v);
+            }
+            let body = request
+                .body
+                .as_ref()
+                .map(Payload::bytes)
+                .unwrap_or_default();
+            builder
+                .body(Full::new(body))
+                .map_err(|e| Failure::Broken(format!("cannot build the request for {url}: {e}")))
+        };
         let started = Instant::now();
         let cap = self.cap;
         let exchange = async {
-            let response = self
-                .inner
-                .request(http)
-                .await
-                .map_err(|e| Failure::Broken(error_chain(&e)))?;
+            let response = match self.inner.request(build()?).await {
+                Ok(r) => r,
+                // A pooled connection the server closed without saying so
+                // (common after a 500) fails before any response byte: that
+                // is not the operation's fault, so try once on a new
+                // connection and report only what fails there.
+                Err(first) if !first.is_connect() => self
+                    .fresh
+                    .request(build()?)
+                    .await
+                    .map_err(|e| Failure::Broken(error_chain(&e)))?,
+                Err(e) => return Err(Failure::Broken(error_chain(&e))),
+            };
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, cap)
                 .collect()

@@ -164,6 +164,13 @@ impl OpModel {
                     options.push((5, proptest::sample::select(known).erased()));
                 }
                 if let Some(g) = generated {
+                    // An empty, `.` or `..` segment changes which route the
+                    // server matches, whatever the schema allows.
+                    let g = g
+                        .prop_filter("a path segment that stays one", |v| {
+                            segment_stays(&scalar(v))
+                        })
+                        .erased();
                     options.push((3, g));
                 }
                 if !odd.is_empty() {
@@ -266,8 +273,15 @@ impl OpModel {
 
 /// Valid-but-odd path values: servers that crash on them break the contract.
 const EDGE_STRINGS: &[&str] = &[
-    "0", "-1", "null", "a b", "ümlaut", "%", "..", "😀", "a/b", "'\"", "<x>",
+    "0", "-1", "null", "a b", "ümlaut", "%", "a..b", "😀", "a/b", "'\"", "<x>",
 ];
+
+/// Whether `value`, sent as a path segment, still names a segment of the
+/// same template: not empty (`/calls/` routes elsewhere), not `.` or `..`
+/// (clients and servers resolve them away).
+pub(crate) fn segment_stays(value: &str) -> bool {
+    !matches!(value, "" | "." | "..")
+}
 
 /// Writes the path template with values percent-encoded.
 pub(crate) fn fill_template(out: &mut String, template: &str, values: &[(&str, String)]) {

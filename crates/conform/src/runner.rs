@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::checks::{self, Draft, Expect, body_value};
 use crate::client::{Auth, Client, Exchange, Failure, Payload, Request};
 use crate::links::{self, Creator};
-use crate::model::{Input, OpModel, encode, scalar};
+use crate::model::{Input, OpModel, encode, scalar, segment_stays};
 use crate::report::{Coverage, Finding, Reproduction, SnapshotSummary, Step};
 use crate::repro::{body_summary, curl};
 use crate::snapshot::{self, Normalizer};
@@ -714,7 +714,7 @@ fn wire_invalid(v: &decoy_validate::Validator, location: ParameterLocation, valu
         return !v.is_valid(value);
     }
     let text = scalar(value);
-    if location == ParameterLocation::Path && text.is_empty() {
+    if location == ParameterLocation::Path && !segment_stays(&text) {
         return false;
     }
     let as_json = serde_json::from_str::<Value>(&text).ok();
@@ -838,6 +838,7 @@ impl Ctx {
                                 .ok()
                         })
                         .map(|v| scalar(&v))
+                        .filter(|v| segment_stays(v))
                 });
                 if let Some(v) = value {
                     out.push((p.name.clone(), v));
