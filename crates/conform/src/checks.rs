@@ -88,6 +88,39 @@ fn media_matches(range: &str, actual: &str) -> bool {
     }
 }
 
+/// The checks that look at this outcome (enabled ones only), so a report
+/// can tell a check that passed from one that never ran.
+pub(crate) fn applied(
+    config: &Config,
+    op: &Operation,
+    expect: &Expect,
+    outcome: &Result<Exchange, Failure>,
+) -> Vec<Check> {
+    let mut out = vec![Check::Transport];
+    if let Ok(ex) = outcome {
+        out.extend([Check::ServerError, Check::StatusDocumented]);
+        if let Some(r) = op.response(ex.status) {
+            if r.headers.iter().any(|h| h.required) {
+                out.push(Check::RequiredHeaders);
+            }
+            if !r.content.is_empty() {
+                out.push(Check::ContentType);
+            }
+            if r.content.iter().any(|m| m.is_json() && m.schema.is_some()) {
+                out.push(Check::ResponseSchema);
+            }
+        }
+        out.push(match expect {
+            Expect::Valid | Expect::Large => Check::Transport,
+            Expect::Invalid(_) | Expect::MediaType => Check::NegativeRejected,
+            Expect::NoAuth => Check::AuthRequired,
+            Expect::BadAuth => Check::AuthInvalid,
+        });
+    }
+    out.retain(|c| config.enabled(*c));
+    out
+}
+
 pub(crate) fn check(
     config: &Config,
     validators: &Validators,

@@ -10,6 +10,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::auth::{Credential, Place};
 use crate::{Config, ConformError};
 
 /// A request as sent, kept whole so it can be replayed and printed.
@@ -26,6 +27,9 @@ pub(crate) struct Request {
     pub(crate) body: Option<Payload>,
     /// Whether to send the run's credentials.
     pub(crate) auth: Auth,
+    /// The operation's `--auth` credentials (added at send time, like the
+    /// token, so their values never reach a report).
+    pub(crate) creds: Vec<Credential>,
 }
 
 /// Which credentials a request carries.
@@ -188,6 +192,11 @@ impl Client {
         }
     }
 
+    /// Whether a bearer token was configured (`--token`).
+    pub(crate) fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// The headers a request goes out with, credentials included.
     pub(crate) fn wire_headers(&self, request: &Request) -> Vec<(String, String)> {
         let mut out = Vec::new();
@@ -200,10 +209,32 @@ impl Client {
             }
             Auth::Missing => {}
             Auth::Invalid => {
-                out.push((
-                    "Authorization".to_owned(),
-                    format!("Bearer {INVALID_TOKEN}"),
-                ));
+                if self.token.is_some() {
+                    out.push((
+                        "Authorization".to_owned(),
+                        format!("Bearer {INVALID_TOKEN}"),
+                    ));
+                }
+            }
+        }
+        if request.auth != Auth::Missing {
+            let value = |c: &Credential| match request.auth {
+                Auth::Invalid => c.invalid.clone(),
+                _ => c.value.clone(),
+            };
+            let mut cookies = Vec::new();
+            for c in &request.creds {
+                match &c.place {
+                    Place::Header(name) => {
+                        out.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                        out.push((name.clone(), value(c)));
+                    }
+                    Place::Cookie(name) => cookies.push(format!("{name}={}", value(c))),
+                    Place::Query(_) => {}
+                }
+            }
+            if !cookies.is_empty() {
+                out.push(("Cookie".to_owned(), cookies.join("; ")));
             }
         }
         if let Some(body) = &request.body {
@@ -214,7 +245,23 @@ impl Client {
     }
 
     pub(crate) async fn send(&self, request: &Request) -> Result<Exchange, Failure> {
-        let url = format!("{}{}", self.base, request.target);
+        let mut url = format!("{}{}", self.base, request.target);
+        if request.auth != Auth::Missing {
+            for c in &request.creds {
+                if let Place::Query(name) = &c.place {
+                    let value = match request.auth {
+                        Auth::Invalid => &c.invalid,
+                        _ => &c.value,
+                    };
+                    let sep = if url.contains('?') { '&' } else { '?' };
+                    url = format!(
+                        "{url}{sep}{}={}",
+                        crate::model::encode(name),
+                        crate::model::encode(value)
+                    );
+                }
+            }
+        }
         let build = || {
             let mut builder = hyper::Request::builder()
                 .method(request.method.as_str())

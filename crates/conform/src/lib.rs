@@ -96,6 +96,7 @@
 //! [`Shard`] takes every N-th operation and sequence, so shards are
 //! reproducible on their own.
 
+mod auth;
 mod checks;
 mod client;
 mod config;
@@ -109,7 +110,7 @@ mod repro;
 mod runner;
 mod snapshot;
 
-pub use config::{Check, Config, Shard};
+pub use config::{Check, Config, Selector, Shard};
 pub use error::ConformError;
 pub use progress::{Progress, ProgressState};
 pub use report::{

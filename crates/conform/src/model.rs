@@ -9,6 +9,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::prelude::*;
 use serde_json::Value;
 
+use crate::auth::{self, Credential};
 use crate::client::{Auth, Payload, Request};
 use crate::{Config, ConformError};
 
@@ -57,6 +58,11 @@ pub(crate) struct OpModel {
     pub(crate) body: Option<BodyModel>,
     /// Known values per path parameter, tried first.
     pub(crate) known: Vec<Vec<String>>,
+    /// `--auth` credentials this operation is sent with.
+    pub(crate) creds: Vec<Credential>,
+    /// Request bodies from the document's examples, valid against the
+    /// schema: sent before generated ones.
+    pub(crate) examples: Vec<Value>,
 }
 
 impl OpModel {
@@ -122,6 +128,7 @@ impl OpModel {
             }
             None => None,
         };
+        let examples = request_examples(spec, op);
         let protected =
             !op.security.is_empty() && op.security.iter().all(|r| !r.schemes.is_empty());
         Ok(OpModel {
@@ -132,6 +139,8 @@ impl OpModel {
             params,
             body,
             known,
+            creds: auth::for_operation(spec, config, op),
+            examples,
         })
     }
 
@@ -267,8 +276,29 @@ impl OpModel {
             headers,
             body,
             auth,
+            creds: self.creds.clone(),
         }
     }
+}
+
+/// The request body examples of `op`'s JSON media type (`example`, or
+/// each `value` of `examples`).
+fn request_examples(spec: &Spec, op: &Operation) -> Vec<Value> {
+    let Some(media) = op
+        .request_body
+        .as_ref()
+        .and_then(|rb| rb.content.iter().find(|m| m.is_json()))
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<Value> = Vec::new();
+    for e in &media.examples {
+        if let Some(v) = e.value.as_deref().and_then(|p| spec.get(p)) {
+            out.push(v.clone());
+        }
+    }
+    out.dedup();
+    out
 }
 
 /// Valid-but-odd path values: servers that crash on them break the contract.

@@ -30,6 +30,11 @@ pub struct Report {
     pub cut_short: bool,
     /// Checks that were switched off.
     pub skipped_checks: Vec<Check>,
+    /// Stateful sequences run.
+    pub sequences: u32,
+    /// Advice the run's numbers support (a URL without the document's base
+    /// path, an overloaded target).
+    pub hints: Vec<String>,
     /// Every distinct contract violation, ordered by operation then check.
     pub findings: Vec<Finding>,
     /// Operations × documented status codes exercised.
@@ -60,8 +65,13 @@ pub struct Finding {
     pub diff: Option<String>,
     /// How many cases failed this way.
     pub occurrences: u32,
-    /// Seen, but gone on replay: the implementation is nondeterministic.
+    /// Seen, but gone on replay of a request that changes nothing: the
+    /// implementation is nondeterministic.
     pub flaky: bool,
+    /// Seen, but gone on replay of a request that writes (POST, PUT, PATCH,
+    /// DELETE): the first try met another state, which is not flakiness.
+    /// Still a finding: the target did answer that way.
+    pub unconfirmed: bool,
     /// How to see it again.
     pub reproduction: Reproduction,
 }
@@ -126,6 +136,14 @@ pub struct Coverage {
     pub mean_ms: f64,
     /// Slowest response time, in milliseconds.
     pub max_ms: f64,
+    /// Valid cases sent (the document's examples included).
+    pub cases: u32,
+    /// Checks that looked at one of its responses at least once; the others
+    /// did not run on it (JUnit marks them skipped).
+    pub checks_run: Vec<Check>,
+    /// Why it was not tested to the end (time limit, timeouts), if it was
+    /// not.
+    pub note: Option<String>,
 }
 
 impl Coverage {
