@@ -119,22 +119,43 @@ pub(crate) fn curl(client: &Client, request: &Request, target: &str) -> String {
             } else {
                 String::new()
             };
-            format!(
-                "{{ {}{pad}; }} | {}",
-                printf_exact(&body.text),
-                parts.join(" ")
-            )
+            parts.insert(0, format!("{{ {}{pad}; }} |", printf_exact(&body.text)));
+            join(&parts)
         }
         Some(body) => {
             parts.push(format!("--data-raw {}", sh(&body.text)));
             parts.push(url);
-            parts.join(" ")
+            join(&parts)
         }
         None => {
             parts.push(url);
-            parts.join(" ")
+            join(&parts)
         }
     }
+}
+
+/// Shell words on one line, or, when that would pass 90 columns, one per
+/// line with `\` continuations (a word itself is never broken).
+fn join(parts: &[String]) -> String {
+    let one = parts.join(" ");
+    if one.chars().count() <= 90 {
+        return one;
+    }
+    let mut out = String::new();
+    let mut line = String::new();
+    for part in parts {
+        if !line.is_empty() && line.chars().count() + 1 + part.chars().count() > 88 {
+            out.push_str(&line);
+            out.push_str(" \\\n  ");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(part);
+    }
+    out.push_str(&line);
+    out
 }
 
 /// The body of a request for a report: cut at 4 KiB, padding described.

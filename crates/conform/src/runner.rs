@@ -249,6 +249,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
                 cases: s.cases,
                 checks_run: s.ran.iter().copied().collect(),
                 note: note(s, ctx.config.cases),
+                blind_negatives: s.blind_negatives,
             }
         })
         .collect();
