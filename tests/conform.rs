@@ -412,7 +412,7 @@ fn codes_config(uri: String) -> Config {
 #[tokio::test]
 async fn invalid_path_parameters_must_be_refused() {
     // A server that answers 200 to any code, `abc1` included.
-    let lax = crate::hardening::Target::start(crate::hardening::Hostile::Lax).await;
+    let lax = crate::targets::Target::start(crate::targets::Hostile::Lax).await;
     let spec = Spec::parse(CODES, "codes.yaml").unwrap();
     let report = decoy_conform::run(&spec, codes_config(lax.uri()))
         .await

@@ -23,5 +23,9 @@ mod faulty;
 mod readme;
 // Hardening: broken documents (specs/broken/) and hostile targets for decoy test.
 mod hardening;
+// Hostile targets (raw TCP) for decoy test: reset, silent, late, endless, huge, not JSON.
+mod targets;
+// decoy test against correct but quirky servers: no false findings, hints, auth, filters.
+mod quirky;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

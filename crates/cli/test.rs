@@ -310,21 +310,28 @@ impl Bar {
         };
         let thread = std::thread::spawn(move || {
             const WIDTH: u64 = 30;
-            // Redraw every tick until told to stop (or the sender is gone).
-            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(tick) {
+            let counts = || {
                 let p = progress.get();
-                let counts = format!(
+                format!(
                     "{}/{} units, {} requests, {} findings, {:.0} s",
                     p.done,
                     p.total,
                     p.requests,
                     p.findings,
                     started.elapsed().as_secs_f64(),
-                );
+                )
+            };
+            if !terminal {
+                eprintln!("decoy test: started");
+            }
+            // Redraw every tick until told to stop (or the sender is gone).
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(tick) {
+                let counts = counts();
                 if !terminal {
                     eprintln!("decoy test: {counts}");
                     continue;
                 }
+                let p = progress.get();
                 let filled = (p.done * WIDTH)
                     .checked_div(p.total)
                     .unwrap_or(0)
@@ -338,6 +345,8 @@ impl Bar {
             if terminal {
                 // Clear the line so the report starts clean.
                 eprint!("\r\x1b[2K");
+            } else {
+                eprintln!("decoy test: done, {}", counts());
             }
         });
         Bar {

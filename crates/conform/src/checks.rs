@@ -204,7 +204,7 @@ pub(crate) fn check(
             Check::AuthInvalid,
             &name,
             "invalid",
-            format!("a request with an invalid bearer token got {status}"),
+            format!("a request with invalid credentials got {status}"),
         )),
         _ => {}
     }

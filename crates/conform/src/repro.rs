@@ -81,24 +81,26 @@ pub(crate) fn curl(client: &Client, request: &Request, target: &str) -> String {
     }
     if request.auth != Auth::Missing {
         for c in &request.creds {
-            let value = match request.auth {
-                Auth::Invalid => sh(&c.invalid),
-                _ => format!("\"${}\"", c.env),
+            // `'Name: '"$DECOY_AUTH_X"`, or the invalid value inline.
+            let quoted = |prefix: &str| match request.auth {
+                Auth::Invalid => sh(&format!("{prefix}{}", c.invalid)),
+                _ => format!("{}\"${}\"", sh(prefix), c.env),
             };
             match &c.place {
                 Place::Header(_) if c.basic && request.auth == Auth::Configured => {
-                    parts.push(format!("-u {value}"));
+                    parts.push(format!("-u \"${}\"", c.env));
                 }
                 Place::Header(name) => {
                     own.push(name.to_ascii_lowercase());
-                    parts.push(format!("-H {}{value}", sh(&format!("{name}: "))));
+                    parts.push(format!("-H {}", quoted(&format!("{name}: "))));
                 }
                 Place::Cookie(name) => {
                     own.push("cookie".into());
-                    parts.push(format!("-b {}{value}", sh(&format!("{name}="))));
+                    parts.push(format!("-b {}", quoted(&format!("{name}="))));
                 }
                 Place::Query(name) => {
-                    url = format!("{url}{}{value}", sh(&format!("{sep}{}=", encode(name))));
+                    let q = quoted(&format!("{sep}{}=", encode(name)));
+                    url = format!("{url}{q}");
                     sep = '&';
                 }
             }

@@ -900,7 +900,16 @@ impl Ctx {
                 continue;
             }
             let validator = self.validators.compile(&schema).ok();
-            let strategy = (valid.clone(), plan.invalid_strategy(None)).erased();
+            // Each kind of break once first (a server that forgets one
+            // `required` check is caught however few cases there are), then
+            // any kind.
+            let kinds = plan.invalid_kinds();
+            let strategies: Vec<Erased<(Input, decoy_synth::Invalid)>> = (0..budget as usize)
+                .map(|k| {
+                    let kind = kinds.get(k).copied();
+                    (valid.clone(), plan.invalid_strategy(kind)).erased()
+                })
+                .collect();
             let where_ = match slot {
                 None => "body".to_owned(),
                 Some(pi) => format!(
@@ -938,7 +947,7 @@ impl Ctx {
             if !known {
                 self.stats(i, |s| s.blind_negatives = true);
             }
-            for _ in 0..budget {
+            for strategy in &strategies {
                 if self.op_over(i) {
                     return;
                 }
