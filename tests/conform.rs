@@ -448,3 +448,83 @@ async fn the_mock_refuses_invalid_path_parameters() {
         report.render_text(Default::default())
     );
 }
+
+/// The Calls document with every `x-decoy-*` key removed: what decoy
+/// knows from standard OpenAPI alone.
+fn plain_calls() -> Spec {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| !k.starts_with("x-decoy-"));
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut doc = Spec::load(&calls_path())
+        .expect("document")
+        .document()
+        .clone();
+    strip(&mut doc);
+    let text = serde_json::to_string(&doc).expect("JSON");
+    Spec::parse(&text, "calls-plain.json").expect("the plain document loads")
+}
+
+/// Where each bug class must show up: (check, operation; `None` for any).
+fn expected(bug: Bug) -> (Check, Option<&'static str>) {
+    match bug {
+        Bug::MissingRequired | Bug::OutsideEnum | Bug::DeepNestedViolation => {
+            (Check::ResponseSchema, Some("getCall"))
+        }
+        Bug::WrongType => (Check::ResponseSchema, Some("listCallEvents")),
+        Bug::NullNotAllowed | Bug::Intermittent => (Check::ResponseSchema, Some("getCallReport")),
+        Bug::MalformedDateTime => (Check::ResponseSchema, Some("blindTransfer")),
+        Bug::UndocumentedStatus => (Check::StatusDocumented, Some("getCallRecording")),
+        Bug::WrongContentType => (Check::ContentType, Some("getCallReport")),
+        Bug::AuthNotEnforced => (Check::AuthRequired, Some("getCallRecording")),
+        Bug::InvalidBodyAccepted => (Check::NegativeRejected, Some("blindTransfer")),
+        Bug::ServerErrorOnOddId => (Check::ServerError, Some("getCall")),
+        Bug::PatternViolation => (Check::ResponseSchema, Some("finalizeCallReport")),
+        Bug::StateMachine => (Check::StatefulConflict, Some("completeWarmTransfer")),
+        Bug::WrongErrorShape => (Check::ResponseSchema, None),
+        Bug::CrashOnLargeBody => (Check::Transport, Some("blindTransfer")),
+        Bug::MissingFromListing => (Check::Listing, Some("blindTransfer")),
+    }
+}
+
+#[tokio::test]
+async fn without_x_decoy_hints_every_bug_class_is_still_caught() {
+    let spec = plain_calls();
+    let clean = {
+        let server = Faulty::start(None).await;
+        decoy_conform::run(&spec, config(server.uri()))
+            .await
+            .expect("run")
+    };
+    assert!(clean.passed(), "{}", clean.render_text(Default::default()));
+    // One run per bug class, side by side (each has its own server).
+    let mut runs = tokio::task::JoinSet::new();
+    for bug in Bug::ALL {
+        let spec = spec.clone();
+        runs.spawn(async move {
+            let server = Faulty::start(Some(bug)).await;
+            let report = decoy_conform::run(&spec, config(server.uri()))
+                .await
+                .expect("run");
+            let (check, op) = expected(bug);
+            let caught = report
+                .findings
+                .iter()
+                .any(|f| f.check == check && op.is_none_or(|o| f.operation == o));
+            (!caught).then(|| format!("{bug:?}"))
+        });
+    }
+    let mut missed: Vec<String> = runs.join_all().await.into_iter().flatten().collect();
+    missed.sort();
+    assert_eq!(
+        missed,
+        Vec::<String>::new(),
+        "missed without x-decoy-* hints"
+    );
+}
