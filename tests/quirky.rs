@@ -771,3 +771,92 @@ async fn busy_answers_suggest_fewer_workers() {
     let report = run(&doc, c).await;
     assert!(report.hints.is_empty(), "{:?}", report.hints);
 }
+
+// ---------------------------------------------------------------- item 6
+
+#[tokio::test]
+async fn the_time_limit_is_shared_by_every_operation() {
+    // 24 operations, far more cases than the limit allows.
+    let mut doc = String::from("openapi: 3.1.0\ninfo: {title: Many, version: \"1\"}\npaths:\n");
+    for i in 0..24 {
+        doc.push_str(&format!(
+            "  /r{i}:\n    get:\n      operationId: op{i}\n      parameters:\n        - {{name: q, in: query, schema: {{type: integer}}}}\n      responses:\n        \"200\": {{description: Ok}}\n"
+        ));
+    }
+    let server = Quirky::start(|_: &Seen| (200, None)).await;
+    let mut c = config(server.uri());
+    c.cases = 100_000;
+    c.sequences = 0;
+    c.time_limit = Some(std::time::Duration::from_secs(3));
+    let report = run(&doc, c).await;
+    assert!(report.cut_short);
+    assert_eq!(report.coverage.len(), 24);
+    // Every operation got cases, none was dropped unannounced.
+    for c in &report.coverage {
+        assert!(c.cases >= 1, "{}", text(&report));
+        assert!(
+            c.note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("cut short by its share of the time limit after ")),
+            "{c:?}"
+        );
+    }
+    assert!(
+        text(&report).contains("24 of 24 operations not tested to the end"),
+        "{}",
+        text(&report)
+    );
+}
+
+// ---------------------------------------------------------------- item 5
+
+const THINGS: &str = r#"
+openapi: 3.1.0
+info: {title: Things, version: "1"}
+paths:
+  /a: {get: {operationId: getA, responses: {"200": {description: Ok}}}}
+  /b: {get: {operationId: getB, responses: {"200": {description: Ok}}}}
+  /c: {get: {operationId: getC, responses: {"200": {description: Ok}}}}
+  /d: {get: {operationId: getD, responses: {"200": {description: Ok}}}}
+  /e: {get: {operationId: getE, responses: {"200": {description: Ok}}}}
+"#;
+
+#[tokio::test]
+async fn a_silent_target_stops_the_operation_then_the_run() {
+    use crate::targets::{Hostile, Target};
+    let target = Target::start(Hostile::Silent).await;
+    let short = |uri: String| {
+        let mut c = Config::new(uri);
+        c.request_timeout = std::time::Duration::from_millis(200);
+        c
+    };
+    // One operation: stopped after 3 timeouts in a row, one finding.
+    let spec = Spec::parse(THINGS, "things.yaml").unwrap();
+    let first: Vec<&str> = THINGS.lines().take(5).collect();
+    let one = Spec::parse(&first.join("\n"), "one.yaml").unwrap();
+    let report = decoy_conform::run(&one, short(target.uri())).await.unwrap();
+    assert_eq!(
+        found(&report),
+        [(Check::Transport, "getA".to_owned())],
+        "{}",
+        text(&report)
+    );
+    assert_eq!(report.requests, 3, "{}", text(&report));
+    assert_eq!(
+        report.coverage[0].note.as_deref(),
+        Some("stopped after 3 timeouts in a row")
+    );
+    // Five: 12 timeouts in a row across them, and the run stops (exit 2).
+    let err = decoy_conform::run(&spec, short(target.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, decoy_conform::ConformError::Unresponsive { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("12 requests in a row got no complete response within 200ms (the last response, if any, came before them); check the target, or raise --timeout"),
+        "{err}"
+    );
+}
