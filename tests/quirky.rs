@@ -856,7 +856,7 @@ async fn a_silent_target_stops_the_operation_then_the_run() {
     );
     assert!(
         err.to_string()
-            .ends_with("12 requests in a row got no complete response within 200ms (the last response, if any, came before them); check the target, or raise --timeout"),
+            .ends_with("stopped answering: 12 requests in a row got no complete response within 200ms; check the target, or raise --timeout"),
         "{err}"
     );
 }

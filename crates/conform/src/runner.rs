@@ -218,11 +218,11 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         }
     }
     if ctx.unresponsive.load(Ordering::Relaxed) {
-        let n = ctx.silent_in_row.load(Ordering::Relaxed);
+        let n = ctx.silence_limit();
         return Err(ConformError::Unresponsive {
             url: ctx.client.base.clone(),
             message: format!(
-                "{n} requests in a row got no complete response within {:?} (the last response, if any, came before them); check the target, or raise --timeout",
+                "{n} requests in a row got no complete response within {:?}; check the target, or raise --timeout",
                 ctx.config.request_timeout
             ),
         });
@@ -438,6 +438,12 @@ impl Ctx {
         self.stats(op, |s| s.deadline = Some(now + share));
     }
 
+    /// Timeouts in a row, across operations, after which the target counts
+    /// as no longer answering.
+    fn silence_limit(&self) -> u32 {
+        (self.config.max_timeouts_in_row.max(1) * 4).max(self.config.workers as u32)
+    }
+
     /// Whether operation `op` is done for: its share of the time is spent,
     /// it timed out too often in a row, or the target stopped answering.
     fn op_over(&self, op: usize) -> bool {
@@ -498,9 +504,7 @@ impl Ctx {
                 });
                 if timeout {
                     let n = self.silent_in_row.fetch_add(1, Ordering::Relaxed) + 1;
-                    let limit = (self.config.max_timeouts_in_row.max(1) * 4)
-                        .max(self.config.workers as u32);
-                    if n >= limit {
+                    if n >= self.silence_limit() {
                         self.unresponsive.store(true, Ordering::Relaxed);
                     }
                 }
