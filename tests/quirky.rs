@@ -860,3 +860,68 @@ async fn a_silent_target_stops_the_operation_then_the_run() {
         "{err}"
     );
 }
+
+// ------------------------------------------------------------ items 7, 12
+
+/// Runs the `decoy` binary off the test's runtime (the target it talks to
+/// runs on that runtime).
+async fn decoy_cli(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::util::parts(&crate::util::decoy(&args))
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn list_checks_names_every_check_within_100_columns() {
+    let (code, stdout, stderr) = decoy_cli(vec!["test".into(), "--list-checks".into()]).await;
+    assert_eq!(code, 0, "{stderr}");
+    for c in Check::ALL {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(c.name())),
+            "{c} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.lines().all(|l| l.chars().count() <= 100), "{stdout}");
+}
+
+#[tokio::test]
+async fn off_a_terminal_progress_is_a_line_and_silence_is_exit_2() {
+    let server = Quirky::start(tenants).await;
+    let doc = crate::util::Scratch::new("tenants.yaml", TENANTS);
+    let args = |doc: &str, url: String, extra: &[&str]| {
+        let mut a: Vec<String> = ["test", doc, "--url", &url, "--cases", "2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let (code, stdout, stderr) = decoy_cli(args(doc.path(), server.uri(), &[])).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.first(), Some(&"decoy test: started"), "{stderr}");
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("decoy test: done, 3/3 units, ")),
+        "{stderr}"
+    );
+    assert!(stdout.starts_with("contract holds\n"), "{stdout}");
+
+    // Five operations that all time out: 12 timeouts in a row stop the run.
+    let silent = crate::targets::Target::start(crate::targets::Hostile::Silent).await;
+    let things = crate::util::Scratch::new("things.yaml", THINGS);
+    let (code, stdout, stderr) =
+        decoy_cli(args(things.path(), silent.uri(), &["--timeout", "200ms"])).await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "decoy: error: {} stopped answering: 12 requests in a row",
+            silent.uri()
+        )),
+        "{stderr}"
+    );
+}
