@@ -31,7 +31,8 @@ for mode in $MODES; do
     "$DECOY" test "$DOC" --url "$URL" --token t > "$OUT/stdout" 2> "$OUT/stderr"
   code=$?
   kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
-  read -r wall kib < "$OUT/time"
+  # GNU time prefixes "Command exited with non-zero status N" when it is.
+  read -r wall kib < <(tail -1 "$OUT/time")
   why=$(grep -v '^decoy test: ' "$OUT/stderr" | head -1)
   [ -z "$why" ] && why=$(grep -m1 'findings\|contract holds' "$OUT/stdout")
   printf '%-9s %8s %9d %4s  %.60s\n' "$mode" "$wall" $((kib / 1024)) "$code" "$why"

@@ -58,6 +58,15 @@ fn found<'r>(report: &'r Report, check: Check, operation: &str) -> &'r Finding {
         .unwrap_or_else(|| panic!("no {check} finding on {operation}:\n{text}"));
     assert_eq!(f.reproduction.seed, SEED, "{text}");
     assert!(f.reproduction.script.contains("curl "), "{text}");
+    // Pasteable: no raw control byte but the newlines between commands.
+    assert!(
+        !f.reproduction
+            .script
+            .chars()
+            .any(|c| c.is_control() && c != '\n'),
+        "{:?}",
+        f.reproduction.script
+    );
     assert_eq!(report.exit_code(), 1);
     f
 }

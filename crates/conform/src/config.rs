@@ -80,6 +80,10 @@ pub struct Config {
     /// whole run stops (an error) after four times this many in a row
     /// across operations, or as many as there are workers if more.
     pub max_timeouts_in_row: u32,
+    /// Stop testing an operation once its responses add up to this many
+    /// bytes: a target answering 10 MB bodies is checked, but not 500
+    /// times over.
+    pub max_bytes_per_operation: usize,
     /// Times a failing case is replayed; a failure that does not come back is
     /// reported as flaky.
     pub replays: u32,
@@ -118,6 +122,7 @@ impl Config {
             include: Vec::new(),
             exclude: Vec::new(),
             max_timeouts_in_row: 3,
+            max_bytes_per_operation: 64 * 1024 * 1024,
             replays: 2,
             shrink_budget: 64,
             progress: None,

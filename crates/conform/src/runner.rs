@@ -39,6 +39,8 @@ struct Stats {
     rerouted: u32,
     /// Timeouts since the last response.
     timeouts_in_row: u32,
+    /// Response body bytes received.
+    bytes: u64,
     /// This operation's share of the time limit ends here.
     deadline: Option<Instant>,
     /// Why testing stopped early, if it did.
@@ -54,6 +56,7 @@ enum Stop {
     NotReached,
     TimeLimit,
     Timeouts(u32),
+    Bytes(u64),
     Unresponsive,
 }
 
@@ -319,6 +322,10 @@ fn note(s: &Stats, cases: u32) -> Option<String> {
             s.cases
         ),
         Stop::Timeouts(n) => format!("stopped after {n} timeouts in a row"),
+        Stop::Bytes(n) => format!(
+            "stopped after {} MiB of responses (each checked in full; the budget keeps the run short)",
+            n >> 20
+        ),
         Stop::Unresponsive => "stopped: the target stopped answering".to_owned(),
     })
 }
@@ -444,11 +451,22 @@ impl Ctx {
         (self.config.max_timeouts_in_row.max(1) * 4).max(self.config.workers as u32)
     }
 
+    /// Whether operation `op` timed out too often in a row or received its
+    /// budget of bytes, or the target stopped answering (the time limit
+    /// aside, which sequences check on their own).
+    fn exhausted(&self, op: usize) -> bool {
+        let limit = self.config.max_timeouts_in_row.max(1);
+        let bytes = self.config.max_bytes_per_operation as u64;
+        self.unresponsive.load(Ordering::Relaxed)
+            || self.stats(op, |s| s.timeouts_in_row >= limit || s.bytes >= bytes)
+    }
+
     /// Whether operation `op` is done for: its share of the time is spent,
     /// it timed out too often in a row, or the target stopped answering.
     fn op_over(&self, op: usize) -> bool {
         let unresponsive = self.unresponsive.load(Ordering::Relaxed);
         let limit = self.config.max_timeouts_in_row.max(1);
+        let bytes = self.config.max_bytes_per_operation as u64;
         let now = Instant::now();
         let (over, timed) = self.stats(op, |s| {
             if s.stopped.is_none() {
@@ -456,6 +474,8 @@ impl Ctx {
                     s.stopped = Some(Stop::Unresponsive);
                 } else if s.timeouts_in_row >= limit {
                     s.stopped = Some(Stop::Timeouts(s.timeouts_in_row));
+                } else if s.bytes >= bytes {
+                    s.stopped = Some(Stop::Bytes(bytes));
                 } else if s.deadline.is_some_and(|d| now >= d) {
                     s.stopped = Some(Stop::TimeLimit);
                 }
@@ -492,6 +512,7 @@ impl Ctx {
                     s.total_ms += ms;
                     s.max_ms = s.max_ms.max(ms);
                     s.timeouts_in_row = 0;
+                    s.bytes += ex.body.len() as u64;
                 });
             }
             Err(failure) => {
@@ -1363,6 +1384,15 @@ impl Ctx {
         let mut resources: Vec<Resource> = Vec::new();
         let mut vars = 0;
         for step in steps {
+            // A step on an operation that is done for (timeouts, bytes)
+            // ends the sequence: it would only repeat what stopped it.
+            let op = match step {
+                SeqStep::Create { c, .. } | SeqStep::List { c } => self.creators[*c].op,
+                SeqStep::Act { op, .. } => *op,
+            };
+            if self.exhausted(op) {
+                break;
+            }
             match step {
                 SeqStep::Create { c, body } => {
                     let creator = &self.creators[*c];
