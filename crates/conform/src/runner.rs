@@ -83,6 +83,9 @@ pub(crate) struct Ctx {
     /// Operations not yet started, to share out what is left of the time
     /// limit.
     ops_left: AtomicUsize,
+    /// Held while a large body is parsed and validated: its parsed form
+    /// takes several times its size, so one at a time bounds memory.
+    large: Mutex<()>,
     stats: Mutex<Vec<Stats>>,
     findings: Mutex<Findings>,
     snapshots: Mutex<SnapshotSummary>,
@@ -169,6 +172,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         silent_in_row: AtomicU32::new(0),
         unresponsive: AtomicBool::new(false),
         ops_left: AtomicUsize::new(owned.len()),
+        large: Mutex::new(()),
         findings: Mutex::new(Findings::default()),
         snapshots: Mutex::new(SnapshotSummary::default()),
         config,
@@ -383,6 +387,9 @@ enum Variant {
     Pad(usize),
 }
 
+/// Bodies over this size are checked one at a time (see `Ctx::large`).
+const LARGE_BODY: usize = 1024 * 1024;
+
 /// What replaying a failure showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Replayed {
@@ -544,7 +551,12 @@ impl Ctx {
         let operation = &self.spec.operations()[op];
         let ran = checks::applied(&self.config, operation, expect, &outcome);
         self.stats(op, |s| s.ran.extend(ran));
+        let large = outcome
+            .as_ref()
+            .is_ok_and(|e| e.body.len() > LARGE_BODY)
+            .then(|| self.large.lock().unwrap_or_else(|e| e.into_inner()));
         let drafts = checks::check(&self.config, &self.validators, operation, expect, &outcome);
+        drop(large);
         (outcome, drafts)
     }
 
