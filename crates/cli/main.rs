@@ -55,7 +55,7 @@ enum Command {
     /// statuses, content types, headers, bodies, auth, negative cases,
     /// stateful sequences; failures shrunk to a curl line. Exit 1 on
     /// violations, 2 when the target cannot be reached.
-    Test(test::TestArgs),
+    Test(Box<test::TestArgs>),
     /// Print the operation table: method, path, operationId, responses.
     Routes {
         /// The document (YAML or JSON). Default: the embedded Calls API.
@@ -105,7 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Routes { doc } => routes::run(&load(doc.as_deref())?),
         Command::Fake(args) => fake::run(args),
         Command::Mock(args) => mock::run(args),
-        Command::Test(args) => test::run(args),
+        Command::Test(args) => test::run(*args),
     }
 }
 
