@@ -80,6 +80,9 @@ pub(crate) struct Ctx {
     /// target has stopped answering altogether.
     silent_in_row: AtomicU32,
     unresponsive: AtomicBool,
+    /// Wakes requests in flight when the target is found unresponsive, so
+    /// the run ends without waiting out their timeouts.
+    halt: tokio::sync::Notify,
     /// Operations not yet started, to share out what is left of the time
     /// limit.
     ops_left: AtomicUsize,
@@ -171,6 +174,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         cut: AtomicBool::new(false),
         silent_in_row: AtomicU32::new(0),
         unresponsive: AtomicBool::new(false),
+        halt: tokio::sync::Notify::new(),
         ops_left: AtomicUsize::new(owned.len()),
         large: Mutex::new(()),
         findings: Mutex::new(Findings::default()),
@@ -508,7 +512,15 @@ impl Ctx {
     async fn send(&self, op: usize, request: &Request) -> Result<Exchange, Failure> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.progress(|p| p.request());
-        let outcome = self.client.send(request).await;
+        let halted = self.halt.notified();
+        let outcome = if self.unresponsive.load(Ordering::Relaxed) {
+            Err(Failure::Timeout(self.config.request_timeout))
+        } else {
+            tokio::select! {
+                outcome = self.client.send(request) => outcome,
+                () = halted => Err(Failure::Timeout(self.config.request_timeout)),
+            }
+        };
         match &outcome {
             Ok(ex) => {
                 let ms = ex.elapsed.as_secs_f64() * 1000.0;
@@ -534,6 +546,7 @@ impl Ctx {
                     let n = self.silent_in_row.fetch_add(1, Ordering::Relaxed) + 1;
                     if n >= self.silence_limit() {
                         self.unresponsive.store(true, Ordering::Relaxed);
+                        self.halt.notify_waiters();
                     }
                 }
             }
