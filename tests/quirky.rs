@@ -136,7 +136,8 @@ paths:
     get:
       operationId: getTenant
       parameters:
-        - {name: tenant, in: path, required: true, schema: {type: string}}
+        # An example that is another operation's path: never sent as getTenant.
+        - {name: tenant, in: path, required: true, schema: {type: string}, example: me}
       responses:
         "200":
           description: A tenant
@@ -206,6 +207,8 @@ async fn empty_segments_and_other_routes_are_never_charged() {
     let me = paths.iter().filter(|p| *p == "/tenants/me").count() as u32;
     let get_me = report.coverage.iter().find(|c| c.operation == "getMe");
     assert_eq!(Some(me), get_me.map(|c| c.requests));
+    let get_tenant = report.coverage.iter().find(|c| c.operation == "getTenant");
+    assert!(get_tenant.is_some_and(|c| c.rerouted > 0), "{get_tenant:?}");
     for c in &report.coverage {
         assert!(c.seen.contains_key(&200), "{}", text(&report));
     }

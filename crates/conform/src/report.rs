@@ -138,6 +138,9 @@ pub struct Coverage {
     pub max_ms: f64,
     /// Valid cases sent (the document's examples included).
     pub cases: u32,
+    /// Cases not sent: a generated value turned the path into another
+    /// operation's (`/users/me` for `/users/{id}`).
+    pub rerouted: u32,
     /// Checks that looked at one of its responses at least once; the others
     /// did not run on it (JUnit marks them skipped).
     pub checks_run: Vec<Check>,

@@ -258,6 +258,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
                 },
                 max_ms: s.max_ms,
                 cases: s.cases,
+                rerouted: s.rerouted,
                 checks_run: s.ran.iter().copied().collect(),
                 note: note(s, ctx.config.cases),
                 blind_negatives: s.blind_negatives,
@@ -499,14 +500,17 @@ impl Ctx {
         over
     }
 
-    /// Whether `request` still routes to operation `op` in the document: a
-    /// value can turn a path into another operation's (`/users/me`), and
-    /// that answer says nothing about `op`.
+    /// Whether `request` can be charged to operation `op`: not when a value
+    /// turned its path into another operation's (`/users/me`), whose answer
+    /// says nothing about `op`. A path the router matches to nothing is
+    /// sent (the router cannot tell, and path values never leave their
+    /// segment).
     fn attributable(&self, op: usize, request: &Request) -> bool {
-        matches!(
-            self.spec.router().find(&request.method, &request.target),
-            decoy_spec::RouteMatch::Found { operation, .. } if operation == op
-        )
+        match self.spec.router().find(&request.method, &request.target) {
+            decoy_spec::RouteMatch::Found { operation, .. } => operation == op,
+            decoy_spec::RouteMatch::MethodNotAllowed { .. } => false,
+            decoy_spec::RouteMatch::NotFound => true,
+        }
     }
 
     async fn send(&self, op: usize, request: &Request) -> Result<Exchange, Failure> {
