@@ -31,5 +31,9 @@ mod crud;
 mod model;
 // decoy proxy in front of decoy mock, the faulty build, https and hostile upstreams; replay.
 mod proxy;
+// Hostile targets (raw TCP) for decoy test: reset, silent, late, endless, huge, not JSON.
+mod targets;
+// decoy test against correct but quirky servers: no false findings, hints, auth, filters.
+mod quirky;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

@@ -56,7 +56,7 @@ enum Command {
     /// statuses, content types, headers, bodies, auth, negative cases,
     /// stateful sequences; failures shrunk to a curl line. Exit 1 on
     /// violations, 2 when the target cannot be reached.
-    Test(test::TestArgs),
+    Test(Box<test::TestArgs>),
     /// Forward to a running implementation and check every exchange against
     /// the document: request and response, with the JSON pointer and a curl
     /// line for each violation; record traffic for `decoy mock --replay`.
@@ -115,7 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Routes { doc, model } => routes::run(&load(doc.as_deref())?, model),
         Command::Fake(args) => fake::run(args),
         Command::Mock(args) => mock::run(args),
-        Command::Test(args) => test::run(args),
+        Command::Test(args) => test::run(*args),
         Command::Proxy(args) => proxy::run(args),
     }
 }

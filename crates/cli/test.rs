@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use decoy_conform::{Check, Config, Progress, Shard, TextOptions};
+use decoy_conform::{Check, Config, Progress, Selector, Shard, TextOptions};
 
 use crate::Outcome;
 
@@ -16,12 +16,51 @@ use crate::Outcome;
 pub(crate) struct TestArgs {
     /// The document (YAML or JSON). Default: the embedded Calls API.
     doc: Option<PathBuf>,
-    /// Base URL of the implementation under test (`http://127.0.0.1:8080`).
-    #[arg(long, env = "DECOY_URL")]
-    url: String,
-    /// Bearer token for protected operations.
+    /// Base URL of the implementation under test (`http://127.0.0.1:8080`),
+    /// with the document's server base path if it has one (`/api`).
+    #[arg(long, env = "DECOY_URL", required_unless_present = "list_checks")]
+    url: Option<String>,
+    /// Print every check with what it asserts, and exit.
+    #[arg(long)]
+    list_checks: bool,
+    /// Bearer token, sent as `Authorization: Bearer` with every request.
     #[arg(long, env = "DECOY_TOKEN")]
     token: Option<String>,
+    /// A credential for one of the document's security schemes, by its name
+    /// under `components/securitySchemes` (repeatable): an API key (header,
+    /// query or cookie), `user:password` for HTTP basic, a token for bearer.
+    /// Sent where each operation's `security` asks for it.
+    #[arg(long = "auth", value_name = "SCHEME=VALUE", value_parser = parse_pair)]
+    auth: Vec<(String, String)>,
+    /// Requests in flight at once. Lower it if the report says 503s or 429s
+    /// suggest the target is overloaded (a SQLite-backed server, say).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: u16,
+    /// Test only operations with this operationId (repeatable).
+    #[arg(long, value_name = "ID")]
+    include_operation: Vec<String>,
+    /// Test only operations whose path template matches (`*` matches
+    /// anything: `/users/*`; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    include_path: Vec<String>,
+    /// Test only operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    include_tag: Vec<String>,
+    /// Test only operations with this HTTP method (repeatable).
+    #[arg(long, value_name = "METHOD")]
+    include_method: Vec<String>,
+    /// Leave out operations with this operationId (repeatable).
+    #[arg(long, value_name = "ID")]
+    exclude_operation: Vec<String>,
+    /// Leave out operations whose path template matches (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude_path: Vec<String>,
+    /// Leave out operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    exclude_tag: Vec<String>,
+    /// Leave out operations with this HTTP method (repeatable).
+    #[arg(long, value_name = "METHOD")]
+    exclude_method: Vec<String>,
     /// An extra request header, `Name: value` (repeatable).
     #[arg(long = "header", short = 'H', value_parser = parse_header)]
     headers: Vec<(String, String)>,
@@ -147,13 +186,61 @@ pub(crate) fn parse_report(text: &str) -> Result<(ReportKind, PathBuf), String> 
     }
 }
 
-pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
-    let spec = crate::load(args.doc.as_deref())?;
-    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
-        bail!("--url: expected an http:// URL, found `{}`", args.url);
+/// `--list-checks`: name and description of every check, within 100
+/// columns.
+fn list_checks() -> anyhow::Result<Outcome> {
+    let width = Check::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for c in Check::ALL {
+        let mut line = format!("{:width$}  ", c.name());
+        let indent = line.len();
+        for word in c.description().split(' ') {
+            if line.len() + word.len() > 99 && line.len() > indent {
+                writeln!(out, "{}", line.trim_end())?;
+                line = " ".repeat(indent);
+            }
+            line.push_str(word);
+            line.push(' ');
+        }
+        writeln!(out, "{}", line.trim_end())?;
     }
-    let mut config = Config::new(args.url.trim_end_matches('/'));
+    Ok(Outcome::Ok)
+}
+
+pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
+    if args.list_checks {
+        return list_checks();
+    }
+    let spec = crate::load(args.doc.as_deref())?;
+    let url = args.url.unwrap_or_default();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("--url: expected an http:// URL, found `{url}`");
+    }
+    let mut config = Config::new(url.trim_end_matches('/'));
     config.token = args.token;
+    config.auth = args.auth;
+    config.workers = usize::from(args.workers);
+    let selectors =
+        |ops: Vec<String>, paths: Vec<String>, tags: Vec<String>, methods: Vec<String>| {
+            let mut out: Vec<Selector> = Vec::new();
+            out.extend(ops.into_iter().map(Selector::Operation));
+            out.extend(paths.into_iter().map(Selector::Path));
+            out.extend(tags.into_iter().map(Selector::Tag));
+            out.extend(methods.into_iter().map(Selector::Method));
+            out
+        };
+    config.include = selectors(
+        args.include_operation,
+        args.include_path,
+        args.include_tag,
+        args.include_method,
+    );
+    config.exclude = selectors(
+        args.exclude_operation,
+        args.exclude_path,
+        args.exclude_tag,
+        args.exclude_method,
+    );
     config.headers = args.headers;
     config.ids = args.ids;
     config.cases = args.cases;
@@ -199,46 +286,68 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// A one-line progress bar on stderr, redrawn by its own thread from the
-/// run's counters; only on a terminal and outside CI, so logs stay clean.
+/// Progress on stderr, drawn by its own thread from the run's counters: a
+/// bar redrawn in place on a terminal, else (CI logs, pipes) a plain line
+/// every few seconds, so a long run is never silent.
 struct Bar {
     stop: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
+/// Seconds between progress lines when stderr is not a terminal.
+const LINE_EVERY: Duration = Duration::from_secs(5);
+
 impl Bar {
     fn start(config: &mut Config) -> Bar {
-        let on = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        if !on {
-            return Bar { stop: None };
-        }
+        let terminal = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let progress = Progress::new();
         config.progress = Some(progress.clone());
         let (tx, rx) = mpsc::channel();
         let started = Instant::now();
+        let tick = if terminal {
+            Duration::from_millis(100)
+        } else {
+            LINE_EVERY
+        };
         let thread = std::thread::spawn(move || {
             const WIDTH: u64 = 30;
-            // Redraw every 100 ms until told to stop (or the sender is gone).
-            while let Err(mpsc::RecvTimeoutError::Timeout) =
-                rx.recv_timeout(Duration::from_millis(100))
-            {
+            let counts = || {
+                let p = progress.get();
+                format!(
+                    "{}/{} units, {} requests, {} findings, {:.0} s",
+                    p.done,
+                    p.total,
+                    p.requests,
+                    p.findings,
+                    started.elapsed().as_secs_f64(),
+                )
+            };
+            if !terminal {
+                eprintln!("decoy test: started");
+            }
+            // Redraw every tick until told to stop (or the sender is gone).
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(tick) {
+                let counts = counts();
+                if !terminal {
+                    eprintln!("decoy test: {counts}");
+                    continue;
+                }
                 let p = progress.get();
                 let filled = (p.done * WIDTH)
                     .checked_div(p.total)
                     .unwrap_or(0)
                     .min(WIDTH) as usize;
                 eprint!(
-                    "\r  [{}{}] {}/{} units, {} requests, {} findings, {:.0} s ",
+                    "\r  [{}{}] {counts} ",
                     "#".repeat(filled),
                     " ".repeat(WIDTH as usize - filled),
-                    p.done,
-                    p.total,
-                    p.requests,
-                    p.findings,
-                    started.elapsed().as_secs_f64(),
                 );
             }
-            // Clear the line so the report starts clean.
-            eprint!("\r\x1b[2K");
+            if terminal {
+                // Clear the line so the report starts clean.
+                eprint!("\r\x1b[2K");
+            } else {
+                eprintln!("decoy test: done, {}", counts());
+            }
         });
         Bar {
             stop: Some((tx, thread)),

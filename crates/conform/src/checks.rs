@@ -54,12 +54,19 @@ impl Draft {
     }
 }
 
+/// Violations kept per finding.
+const MAX_VIOLATIONS: usize = 20;
+/// Longest violation message kept, in bytes.
+const MAX_MESSAGE: usize = 300;
+/// Largest body a finding keeps as JSON; a larger one is kept as cut text.
+const BODY_EXCERPT: usize = 64 * 1024;
+
 /// The body as a report shows it: JSON when it parses, else text, cut short.
 pub(crate) fn body_value(bytes: &[u8]) -> Option<Value> {
     if bytes.is_empty() {
         return None;
     }
-    if bytes.len() <= 64 * 1024
+    if bytes.len() <= BODY_EXCERPT
         && let Ok(v) = serde_json::from_slice::<Value>(bytes)
     {
         return Some(v);
@@ -86,6 +93,39 @@ pub(crate) fn media_matches(range: &str, actual: &str) -> bool {
         Some(kind) => actual.split('/').next() == Some(kind),
         None => false,
     }
+}
+
+/// The checks that look at this outcome (enabled ones only), so a report
+/// can tell a check that passed from one that never ran.
+pub(crate) fn applied(
+    config: &Config,
+    op: &Operation,
+    expect: &Expect,
+    outcome: &Result<Exchange, Failure>,
+) -> Vec<Check> {
+    let mut out = vec![Check::Transport];
+    if let Ok(ex) = outcome {
+        out.extend([Check::ServerError, Check::StatusDocumented]);
+        if let Some(r) = op.response(ex.status) {
+            if r.headers.iter().any(|h| h.required) {
+                out.push(Check::RequiredHeaders);
+            }
+            if !r.content.is_empty() {
+                out.push(Check::ContentType);
+            }
+            if r.content.iter().any(|m| m.is_json() && m.schema.is_some()) {
+                out.push(Check::ResponseSchema);
+            }
+        }
+        out.push(match expect {
+            Expect::Valid | Expect::Large => Check::Transport,
+            Expect::Invalid(_) | Expect::MediaType => Check::NegativeRejected,
+            Expect::NoAuth => Check::AuthRequired,
+            Expect::BadAuth => Check::AuthInvalid,
+        });
+    }
+    out.retain(|c| config.enabled(*c));
+    out
 }
 
 pub(crate) fn check(
@@ -171,7 +211,7 @@ pub(crate) fn check(
             Check::AuthInvalid,
             &name,
             "invalid",
-            format!("a request with an invalid bearer token got {status}"),
+            format!("a request with invalid credentials got {status}"),
         )),
         _ => {}
     }
@@ -232,10 +272,18 @@ pub(crate) fn check(
                 format!("the {status} body is not JSON: {e}"),
             )),
             Ok(body) => {
-                let violations = match validators.compile(schema) {
+                let mut violations = match validators.compile(schema) {
                     Ok(v) => explain(validators, &body, v.validate(&body), 0),
                     Err(_) => Vec::new(),
                 };
+                // A report holds excerpts, never whole bodies: a message
+                // quoting a 10 MB instance is cut, and at most 20 are kept.
+                violations.truncate(MAX_VIOLATIONS);
+                for v in &mut violations {
+                    if v.message.len() > MAX_MESSAGE {
+                        v.message = clip(&v.message, MAX_MESSAGE);
+                    }
+                }
                 if !violations.is_empty() {
                     let mut keys: Vec<&str> = violations
                         .iter()
@@ -272,7 +320,11 @@ pub(crate) fn check(
                             message: v.message,
                         })
                         .collect();
-                    d.body = Some(body);
+                    d.body = if ex.body.len() <= BODY_EXCERPT {
+                        Some(body)
+                    } else {
+                        body_value(&ex.body)
+                    };
                     push(d);
                 }
             }

@@ -10,6 +10,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::auth::{Credential, Place};
 use crate::{Config, ConformError};
 
 /// A request as sent, kept whole so it can be replayed and printed.
@@ -26,6 +27,9 @@ pub(crate) struct Request {
     pub(crate) body: Option<Payload>,
     /// Whether to send the run's credentials.
     pub(crate) auth: Auth,
+    /// The operation's `--auth` credentials (added at send time, like the
+    /// token, so their values never reach a report).
+    pub(crate) creds: Vec<Credential>,
 }
 
 /// Which credentials a request carries.
@@ -107,6 +111,9 @@ impl std::fmt::Display for Failure {
 
 pub(crate) struct Client {
     inner: HyperClient<HttpConnector, Full<Bytes>>,
+    /// Never reuses a connection: the one retry of an exchange that failed
+    /// before any response byte goes out on it.
+    fresh: HyperClient<HttpConnector, Full<Bytes>>,
     /// `http://host:port` plus any path prefix, no trailing slash.
     pub(crate) base: String,
     authority: String,
@@ -152,9 +159,13 @@ impl Client {
         connector.set_nodelay(true);
         let inner = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector.clone());
+        let fresh = HyperClient::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
             .build(connector);
         Ok(Client {
             inner,
+            fresh,
             base,
             authority,
             token: config.token.clone(),
@@ -181,6 +192,11 @@ impl Client {
         }
     }
 
+    /// Whether a bearer token was configured (`--token`).
+    pub(crate) fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// The headers a request goes out with, credentials included.
     pub(crate) fn wire_headers(&self, request: &Request) -> Vec<(String, String)> {
         let mut out = Vec::new();
@@ -193,10 +209,32 @@ impl Client {
             }
             Auth::Missing => {}
             Auth::Invalid => {
-                out.push((
-                    "Authorization".to_owned(),
-                    format!("Bearer {INVALID_TOKEN}"),
-                ));
+                if self.token.is_some() {
+                    out.push((
+                        "Authorization".to_owned(),
+                        format!("Bearer {INVALID_TOKEN}"),
+                    ));
+                }
+            }
+        }
+        if request.auth != Auth::Missing {
+            let value = |c: &Credential| match request.auth {
+                Auth::Invalid => c.invalid.clone(),
+                _ => c.value.clone(),
+            };
+            let mut cookies = Vec::new();
+            for c in &request.creds {
+                match &c.place {
+                    Place::Header(name) => {
+                        out.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                        out.push((name.clone(), value(c)));
+                    }
+                    Place::Cookie(name) => cookies.push(format!("{name}={}", value(c))),
+                    Place::Query(_) => {}
+                }
+            }
+            if !cookies.is_empty() {
+                out.push(("Cookie".to_owned(), cookies.join("; ")));
             }
         }
         if let Some(body) = &request.body {
@@ -207,29 +245,55 @@ impl Client {
     }
 
     pub(crate) async fn send(&self, request: &Request) -> Result<Exchange, Failure> {
-        let url = format!("{}{}", self.base, request.target);
-        let mut builder = hyper::Request::builder()
-            .method(request.method.as_str())
-            .uri(url.as_str());
-        for (n, v) in self.wire_headers(request) {
-            builder = builder.header(n, v);
+        let mut url = format!("{}{}", self.base, request.target);
+        if request.auth != Auth::Missing {
+            for c in &request.creds {
+                if let Place::Query(name) = &c.place {
+                    let value = match request.auth {
+                        Auth::Invalid => &c.invalid,
+                        _ => &c.value,
+                    };
+                    let sep = if url.contains('?') { '&' } else { '?' };
+                    url = format!(
+                        "{url}{sep}{}={}",
+                        crate::model::encode(name),
+                        crate::model::encode(value)
+                    );
+                }
+            }
         }
-        let body = request
-            .body
-            .as_ref()
-            .map(Payload::bytes)
-            .unwrap_or_default();
-        let http = builder
-            .body(Full::new(body))
-            .map_err(|e| Failure::Broken(format!("cannot build the request for {url}: {e}")))?;
+        let build = || {
+            let mut builder = hyper::Request::builder()
+                .method(request.method.as_str())
+                .uri(url.as_str());
+            for (n, v) in self.wire_headers(request) {
+                builder = builder.header(n, v);
+            }
+            let body = request
+                .body
+                .as_ref()
+                .map(Payload::bytes)
+                .unwrap_or_default();
+            builder
+                .body(Full::new(body))
+                .map_err(|e| Failure::Broken(format!("cannot build the request for {url}: {e}")))
+        };
         let started = Instant::now();
         let cap = self.cap;
         let exchange = async {
-            let response = self
-                .inner
-                .request(http)
-                .await
-                .map_err(|e| Failure::Broken(error_chain(&e)))?;
+            let response = match self.inner.request(build()?).await {
+                Ok(r) => r,
+                // A pooled connection the server closed without saying so
+                // (common after a 500) fails before any response byte: that
+                // is not the operation's fault, so try once on a new
+                // connection and report only what fails there.
+                Err(first) if !first.is_connect() => self
+                    .fresh
+                    .request(build()?)
+                    .await
+                    .map_err(|e| Failure::Broken(error_chain(&e)))?,
+                Err(e) => return Err(Failure::Broken(error_chain(&e))),
+            };
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, cap)
                 .collect()

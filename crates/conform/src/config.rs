@@ -61,9 +61,29 @@ pub struct Config {
     /// Size of the large-body probe (a schema-valid body padded with JSON
     /// whitespace); 0 switches the probe off.
     pub large_body_bytes: usize,
-    /// Requests in flight at once (operations run concurrently; the cases of
-    /// one operation run in order, so a run is reproducible).
-    pub concurrency: usize,
+    /// Requests in flight at once (`--workers`): operations run
+    /// concurrently, the cases of one operation in order, so a run is
+    /// reproducible. Lower it when the report says 503s or 429s suggest the
+    /// target is overloaded.
+    pub workers: usize,
+    /// Credentials by security scheme name (`--auth NAME=VALUE`): an API
+    /// key's value, `user:password` for HTTP basic, a token for bearer. Sent
+    /// where each operation's security requirement says.
+    pub auth: Vec<(String, String)>,
+    /// Run only operations matching one selector of each kind given
+    /// (`--include-operation`, `--include-path`, `--include-tag`,
+    /// `--include-method`); none: every operation.
+    pub include: Vec<Selector>,
+    /// Leave out operations matching any of these (`--exclude-*`).
+    pub exclude: Vec<Selector>,
+    /// Stop testing an operation after this many timeouts in a row; the
+    /// whole run stops (an error) after four times this many in a row
+    /// across operations, or as many as there are workers if more.
+    pub max_timeouts_in_row: u32,
+    /// Stop testing an operation once its responses add up to this many
+    /// bytes: a target answering 10 MB bodies is checked, but not 500
+    /// times over.
+    pub max_bytes_per_operation: usize,
     /// Times a failing case is replayed; a failure that does not come back is
     /// reported as flaky.
     pub replays: u32,
@@ -97,7 +117,12 @@ impl Config {
             request_timeout: Duration::from_secs(10),
             max_response_bytes: 16 * 1024 * 1024,
             large_body_bytes: 256 * 1024,
-            concurrency: 4,
+            workers: 4,
+            auth: Vec::new(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_timeouts_in_row: 3,
+            max_bytes_per_operation: 64 * 1024 * 1024,
             replays: 2,
             shrink_budget: 64,
             progress: None,
@@ -108,6 +133,78 @@ impl Config {
     pub fn enabled(&self, check: Check) -> bool {
         !self.skip.contains(&check)
     }
+}
+
+/// Picks operations by one property: [`Config::include`] and
+/// [`Config::exclude`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Selector {
+    /// The `operationId` (or `METHOD /path` when it has none), exactly.
+    Operation(String),
+    /// The path template, `*` matching any run of characters
+    /// (`/users/*`, `*/admin/*`).
+    Path(String),
+    /// One of the operation's `tags`, exactly.
+    Tag(String),
+    /// The HTTP method, any case.
+    Method(String),
+}
+
+impl Selector {
+    /// Whether an operation with this name, method, path and tags matches.
+    pub fn matches(&self, name: &str, method: &str, path: &str, tags: &[&str]) -> bool {
+        match self {
+            Selector::Operation(id) => id == name,
+            Selector::Path(glob) => glob_match(glob, path),
+            Selector::Tag(tag) => tags.contains(&tag.as_str()),
+            Selector::Method(m) => m.eq_ignore_ascii_case(method),
+        }
+    }
+
+    fn kind(&self) -> u8 {
+        match self {
+            Selector::Operation(_) => 0,
+            Selector::Path(_) => 1,
+            Selector::Tag(_) => 2,
+            Selector::Method(_) => 3,
+        }
+    }
+}
+
+/// Whether an operation is selected: for each kind of include given, one
+/// matches; no exclude matches.
+pub(crate) fn selected(
+    include: &[Selector],
+    exclude: &[Selector],
+    test: impl Fn(&Selector) -> bool,
+) -> bool {
+    let kinds_ok = (0..4).all(|k| {
+        let mut of_kind = include.iter().filter(|s| s.kind() == k).peekable();
+        of_kind.peek().is_none() || of_kind.any(&test)
+    });
+    kinds_ok && !exclude.iter().any(test)
+}
+
+/// `*` matches any run of characters (`/` included); everything else is
+/// literal.
+fn glob_match(glob: &str, text: &str) -> bool {
+    let parts: Vec<&str> = glob.split('*').collect();
+    if parts.len() == 1 {
+        return glob == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// One part of a run split across machines: shard `index` (1-based) of
@@ -234,5 +331,35 @@ impl FromStr for Check {
 impl Serialize for Check {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_and_selection() {
+        assert!(glob_match("/users/*", "/users/{id}/posts"));
+        assert!(glob_match("*/admin/*", "/v1/admin/x"));
+        assert!(!glob_match("*/admin/*", "/v1/admins"));
+        assert!(glob_match("/a", "/a") && !glob_match("/a", "/ab"));
+        assert!(glob_match("*a*a*", "aa") && !glob_match("a*a", "a"));
+        let get = |s: &Selector| s.matches("getUser", "GET", "/users/{id}", &["users"]);
+        let tag = Selector::Tag("users".into());
+        let post = Selector::Method("post".into());
+        assert!(selected(&[], &[], get));
+        assert!(selected(
+            &[tag.clone(), Selector::Method("get".into())],
+            &[],
+            get
+        ));
+        assert!(!selected(&[tag.clone(), post.clone()], &[], get));
+        assert!(selected(
+            &[post.clone(), Selector::Method("GET".into())],
+            &[],
+            get
+        ));
+        assert!(!selected(&[], &[Selector::Path("/users/*".into())], get));
     }
 }

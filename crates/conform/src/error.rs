@@ -32,6 +32,15 @@ pub enum ConformError {
         /// The underlying error.
         message: String,
     },
+    /// The target stopped answering altogether: requests in a row, across
+    /// operations, timed out.
+    #[error("{url} stopped answering: {message}")]
+    Unresponsive {
+        /// The base URL.
+        url: String,
+        /// How many requests timed out, and after how long.
+        message: String,
+    },
     /// Reading or writing snapshot files failed.
     #[error("snapshot {path}: {source}")]
     Snapshot {

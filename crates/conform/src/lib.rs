@@ -8,13 +8,16 @@
 //! # Tutorial
 //!
 //! ```no_run
-//! use decoy_conform::{Check, Config, TextOptions};
+//! use decoy_conform::{Check, Config, Selector, TextOptions};
 //! use decoy_spec::Spec;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let spec = Spec::load("specs/calls.openapi.yaml".as_ref())?;
 //! let mut config = Config::new("http://127.0.0.1:8080");
 //! config.token = Some("s3cret".into());            // --token
+//! config.auth.push(("apiKey".into(), "k1".into())); // --auth apiKey=k1
+//! config.workers = 2;                              // --workers 2
+//! config.include.push(Selector::Tag("Calls".into())); // --include-tag Calls
 //! config.ids.push(("id".into(), "call_1".into())); // --id id=call_1
 //! config.cases = 100;                              // --cases
 //! config.seed = 7;                                 // --seed
@@ -34,17 +37,22 @@
 //!
 //! # What a run does
 //!
-//! 1. **Cases.** For each operation, [`Config::cases`] requests generated
-//!    with proptest from the parameter and body schemas (`decoy-synth`
-//!    strategies). Path parameters prefer known ids ([`Config::ids`], then
-//!    the ids of the document's examples), then schema values, then odd but
-//!    valid strings (`a b`, `😀`, 300 characters).
+//! 1. **Cases.** For each operation, the document's request body examples
+//!    (those valid against the schema), then [`Config::cases`] requests
+//!    generated with proptest from the parameter and body schemas
+//!    (`decoy-synth` strategies). Path parameters prefer known ids
+//!    ([`Config::ids`], then the ids of the document's examples), then
+//!    schema values, then odd but valid strings (`a b`, `😀`, 300
+//!    characters); never an empty, `.` or `..` segment, and a request whose
+//!    path routes to another operation of the document is not sent.
 //! 2. **Checks on every response** (each can be skipped by name, see
 //!    [`Check`]): no 5xx; status documented; `Content-Type` declared; body
 //!    valid against the schema of its status, every violation with its
 //!    instance and schema pointers; required headers present; response time
 //!    recorded in [`Coverage`].
-//! 3. **Probes and negative cases.** Without credentials and with an
+//! 3. **Probes and negative cases**, aimed at an input the target accepted
+//!    (2xx) when there is one, invalid parts grafted into its body, so a
+//!    refusal is about the invalid part. Without credentials and with an
 //!    invalid token, a protected operation must refuse. Labelled invalid
 //!    bodies and parameters (wrong type, missing required, out of range, bad
 //!    enum, pattern, extra property, bad format; a parameter value counts as
@@ -63,7 +71,9 @@
 //!    finished `status`) is refused rather than accepted; two reads in a row
 //!    agree.
 //! 5. **Minimal reproductions.** A failure is replayed ([`Config::replays`]);
-//!    one that does not come back is reported as flaky. Otherwise proptest
+//!    one that does not come back is flaky if the request only reads, and
+//!    [`Finding::unconfirmed`] if it writes (the state had changed). A
+//!    solid one is shrunk: proptest
 //!    shrinks it to the smallest request, or shortest sequence, that still
 //!    fails the same way, printed as a `curl` line or a shell script with
 //!    the seed.
@@ -85,8 +95,14 @@
 //! A target that resets connections, never answers, streams an endless
 //! body, or closes mid-body cannot hang a run or exhaust its memory: every
 //! exchange has [`Config::request_timeout`] and [`Config::max_response_bytes`],
-//! and each such failure is a `transport` finding. Only a target that
-//! accepts no connection at all is an error ([`ConformError::Connect`]).
+//! and each such failure is a `transport` finding; findings keep excerpts of
+//! bodies, never whole ones. A reused keep-alive connection that fails
+//! before any response byte is retried once on a fresh one. An operation
+//! stops after [`Config::max_timeouts_in_row`] timeouts in a row; a target
+//! that stops answering altogether ([`ConformError::Unresponsive`]) or
+//! accepts no connection ([`ConformError::Connect`]) is an error.
+//! [`Config::time_limit`] is shared out across operations; the report says
+//! which were cut short or not reached ([`Coverage::note`]).
 //!
 //! # Determinism
 //!
@@ -96,6 +112,7 @@
 //! [`Shard`] takes every N-th operation and sequence, so shards are
 //! reproducible on their own.
 
+mod auth;
 mod checks;
 mod client;
 mod config;
@@ -110,7 +127,7 @@ mod repro;
 mod runner;
 mod snapshot;
 
-pub use config::{Check, Config, Shard};
+pub use config::{Check, Config, Selector, Shard};
 pub use error::ConformError;
 pub use observe::{
     Observation, Observed, check_response, coverage_table, media_range_covers, shell_quote,

@@ -9,6 +9,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::prelude::*;
 use serde_json::Value;
 
+use crate::auth::{self, Credential};
 use crate::client::{Auth, Payload, Request};
 use crate::{Config, ConformError};
 
@@ -57,6 +58,11 @@ pub(crate) struct OpModel {
     pub(crate) body: Option<BodyModel>,
     /// Known values per path parameter, tried first.
     pub(crate) known: Vec<Vec<String>>,
+    /// `--auth` credentials this operation is sent with.
+    pub(crate) creds: Vec<Credential>,
+    /// Request bodies from the document's examples, valid against the
+    /// schema: sent before generated ones.
+    pub(crate) examples: Vec<Value>,
 }
 
 impl OpModel {
@@ -122,6 +128,7 @@ impl OpModel {
             }
             None => None,
         };
+        let examples = request_examples(spec, op);
         let protected =
             !op.security.is_empty() && op.security.iter().all(|r| !r.schemes.is_empty());
         Ok(OpModel {
@@ -132,6 +139,8 @@ impl OpModel {
             params,
             body,
             known,
+            creds: auth::for_operation(spec, config, op),
+            examples,
         })
     }
 
@@ -164,6 +173,13 @@ impl OpModel {
                     options.push((5, proptest::sample::select(known).erased()));
                 }
                 if let Some(g) = generated {
+                    // An empty, `.` or `..` segment changes which route the
+                    // server matches, whatever the schema allows.
+                    let g = g
+                        .prop_filter("a path segment that stays one", |v| {
+                            segment_stays(&scalar(v))
+                        })
+                        .erased();
                     options.push((3, g));
                 }
                 if !odd.is_empty() {
@@ -260,14 +276,42 @@ impl OpModel {
             headers,
             body,
             auth,
+            creds: self.creds.clone(),
         }
     }
 }
 
+/// The request body examples of `op`'s JSON media type (`example`, or
+/// each `value` of `examples`).
+fn request_examples(spec: &Spec, op: &Operation) -> Vec<Value> {
+    let Some(media) = op
+        .request_body
+        .as_ref()
+        .and_then(|rb| rb.content.iter().find(|m| m.is_json()))
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<Value> = Vec::new();
+    for e in &media.examples {
+        if let Some(v) = e.value.as_deref().and_then(|p| spec.get(p)) {
+            out.push(v.clone());
+        }
+    }
+    out.dedup();
+    out
+}
+
 /// Valid-but-odd path values: servers that crash on them break the contract.
 const EDGE_STRINGS: &[&str] = &[
-    "0", "-1", "null", "a b", "ümlaut", "%", "..", "😀", "a/b", "'\"", "<x>",
+    "0", "-1", "null", "a b", "ümlaut", "%", "a..b", "😀", "a/b", "'\"", "<x>",
 ];
+
+/// Whether `value`, sent as a path segment, still names a segment of the
+/// same template: not empty (`/calls/` routes elsewhere), not `.` or `..`
+/// (clients and servers resolve them away).
+pub(crate) fn segment_stays(value: &str) -> bool {
+    !matches!(value, "" | "." | "..")
+}
 
 /// Writes the path template with values percent-encoded.
 pub(crate) fn fill_template(out: &mut String, template: &str, values: &[(&str, String)]) {

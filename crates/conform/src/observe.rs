@@ -92,6 +92,11 @@ impl Coverage {
             requests: 0,
             mean_ms: 0.0,
             max_ms: 0.0,
+            cases: 0,
+            rerouted: 0,
+            checks_run: Vec::new(),
+            note: None,
+            blind_negatives: false,
         }
     }
 
@@ -133,6 +138,8 @@ pub fn coverage_table(coverage: &[Coverage]) -> String {
         elapsed_ms: 0,
         cut_short: false,
         skipped_checks: Vec::new(),
+        sequences: 0,
+        hints: Vec::new(),
         findings: Vec::new(),
         coverage: coverage.to_vec(),
         snapshots: None,

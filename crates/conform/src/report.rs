@@ -2,7 +2,7 @@
 //! XML and a coverage table. These (with snapshots) are the only types that
 //! derive `Serialize`: they are the boundary other tools read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -30,6 +30,11 @@ pub struct Report {
     pub cut_short: bool,
     /// Checks that were switched off.
     pub skipped_checks: Vec<Check>,
+    /// Stateful sequences run.
+    pub sequences: u32,
+    /// Advice the run's numbers support (a URL without the document's base
+    /// path, an overloaded target).
+    pub hints: Vec<String>,
     /// Every distinct contract violation, ordered by operation then check.
     pub findings: Vec<Finding>,
     /// Operations × documented status codes exercised.
@@ -60,8 +65,13 @@ pub struct Finding {
     pub diff: Option<String>,
     /// How many cases failed this way.
     pub occurrences: u32,
-    /// Seen, but gone on replay: the implementation is nondeterministic.
+    /// Seen, but gone on replay of a request that changes nothing: the
+    /// implementation is nondeterministic.
     pub flaky: bool,
+    /// Seen, but gone on replay of a request that writes (POST, PUT, PATCH,
+    /// DELETE): the first try met another state, which is not flakiness.
+    /// Still a finding: the target did answer that way.
+    pub unconfirmed: bool,
     /// How to see it again.
     pub reproduction: Reproduction,
 }
@@ -126,6 +136,20 @@ pub struct Coverage {
     pub mean_ms: f64,
     /// Slowest response time, in milliseconds.
     pub max_ms: f64,
+    /// Valid cases sent (the document's examples included).
+    pub cases: u32,
+    /// Cases not sent: a generated value turned the path into another
+    /// operation's (`/users/me` for `/users/{id}`).
+    pub rerouted: u32,
+    /// Checks that looked at one of its responses at least once; the others
+    /// did not run on it (JUnit marks them skipped).
+    pub checks_run: Vec<Check>,
+    /// Why it was not tested to the end (time limit, timeouts), if it was
+    /// not.
+    pub note: Option<String>,
+    /// Negative cases were sent before any valid request succeeded, so a
+    /// 4xx to them may be about a missing resource, not the invalid input.
+    pub blind_negatives: bool,
 }
 
 impl Coverage {
@@ -223,71 +247,29 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// Human text: each finding with its violations, the offending values
-    /// beside what the schema wanted, the reproduction, then coverage and a
-    /// summary line.
+    /// Human text, summary first: the verdict, findings counted by check
+    /// and by operation, hints and operations not tested to the end; then
+    /// the findings grouped by check, each with its violations (the value
+    /// beside what the schema wanted) and its reproduction; then coverage.
+    /// Lines stay within 100 columns, except where a single shell word (a
+    /// long body) cannot be broken.
     pub fn render_text(&self, options: TextOptions) -> String {
         let p = Paint(options.colour);
         let mut out = String::new();
-        for (i, f) in self.findings.iter().enumerate() {
-            let tag = if f.flaky {
-                p.yellow("FLAKY")
-            } else {
-                p.red("FAIL")
-            };
-            let status = f.status.map(|s| format!(" [{s}]")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{tag} {}. {} {}{status}: {}",
-                i + 1,
-                f.operation,
-                p.dim(&format!("({})", f.check)),
-                f.message
-            );
-            if f.occurrences > 1 {
-                let _ = writeln!(out, "    seen in {} cases", f.occurrences);
+        self.summary(&p, &mut out);
+        let mut n = 0;
+        for &check in Check::ALL {
+            let group: Vec<&Finding> = self.findings_of(check).collect();
+            if group.is_empty() {
+                continue;
             }
-            for v in &f.violations {
-                let at = if v.instance_pointer.is_empty() {
-                    "(root)"
-                } else {
-                    &v.instance_pointer
-                };
-                let actual = f
-                    .body
-                    .as_ref()
-                    .and_then(|b| b.pointer(&v.instance_pointer))
-                    .map(|v| clip(&v.to_string(), 120));
-                let _ = writeln!(out, "    {} {at}: {}", p.red("-"), v.message);
-                if let Some(actual) = actual {
-                    let _ = writeln!(out, "    {} {at} = {actual}", p.green("+"));
-                }
-                let _ = writeln!(
-                    out,
-                    "      {}",
-                    p.dim(&format!("{} at {}", v.keyword, v.schema_pointer))
-                );
+            let title = format!("── {check} ({}) ", group.len());
+            let rule = "─".repeat(WIDTH.saturating_sub(title.chars().count()));
+            let _ = writeln!(out, "{}", p.dim(&format!("{title}{rule}")));
+            for f in group {
+                n += 1;
+                self.finding(&p, n, f, &mut out);
             }
-            if let Some(diff) = &f.diff {
-                for line in diff.lines() {
-                    let line = match line.as_bytes().first() {
-                        Some(b'-') => p.red(line),
-                        Some(b'+') => p.green(line),
-                        _ => line.to_owned(),
-                    };
-                    let _ = writeln!(out, "    {line}");
-                }
-            }
-            let shrunk = if f.reproduction.shrunk {
-                ", shrunk"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "    reproduce (seed {}{shrunk}):", f.reproduction.seed);
-            for line in f.reproduction.script.lines() {
-                let _ = writeln!(out, "      {line}");
-            }
-            out.push('\n');
         }
         out.push_str(&self.coverage_table());
         if let Some(s) = &self.snapshots {
@@ -299,33 +281,197 @@ impl Report {
                 s.changed.len()
             );
         }
+        out
+    }
+
+    fn verdict(&self, p: &Paint) -> String {
+        if self.passed() {
+            return p.green("contract holds");
+        }
+        let flaky = self.findings.iter().filter(|f| f.flaky).count();
+        let operations: BTreeSet<&str> =
+            self.findings.iter().map(|f| f.operation.as_str()).collect();
+        p.red(&format!(
+            "{} findings ({flaky} flaky) on {} of {} operations",
+            self.findings.len(),
+            operations.len(),
+            self.coverage.len()
+        ))
+    }
+
+    fn summary(&self, p: &Paint, out: &mut String) {
         let secs = self.elapsed_ms as f64 / 1000.0;
-        let rate = if secs > 0.0 {
-            self.requests as f64 / secs
-        } else {
-            0.0
-        };
-        let verdict = if self.passed() {
-            p.green("contract holds")
-        } else {
-            let flaky = self.findings.iter().filter(|f| f.flaky).count();
-            p.red(&format!("{} findings ({flaky} flaky)", self.findings.len()))
-        };
-        let cut = if self.cut_short {
-            " (time limit reached)"
-        } else {
-            ""
-        };
         let shard = self
             .shard
             .map(|s| format!(", shard {s}"))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{verdict}: {} requests in {secs:.2}s ({rate:.0}/s), seed {}{shard}{cut}",
-            self.requests, self.seed
-        );
-        out
+        let _ = writeln!(out, "{}", self.verdict(p));
+        for line in wrap(
+            &format!(
+                "{} requests, {} sequences, seed {}{shard}, in {secs:.2}s{}",
+                self.requests,
+                self.sequences,
+                self.seed,
+                if self.cut_short {
+                    " (time limit reached)"
+                } else {
+                    ""
+                }
+            ),
+            "",
+        ) {
+            let _ = writeln!(out, "{line}");
+        }
+        if !self.findings.is_empty() {
+            let _ = writeln!(out, "\n{}", p.dim("by check"));
+            for &check in Check::ALL {
+                let ops: BTreeSet<&str> = self
+                    .findings_of(check)
+                    .map(|f| f.operation.as_str())
+                    .collect();
+                if ops.is_empty() {
+                    continue;
+                }
+                let count = self.findings_of(check).count();
+                let names = ops.into_iter().collect::<Vec<_>>().join(", ");
+                let head = format!("  {:<18} {count:>3}  ", check.name());
+                let _ = writeln!(out, "{head}{}", clip_line(&names, WIDTH - head.len()));
+            }
+            let _ = writeln!(out, "{}", p.dim("by operation"));
+            for c in &self.coverage {
+                let mine: Vec<&Finding> = self
+                    .findings
+                    .iter()
+                    .filter(|f| f.operation == c.operation)
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let checks: BTreeSet<Check> = mine.iter().map(|f| f.check).collect();
+                let names = checks
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let head = format!("  {:<28} {:>3}  ", clip_line(&c.operation, 28), mine.len());
+                let _ = writeln!(out, "{head}{}", clip_line(&names, WIDTH - head.len()));
+            }
+        }
+        let unfinished: Vec<&Coverage> =
+            self.coverage.iter().filter(|c| c.note.is_some()).collect();
+        if !unfinished.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                p.yellow(&format!(
+                    "{} of {} operations not tested to the end",
+                    unfinished.len(),
+                    self.coverage.len()
+                ))
+            );
+            for c in unfinished {
+                let line = format!("{}: {}", c.operation, c.note.as_deref().unwrap_or(""));
+                for l in wrap_to(&line, "  ", WIDTH - 2) {
+                    let _ = writeln!(out, "  {l}");
+                }
+            }
+        }
+        let blind: Vec<&str> = self
+            .coverage
+            .iter()
+            .filter(|c| c.blind_negatives)
+            .map(|c| c.operation.as_str())
+            .collect();
+        if !blind.is_empty() {
+            let line = format!(
+                "no valid request to {} succeeded, so their negative cases went to resources that may not exist: a 4xx there may not be about the invalid input",
+                blind.join(", ")
+            );
+            let _ = writeln!(out, "\n{}", p.yellow("unsure"));
+            for l in wrap_to(&line, "  ", WIDTH - 2) {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+        if !self.hints.is_empty() {
+            let _ = writeln!(out, "\n{}", p.yellow("hints"));
+            for h in &self.hints {
+                for l in wrap_to(h, "  ", WIDTH - 2) {
+                    let _ = writeln!(out, "  {l}");
+                }
+            }
+        }
+        out.push('\n');
+    }
+
+    fn finding(&self, p: &Paint, n: usize, f: &Finding, out: &mut String) {
+        let (tag, paint): (&str, fn(&Paint, &str) -> String) = if f.flaky {
+            ("FLAKY", Paint::yellow)
+        } else {
+            ("FAIL", Paint::red)
+        };
+        let status = f.status.map(|s| format!(" [{s}]")).unwrap_or_default();
+        let head = format!("{tag} {n}. {}{status}: {}", f.operation, f.message);
+        for (k, line) in wrap(&head, "    ").into_iter().enumerate() {
+            match line.strip_prefix(tag) {
+                Some(rest) if k == 0 => {
+                    let _ = writeln!(out, "{}{rest}", paint(p, tag));
+                }
+                _ => {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+        }
+        if f.occurrences > 1 {
+            let _ = writeln!(out, "    seen in {} cases", f.occurrences);
+        }
+        if f.unconfirmed {
+            let _ = writeln!(
+                out,
+                "    {}",
+                p.yellow("not seen again on replay: the request writes, so the state had changed")
+            );
+        }
+        for v in &f.violations {
+            let at = if v.instance_pointer.is_empty() {
+                "(root)"
+            } else {
+                &v.instance_pointer
+            };
+            let actual = f
+                .body
+                .as_ref()
+                .and_then(|b| b.pointer(&v.instance_pointer))
+                .map(|v| v.to_string());
+            let line = clip_line(&format!("{at}: {}", v.message), WIDTH - 6);
+            let _ = writeln!(out, "    {} {line}", p.red("-"));
+            if let Some(actual) = actual {
+                let line = clip_line(&format!("{at} = {actual}"), WIDTH - 6);
+                let _ = writeln!(out, "    {} {line}", p.green("+"));
+            }
+            let line = clip_line(&format!("{} at {}", v.keyword, v.schema_pointer), WIDTH - 6);
+            let _ = writeln!(out, "      {}", p.dim(&line));
+        }
+        if let Some(diff) = &f.diff {
+            for line in diff.lines() {
+                let line = clip_line(line, WIDTH - 4);
+                let line = match line.as_bytes().first() {
+                    Some(b'-') => p.red(&line),
+                    Some(b'+') => p.green(&line),
+                    _ => line,
+                };
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        let shrunk = if f.reproduction.shrunk {
+            ", shrunk"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "    reproduce (seed {}{shrunk}):", f.reproduction.seed);
+        for line in f.reproduction.script.lines() {
+            let _ = writeln!(out, "      {line}");
+        }
+        out.push('\n');
     }
 
     /// Operations × documented status codes: `✓` exercised, `·` not.
@@ -334,10 +480,10 @@ impl Report {
         let width = self
             .coverage
             .iter()
-            .map(|c| c.operation.len())
+            .map(|c| c.operation.chars().count())
             .max()
             .unwrap_or(9)
-            .max(9);
+            .clamp(9, 32);
         let _ = writeln!(
             out,
             "{:width$}  {:>5}  {:>8}  statuses (✓ exercised, · not)",
@@ -358,15 +504,23 @@ impl Report {
                 .filter(|&&s| !c.documented.iter().any(|k| key_covers(k, s)))
                 .map(|s| format!("{s}!"))
                 .collect();
-            let _ = writeln!(
-                out,
-                "{:width$}  {:>5}  {:>8.2}  {} {}",
-                c.operation,
+            let head = format!(
+                "{:width$}  {:>5}  {:>8.2}  ",
+                clip_line(&c.operation, width),
                 c.requests,
                 c.mean_ms,
-                cells.join(" "),
-                undocumented.join(" ")
             );
+            let indent = " ".repeat(head.chars().count());
+            let mut line = head;
+            for cell in cells.iter().chain(&undocumented) {
+                if line.chars().count() + cell.chars().count() > WIDTH {
+                    let _ = writeln!(out, "{}", line.trim_end());
+                    line = indent.clone();
+                }
+                line.push_str(cell);
+                line.push(' ');
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         out
     }
@@ -385,6 +539,7 @@ impl Report {
         let mut cases = String::new();
         let mut total = 0;
         let mut failed = 0;
+        let mut skipped = 0;
         for c in &self.coverage {
             for &check in &checks {
                 total += 1;
@@ -399,6 +554,11 @@ impl Report {
                     xml(&c.operation),
                     check.name()
                 );
+                if found.is_empty() && !c.checks_run.contains(&check) {
+                    skipped += 1;
+                    cases.push_str(">\n      <skipped message=\"never run on this operation\"/>\n    </testcase>\n");
+                    continue;
+                }
                 if found.is_empty() {
                     cases.push_str("/>\n");
                     continue;
@@ -435,7 +595,7 @@ impl Report {
             }
         }
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"decoy test\" tests=\"{total}\" failures=\"{failed}\" time=\"{:.3}\">\n  <testsuite name=\"{}\" tests=\"{total}\" failures=\"{failed}\" time=\"{:.3}\">\n{cases}  </testsuite>\n</testsuites>\n",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"decoy test\" tests=\"{total}\" failures=\"{failed}\" skipped=\"{skipped}\" time=\"{:.3}\">\n  <testsuite name=\"{}\" tests=\"{total}\" failures=\"{failed}\" skipped=\"{skipped}\" time=\"{:.3}\">\n{cases}  </testsuite>\n</testsuites>\n",
             self.elapsed_ms as f64 / 1000.0,
             xml(&self.document),
             self.elapsed_ms as f64 / 1000.0,
@@ -458,6 +618,45 @@ pub(crate) fn xml(s: &str) -> String {
         }
     }
     out
+}
+
+/// The widest line `Report::render_text` writes (a long shell word aside).
+const WIDTH: usize = 100;
+
+/// `text` cut to `max` characters, with `…` when cut.
+fn clip_line(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// `text` broken at spaces into lines of at most `WIDTH` columns, the
+/// later ones starting with `indent`; a word longer than a line is cut.
+fn wrap(text: &str, indent: &str) -> Vec<String> {
+    wrap_to(text, indent, WIDTH)
+}
+
+/// [`wrap`] to `width` columns.
+fn wrap_to(text: &str, indent: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, indent.to_owned()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    lines.push(line);
+    lines.into_iter().map(|l| clip_line(&l, width)).collect()
 }
 
 pub(crate) fn clip(s: &str, max: usize) -> String {

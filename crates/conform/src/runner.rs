@@ -1,8 +1,8 @@
 //! The run: generated cases per operation, probes, sequences, shrinking,
 //! replays and snapshots, feeding one [`Report`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -15,10 +15,11 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 
+use crate::auth;
 use crate::checks::{self, Draft, Expect, body_value};
 use crate::client::{Auth, Client, Exchange, Failure, Payload, Request};
 use crate::links::{self, Creator};
-use crate::model::{Input, OpModel, encode, scalar};
+use crate::model::{Input, OpModel, encode, scalar, segment_stays};
 use crate::report::{Coverage, Finding, Reproduction, SnapshotSummary, Step};
 use crate::repro::{body_summary, curl};
 use crate::snapshot::{self, Normalizer};
@@ -30,6 +31,33 @@ struct Stats {
     requests: u32,
     total_ms: f64,
     max_ms: f64,
+    /// Checks that looked at a response of this operation.
+    ran: BTreeSet<Check>,
+    /// Valid cases sent (examples included).
+    cases: u32,
+    /// Cases not sent: their path would route to another operation.
+    rerouted: u32,
+    /// Timeouts since the last response.
+    timeouts_in_row: u32,
+    /// Response body bytes received.
+    bytes: u64,
+    /// This operation's share of the time limit ends here.
+    deadline: Option<Instant>,
+    /// Why testing stopped early, if it did.
+    stopped: Option<Stop>,
+    /// Negative cases were sent although no valid request had succeeded,
+    /// so their 4xx may be about the resource rather than the invalid part.
+    blind_negatives: bool,
+}
+
+/// Why an operation was not tested to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    NotReached,
+    TimeLimit,
+    Timeouts(u32),
+    Bytes(u64),
+    Unresponsive,
 }
 
 #[derive(Default)]
@@ -48,6 +76,19 @@ pub(crate) struct Ctx {
     requests: AtomicU64,
     deadline: Option<Instant>,
     cut: AtomicBool,
+    /// Timeouts in a row across the run, and whether that many mean the
+    /// target has stopped answering altogether.
+    silent_in_row: AtomicU32,
+    unresponsive: AtomicBool,
+    /// Wakes requests in flight when the target is found unresponsive, so
+    /// the run ends without waiting out their timeouts.
+    halt: tokio::sync::Notify,
+    /// Operations not yet started, to share out what is left of the time
+    /// limit.
+    ops_left: AtomicUsize,
+    /// Held while a large body is parsed and validated: its parsed form
+    /// takes several times its size, so one at a time bounds memory.
+    large: Mutex<()>,
     stats: Mutex<Vec<Stats>>,
     findings: Mutex<Findings>,
     snapshots: Mutex<SnapshotSummary>,
@@ -94,6 +135,8 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
             message: "nothing to do: cases and sequences are both 0".into(),
         });
     }
+    auth::check_names(spec, &config)?;
+    let chosen = selection(spec, &config)?;
     let client = Client::new(&config)?;
     client.probe(config.connect_timeout).await?;
     let generator = Generator::new(
@@ -104,10 +147,24 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
     for op in spec.operations() {
         models.push(OpModel::build(spec, &generator, &config, op)?);
     }
+    let mut creators = links::infer(spec);
+    creators.retain(|c| chosen[c.op]);
+    for c in &mut creators {
+        c.targets.retain(|t| chosen[t.op]);
+        if c.listing.as_ref().is_some_and(|l| !chosen[l.op]) {
+            c.listing = None;
+        }
+    }
     let started = Instant::now();
+    let owned: Vec<usize> = (0..models.len())
+        .filter(|&i| chosen[i])
+        .enumerate()
+        .filter(|&(k, _)| config.shard.is_none_or(|s| s.owns(k)))
+        .map(|(_, i)| i)
+        .collect();
     let ctx = Arc::new(Ctx {
         spec: spec.clone(),
-        creators: links::infer(spec),
+        creators,
         validators: Validators::new(spec),
         client,
         stats: Mutex::new((0..models.len()).map(|_| Stats::default()).collect()),
@@ -115,13 +172,15 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         requests: AtomicU64::new(0),
         deadline: config.time_limit.map(|t| started + t),
         cut: AtomicBool::new(false),
+        silent_in_row: AtomicU32::new(0),
+        unresponsive: AtomicBool::new(false),
+        halt: tokio::sync::Notify::new(),
+        ops_left: AtomicUsize::new(owned.len()),
+        large: Mutex::new(()),
         findings: Mutex::new(Findings::default()),
         snapshots: Mutex::new(SnapshotSummary::default()),
         config,
     });
-    let owned: Vec<usize> = (0..ctx.models.len())
-        .filter(|&i| ctx.config.shard.is_none_or(|s| s.owns(i)))
-        .collect();
     let sequence_units = if ctx.creators.is_empty() {
         0
     } else {
@@ -137,14 +196,17 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         }
     }
 
-    let permits = Arc::new(tokio::sync::Semaphore::new(ctx.config.concurrency.max(1)));
+    let permits = Arc::new(tokio::sync::Semaphore::new(ctx.config.workers.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for &i in &owned {
         let ctx = ctx.clone();
         let permits = permits.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            ctx.operation(i).await;
+            ctx.start_operation(i);
+            if ctx.stats(i, |s| s.stopped.is_none()) {
+                ctx.operation(i).await;
+            }
             ctx.progress(|p| p.unit_done());
         });
     }
@@ -153,33 +215,32 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
     let sequences: Vec<u32> = (0..ctx.config.sequences)
         .filter(|&i| ctx.config.shard.is_none_or(|s| s.owns(i as usize)))
         .collect();
+    let mut sequences_run = 0;
     if !ctx.creators.is_empty() && !sequences.is_empty() {
         // One lane: sequences share the target's state, and a read-twice
         // oracle must not see another sequence's writes.
-        let lanes = 1;
-        for lane in 0..lanes {
-            let ctx = ctx.clone();
-            let mine: Vec<u32> = sequences
-                .iter()
-                .copied()
-                .skip(lane)
-                .step_by(lanes)
-                .collect();
-            tasks.spawn(async move {
-                for i in mine {
-                    if ctx.expired() {
-                        break;
-                    }
-                    ctx.sequence(i).await;
-                    ctx.progress(|p| p.unit_done());
-                }
-            });
+        for i in sequences {
+            if ctx.expired() || ctx.unresponsive.load(Ordering::Relaxed) {
+                break;
+            }
+            ctx.sequence(i).await;
+            sequences_run += 1;
+            ctx.progress(|p| p.unit_done());
         }
-        while tasks.join_next().await.is_some() {}
+    }
+    if ctx.unresponsive.load(Ordering::Relaxed) {
+        let n = ctx.silence_limit();
+        return Err(ConformError::Unresponsive {
+            url: ctx.client.base.clone(),
+            message: format!(
+                "{n} requests in a row got no complete response within {:?}; check the target, or raise --timeout",
+                ctx.config.request_timeout
+            ),
+        });
     }
 
     let stats = std::mem::take(&mut *ctx.stats.lock().unwrap_or_else(|e| e.into_inner()));
-    let coverage = owned
+    let coverage: Vec<Coverage> = owned
         .iter()
         .map(|&i| {
             let op = &ctx.spec.operations()[i];
@@ -196,6 +257,11 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
                     0.0
                 },
                 max_ms: s.max_ms,
+                cases: s.cases,
+                rerouted: s.rerouted,
+                checks_run: s.ran.iter().copied().collect(),
+                note: note(s, ctx.config.cases),
+                blind_negatives: s.blind_negatives,
             }
         })
         .collect();
@@ -208,6 +274,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         .snapshots
         .is_some()
         .then(|| std::mem::take(&mut *ctx.snapshots.lock().unwrap_or_else(|e| e.into_inner())));
+    let hints = hints(&ctx, &coverage);
     Ok(Report {
         document: ctx.spec.origin().to_owned(),
         target: ctx.client.base.clone(),
@@ -217,10 +284,104 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         elapsed_ms: started.elapsed().as_millis() as u64,
         cut_short: ctx.cut.load(Ordering::Relaxed),
         skipped_checks: ctx.config.skip.clone(),
+        sequences: sequences_run,
+        hints,
         findings: findings.into_iter().map(|(_, f)| f).collect(),
         coverage,
         snapshots,
     })
+}
+
+/// Which operations the include/exclude selectors keep.
+fn selection(spec: &Spec, config: &Config) -> Result<Vec<bool>, ConformError> {
+    let chosen: Vec<bool> = spec
+        .operations()
+        .iter()
+        .map(|op| {
+            let tags: Vec<&str> = spec
+                .get(&format!("{}/tags", op.pointer))
+                .and_then(Value::as_array)
+                .map(|t| t.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let name = op.name();
+            crate::config::selected(&config.include, &config.exclude, |s| {
+                s.matches(&name, &op.method, &op.path, &tags)
+            })
+        })
+        .collect();
+    if !chosen.contains(&true) {
+        return Err(ConformError::Usage {
+            setting: "include",
+            message: format!(
+                "no operation of the document's {} is left by the include/exclude filters",
+                spec.operations().len()
+            ),
+        });
+    }
+    Ok(chosen)
+}
+
+/// What the report says about an operation not tested to the end.
+fn note(s: &Stats, cases: u32) -> Option<String> {
+    let stop = s.stopped?;
+    Some(match stop {
+        Stop::NotReached => "not reached: the time limit was spent before it".to_owned(),
+        Stop::TimeLimit => format!(
+            "cut short by its share of the time limit after {} of {cases} cases",
+            s.cases
+        ),
+        Stop::Timeouts(n) => format!("stopped after {n} timeouts in a row"),
+        Stop::Bytes(n) => format!(
+            "stopped after {} MiB of responses (each checked in full; the budget keeps the run short)",
+            n >> 20
+        ),
+        Stop::Unresponsive => "stopped: the target stopped answering".to_owned(),
+    })
+}
+
+/// Advice the numbers support: a missing base path, an overloaded target.
+fn hints(ctx: &Ctx, coverage: &[Coverage]) -> Vec<String> {
+    let mut out = Vec::new();
+    let count = |f: &dyn Fn(u16) -> bool| -> u32 {
+        coverage
+            .iter()
+            .flat_map(|c| c.seen.iter())
+            .filter(|(s, _)| f(**s))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let total = count(&|_| true);
+    let not_found = count(&|s| s == 404);
+    let undocumented_404 = coverage
+        .iter()
+        .filter(|c| c.seen.contains_key(&404) && !c.documented.iter().any(|k| k == "404"))
+        .count();
+    if total >= 10 && not_found * 10 >= total * 9 && undocumented_404 * 2 >= coverage.len() {
+        let base = ctx
+            .spec
+            .operations()
+            .iter()
+            .flat_map(|op| op.servers.iter())
+            .map(|s| s.base_path.as_str())
+            .find(|b| !b.is_empty());
+        let url = &ctx.client.base;
+        out.push(match base {
+            Some(b) if !url.ends_with(b) => format!(
+                "{not_found} of {total} responses were 404: the URL probably lacks the document's server base path (try --url {url}{b})"
+            ),
+            _ => format!(
+                "{not_found} of {total} responses were 404: is {url} the base URL the document's paths hang from?"
+            ),
+        });
+    }
+    let overloaded = count(&|s| s == 503 || s == 429);
+    if overloaded > 0 && ctx.config.workers > 1 {
+        out.push(format!(
+            "{overloaded} responses were 503 or 429 with {} workers: the target may be overloaded; try --workers 1",
+            ctx.config.workers
+        ));
+    }
+    out
 }
 
 /// How a probe changes the request built from a valid input.
@@ -231,11 +392,37 @@ enum Variant {
     Pad(usize),
 }
 
+/// Bodies over this size are checked one at a time (see `Ctx::large`).
+const LARGE_BODY: usize = 1024 * 1024;
+
+/// What replaying a failure showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replayed {
+    /// It came back (or replays are off): a solid finding.
+    Again,
+    /// It did not come back, and the request changes nothing: flaky.
+    Gone,
+    /// It did not come back, but the request writes (POST, PUT, PATCH,
+    /// DELETE): the target's state differs between tries, which is not
+    /// flakiness.
+    GoneAfterWrite,
+}
+
+/// Methods that change nothing on the server, so a replay sees the state
+/// the first try saw.
+fn safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
 impl Ctx {
     fn progress(&self, update: impl FnOnce(&crate::Progress)) {
         if let Some(p) = &self.config.progress {
             update(p);
         }
+    }
+
+    fn stats<R>(&self, op: usize, f: impl FnOnce(&mut Stats) -> R) -> R {
+        f(&mut self.stats.lock().unwrap_or_else(|e| e.into_inner())[op])
     }
 
     fn expired(&self) -> bool {
@@ -248,20 +435,125 @@ impl Ctx {
         }
     }
 
+    /// Gives operation `op` its share of what is left of the time limit:
+    /// the time left (less a fifth kept for sequences) times the workers,
+    /// over the operations not started yet. Time an operation does not use
+    /// goes to those after it.
+    fn start_operation(&self, op: usize) {
+        let not_started = self.ops_left.fetch_sub(1, Ordering::Relaxed).max(1);
+        let Some(end) = self.deadline else { return };
+        let now = Instant::now();
+        if now >= end {
+            self.cut.store(true, Ordering::Relaxed);
+            self.stats(op, |s| s.stopped = Some(Stop::NotReached));
+            return;
+        }
+        let mut left = end - now;
+        if !self.creators.is_empty() && self.config.sequences > 0 {
+            left = left.mul_f64(0.8);
+        }
+        let lanes = self.config.workers.max(1).min(not_started) as u32;
+        let share = left * lanes / not_started as u32;
+        self.stats(op, |s| s.deadline = Some(now + share));
+    }
+
+    /// Timeouts in a row, across operations, after which the target counts
+    /// as no longer answering.
+    fn silence_limit(&self) -> u32 {
+        (self.config.max_timeouts_in_row.max(1) * 4).max(self.config.workers as u32)
+    }
+
+    /// Whether operation `op` timed out too often in a row or received its
+    /// budget of bytes, or the target stopped answering (the time limit
+    /// aside, which sequences check on their own).
+    fn exhausted(&self, op: usize) -> bool {
+        let limit = self.config.max_timeouts_in_row.max(1);
+        let bytes = self.config.max_bytes_per_operation as u64;
+        self.unresponsive.load(Ordering::Relaxed)
+            || self.stats(op, |s| s.timeouts_in_row >= limit || s.bytes >= bytes)
+    }
+
+    /// Whether operation `op` is done for: its share of the time is spent,
+    /// it timed out too often in a row, or the target stopped answering.
+    fn op_over(&self, op: usize) -> bool {
+        let unresponsive = self.unresponsive.load(Ordering::Relaxed);
+        let limit = self.config.max_timeouts_in_row.max(1);
+        let bytes = self.config.max_bytes_per_operation as u64;
+        let now = Instant::now();
+        let (over, timed) = self.stats(op, |s| {
+            if s.stopped.is_none() {
+                if unresponsive {
+                    s.stopped = Some(Stop::Unresponsive);
+                } else if s.timeouts_in_row >= limit {
+                    s.stopped = Some(Stop::Timeouts(s.timeouts_in_row));
+                } else if s.bytes >= bytes {
+                    s.stopped = Some(Stop::Bytes(bytes));
+                } else if s.deadline.is_some_and(|d| now >= d) {
+                    s.stopped = Some(Stop::TimeLimit);
+                }
+            }
+            (s.stopped.is_some(), s.stopped == Some(Stop::TimeLimit))
+        });
+        if timed {
+            self.cut.store(true, Ordering::Relaxed);
+        }
+        over
+    }
+
+    /// Whether `request` can be charged to operation `op`: not when a value
+    /// turned its path into another operation's (`/users/me`), whose answer
+    /// says nothing about `op`. A path the router matches to nothing is
+    /// sent (the router cannot tell, and path values never leave their
+    /// segment).
+    fn attributable(&self, op: usize, request: &Request) -> bool {
+        match self.spec.router().find(&request.method, &request.target) {
+            decoy_spec::RouteMatch::Found { operation, .. } => operation.index() == op,
+            decoy_spec::RouteMatch::MethodNotAllowed { .. } => false,
+            decoy_spec::RouteMatch::NotFound => true,
+        }
+    }
+
     async fn send(&self, op: usize, request: &Request) -> Result<Exchange, Failure> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.progress(|p| p.request());
-        let outcome = self.client.send(request).await;
-        if let Ok(ex) = &outcome {
-            let ms = ex.elapsed.as_secs_f64() * 1000.0;
-            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-            let s = &mut stats[op];
-            *s.seen.entry(ex.status).or_default() += 1;
-            s.requests += 1;
-            s.total_ms += ms;
-            s.max_ms = s.max_ms.max(ms);
+        let halted = self.halt.notified();
+        let outcome = if self.unresponsive.load(Ordering::Relaxed) {
+            Err(Failure::Timeout(self.config.request_timeout))
         } else {
-            self.stats.lock().unwrap_or_else(|e| e.into_inner())[op].requests += 1;
+            tokio::select! {
+                outcome = self.client.send(request) => outcome,
+                () = halted => Err(Failure::Timeout(self.config.request_timeout)),
+            }
+        };
+        match &outcome {
+            Ok(ex) => {
+                let ms = ex.elapsed.as_secs_f64() * 1000.0;
+                self.silent_in_row.store(0, Ordering::Relaxed);
+                self.stats(op, |s| {
+                    *s.seen.entry(ex.status).or_default() += 1;
+                    s.requests += 1;
+                    s.total_ms += ms;
+                    s.max_ms = s.max_ms.max(ms);
+                    s.timeouts_in_row = 0;
+                    s.bytes += ex.body.len() as u64;
+                });
+            }
+            Err(failure) => {
+                let timeout = matches!(failure, Failure::Timeout(_));
+                self.stats(op, |s| {
+                    s.requests += 1;
+                    if timeout {
+                        s.timeouts_in_row += 1;
+                    }
+                });
+                if timeout {
+                    let n = self.silent_in_row.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n >= self.silence_limit() {
+                        self.unresponsive.store(true, Ordering::Relaxed);
+                        self.halt.notify_waiters();
+                    }
+                }
+            }
         }
         outcome
     }
@@ -273,14 +565,24 @@ impl Ctx {
         expect: &Expect,
     ) -> (Result<Exchange, Failure>, Vec<Draft>) {
         let outcome = self.send(op, request).await;
-        let drafts = checks::check(
-            &self.config,
-            &self.validators,
-            &self.spec.operations()[op],
-            expect,
-            &outcome,
-        );
+        let operation = &self.spec.operations()[op];
+        let ran = checks::applied(&self.config, operation, expect, &outcome);
+        self.stats(op, |s| s.ran.extend(ran));
+        let large = outcome
+            .as_ref()
+            .is_ok_and(|e| e.body.len() > LARGE_BODY)
+            .then(|| self.large.lock().unwrap_or_else(|e| e.into_inner()));
+        let drafts = checks::check(&self.config, &self.validators, operation, expect, &outcome);
+        drop(large);
         (outcome, drafts)
+    }
+
+    /// Marks `check` as run on operation `op` (checks outside
+    /// [`checks::check`]: sequences, snapshots).
+    fn ran(&self, op: usize, check: Check) {
+        if self.config.enabled(check) {
+            self.stats(op, |s| s.ran.insert(check));
+        }
     }
 
     /// Counts `draft` against an existing finding; false when it is new.
@@ -295,7 +597,7 @@ impl Ctx {
         }
     }
 
-    fn record(&self, order: usize, draft: Draft, flaky: bool, reproduction: Reproduction) {
+    fn record(&self, order: usize, draft: Draft, replayed: Replayed, reproduction: Reproduction) {
         let mut f = self.findings.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(&i) = f.by_signature.get(&draft.signature) {
             f.list[i].1.occurrences += 1;
@@ -321,7 +623,8 @@ impl Ctx {
                 body: draft.body,
                 diff: draft.diff,
                 occurrences: 1,
-                flaky,
+                flaky: replayed == Replayed::Gone,
+                unconfirmed: replayed == Replayed::GoneAfterWrite,
                 reproduction,
             },
         ));
@@ -348,38 +651,57 @@ impl Ctx {
     }
 
     /// Runs one case: send, check, and for each new kind of failure replay
-    /// it (flaky if it does not come back) and shrink it.
+    /// it (flaky if it does not come back) and shrink it. Returns the
+    /// status, if a response came; nothing is sent when the request would
+    /// route to another operation.
     async fn case<T: Clone + Send + Sync + std::fmt::Debug>(
         &self,
         op: usize,
         tree: &mut Tree<T>,
         make: &(dyn Fn(&T) -> (Request, Expect) + Send + Sync),
-    ) {
+    ) -> Option<u16> {
         let (request, expect) = make(&tree.current());
-        let (_, drafts) = self.exchange(op, &request, &expect).await;
+        if !self.attributable(op, &request) {
+            self.stats(op, |s| s.rerouted += 1);
+            return None;
+        }
+        let (outcome, drafts) = self.exchange(op, &request, &expect).await;
+        let status = outcome.as_ref().ok().map(|e| e.status);
         let fresh: Vec<Draft> = drafts.into_iter().filter(|d| !self.seen(d)).collect();
         let mut shrunk_one = false;
         for draft in fresh {
             let signature = draft.signature.clone();
-            let mut again = false;
-            for _ in 0..self.config.replays {
-                if self.fails(op, &request, &expect, &signature).await {
-                    again = true;
+            let mut replayed = Replayed::Again;
+            for k in 0..self.config.replays {
+                if self.op_over(op) {
                     break;
                 }
+                if self.fails(op, &request, &expect, &signature).await {
+                    replayed = Replayed::Again;
+                    break;
+                }
+                if k == 0 {
+                    replayed = if safe(&request.method) {
+                        Replayed::Gone
+                    } else {
+                        Replayed::GoneAfterWrite
+                    };
+                }
             }
-            let flaky = self.config.replays > 0 && !again;
+            // A timeout costs the whole timeout per try: not worth shrinking.
+            let slow = signature.ends_with("|timeout");
             // A tree shrinks once; later failures of the same case keep the
             // original request.
-            let (best, shrunk) = if !flaky && !shrunk_one {
+            let (best, shrunk) = if replayed == Replayed::Again && !shrunk_one && !slow {
                 shrunk_one = true;
                 let mut best = request.clone();
                 let mut more = tree.simplify();
                 let mut budget = self.config.shrink_budget;
-                while more && budget > 0 {
+                while more && budget > 0 && !self.op_over(op) {
                     budget -= 1;
                     let (r, e) = make(&tree.current());
-                    let failed = self.fails(op, &r, &e, &signature).await;
+                    let failed =
+                        self.attributable(op, &r) && self.fails(op, &r, &e, &signature).await;
                     if failed {
                         best = r;
                     }
@@ -393,10 +715,11 @@ impl Ctx {
             self.record(
                 op * 100 + 1,
                 draft,
-                flaky,
+                replayed,
                 self.one_step(op, &best, status, shrunk),
             );
         }
+        status
     }
 
     async fn fails(&self, op: usize, request: &Request, expect: &Expect, signature: &str) -> bool {
@@ -417,7 +740,11 @@ impl Ctx {
             .any(|d| d.signature == signature)
     }
 
-    /// Every case and probe of one operation, in a fixed order.
+    /// Every case and probe of one operation, in a fixed order: the
+    /// document's request examples, generated cases, auth probes, body
+    /// probes, negative cases. Probes and negative cases start from a
+    /// valid input the target accepted (2xx), so that a refusal is about
+    /// what they break, not about a resource that does not exist.
     async fn operation(&self, i: usize) {
         let model = &self.models[i];
         let edge = |p: &crate::model::ParamModel, s: &str| {
@@ -427,26 +754,67 @@ impl Ctx {
                 .is_ok_and(|v| v.is_valid(&Value::String(s.to_owned())))
         };
         let strategy = model.strategy(&edge);
-        let mut runner = runner(self.config.seed, &model.name);
         let valid = |input: &Input| (model.request(input, Auth::Configured), Expect::Valid);
+        let mut live: Option<Input> = None;
+        let mut note_live = |status: Option<u16>, input: &Input| {
+            if live.is_none() && status.is_some_and(|s| (200..300).contains(&s)) {
+                live = Some(input.clone());
+            }
+        };
+        let mut aside = runner(self.config.seed, &format!("examples {}", model.name));
+        let examples = self.examples(i);
+        if !examples.is_empty()
+            && let Ok(mut base) = strategy.new_tree(&mut aside)
+        {
+            simplest(&mut base);
+            let base = base.current();
+            for body in examples {
+                if self.op_over(i) {
+                    return;
+                }
+                let input = Input {
+                    params: base.params.clone(),
+                    body: Some(body),
+                };
+                let Ok(mut tree) = Just(input.clone()).erased().new_tree(&mut aside) else {
+                    break;
+                };
+                let status = self.case(i, &mut tree, &valid).await;
+                self.stats(i, |s| s.cases += 1);
+                note_live(status, &input);
+            }
+        }
+        let mut runner = runner(self.config.seed, &model.name);
         for _ in 0..self.config.cases {
-            if self.expired() {
+            if self.op_over(i) {
                 return;
             }
             let Ok(mut tree) = strategy.new_tree(&mut runner) else {
                 break;
             };
-            self.case(i, &mut tree, &valid).await;
+            let input = tree.current();
+            let status = self.case(i, &mut tree, &valid).await;
+            self.stats(i, |s| s.cases += 1);
+            note_live(status, &input);
         }
-        // Probes start from the simplest valid input.
-        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+        // Probes start from the accepted input, else the simplest valid one.
+        let base: Erased<Input> = match &live {
+            Some(input) => Just(input.clone()).erased(),
+            None => {
+                let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+                    return;
+                };
+                simplest(&mut tree);
+                Just(tree.current()).erased()
+            }
+        };
+        let Ok(mut tree) = base.new_tree(&mut runner) else {
             return;
         };
-        simplest(&mut tree);
         if model.protected {
             let no_auth = |input: &Input| (model.request(input, Auth::Missing), Expect::NoAuth);
             self.case(i, &mut tree, &no_auth).await;
-            if self.config.token.is_some() {
+            if self.config.token.is_some() || !model.creds.is_empty() {
                 let bad = |input: &Input| (model.request(input, Auth::Invalid), Expect::BadAuth);
                 self.case(i, &mut tree, &bad).await;
             }
@@ -458,14 +826,35 @@ impl Ctx {
                 Variant::Pad(self.config.large_body_bytes),
             ];
             for v in variants {
-                if matches!(v, Variant::Pad(0)) || self.expired() {
+                if matches!(v, Variant::Pad(0)) || self.op_over(i) {
                     continue;
                 }
                 let make = move |input: &Input| self.variant(model, input, v);
                 self.case(i, &mut tree, &make).await;
             }
         }
-        self.negative(i, &strategy, &mut runner).await;
+        let known = live.is_some();
+        let valid = if known { base } else { strategy };
+        self.negative(i, &valid, known, &mut runner).await;
+    }
+
+    /// The document's request body examples for operation `i` that are
+    /// valid against the body schema (an invalid example is not a valid
+    /// case).
+    fn examples(&self, i: usize) -> Vec<Value> {
+        let model = &self.models[i];
+        let Some(schema) = model.body.as_ref().and_then(|b| b.schema.as_deref()) else {
+            return Vec::new();
+        };
+        let Ok(validator) = self.validators.compile(schema) else {
+            return Vec::new();
+        };
+        model
+            .examples
+            .iter()
+            .filter(|e| validator.is_valid(e))
+            .cloned()
+            .collect()
     }
 
     fn variant(&self, model: &OpModel, input: &Input, v: Variant) -> (Request, Expect) {
@@ -522,7 +911,15 @@ impl Ctx {
     /// Labelled invalid bodies and parameters; each must get a documented
     /// 4xx. A value the validator finds valid after all is not sent as
     /// invalid.
-    async fn negative(&self, i: usize, valid: &Erased<Input>, runner: &mut TestRunner) {
+    /// `known`: `valid` is an input the target accepted, so invalid bodies
+    /// are grafted into its body and sent to the same resource.
+    async fn negative(
+        &self,
+        i: usize,
+        valid: &Erased<Input>,
+        known: bool,
+        runner: &mut TestRunner,
+    ) {
         let model = &self.models[i];
         let budget = (self.config.cases / 5).max(2);
         let mut targets: Vec<(Option<usize>, decoy_synth::Plan, String)> = Vec::new();
@@ -557,7 +954,16 @@ impl Ctx {
                 continue;
             }
             let validator = self.validators.compile(&schema).ok();
-            let strategy = (valid.clone(), plan.invalid_strategy(None)).erased();
+            // Each kind of break once first (a server that forgets one
+            // `required` check is caught however few cases there are), then
+            // any kind.
+            let kinds = plan.invalid_kinds();
+            let strategies: Vec<Erased<(Input, decoy_synth::Invalid)>> = (0..budget as usize)
+                .map(|k| {
+                    let kind = kinds.get(k).copied();
+                    (valid.clone(), plan.invalid_strategy(kind)).erased()
+                })
+                .collect();
             let where_ = match slot {
                 None => "body".to_owned(),
                 Some(pi) => format!(
@@ -568,14 +974,18 @@ impl Ctx {
             };
             let make = |(input, bad): &(Input, decoy_synth::Invalid)| {
                 let mut input = input.clone();
-                match slot {
-                    None => input.body = Some(bad.value.clone()),
-                    Some(pi) => input.params[pi] = Some(bad.value.clone()),
-                }
+                let value = match slot {
+                    None if known => graft(input.body.as_ref(), bad),
+                    _ => bad.value.clone(),
+                };
                 let really = validator.as_ref().is_some_and(|v| match slot {
-                    None => !v.is_valid(&bad.value),
-                    Some(pi) => wire_invalid(v, model.params[pi].location, &bad.value),
+                    None => !v.is_valid(&value),
+                    Some(pi) => wire_invalid(v, model.params[pi].location, &value),
                 });
+                match slot {
+                    None => input.body = Some(value),
+                    Some(pi) => input.params[pi] = Some(value),
+                }
                 let expect = if really {
                     let at = if bad.instance_pointer.is_empty() {
                         "(root)"
@@ -588,8 +998,11 @@ impl Ctx {
                 };
                 (model.request(&input, Auth::Configured), expect)
             };
-            for _ in 0..budget {
-                if self.expired() {
+            if !known {
+                self.stats(i, |s| s.blind_negatives = true);
+            }
+            for strategy in &strategies {
+                if self.op_over(i) {
                     return;
                 }
                 let Ok(mut tree) = strategy.new_tree(runner) else {
@@ -671,6 +1084,7 @@ impl Ctx {
                 &value,
                 self.config.update_snapshots,
             )?;
+            self.ran(i, Check::Snapshot);
             let mut s = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
             match outcome {
                 snapshot::Outcome::Written => s.written.push(name),
@@ -693,7 +1107,7 @@ impl Ctx {
                         self.record(
                             i * 100,
                             d,
-                            false,
+                            Replayed::Again,
                             self.one_step(i, &request, Some(ex.status), true),
                         );
                     }
@@ -714,11 +1128,58 @@ fn wire_invalid(v: &decoy_validate::Validator, location: ParameterLocation, valu
         return !v.is_valid(value);
     }
     let text = scalar(value);
-    if location == ParameterLocation::Path && text.is_empty() {
+    if location == ParameterLocation::Path && !segment_stays(&text) {
         return false;
     }
     let as_json = serde_json::from_str::<Value>(&text).ok();
     !v.is_valid(&Value::String(text)) && as_json.is_none_or(|j| !v.is_valid(&j))
+}
+
+/// The broken part of `bad` put into `base`, a body the target accepted,
+/// so that a refusal is about that part alone: a dropped required property
+/// is dropped from `base`, an extra one added to it, any other broken value
+/// replaces `base`'s value at the same place. `bad` whole when `base` has
+/// no such place.
+fn graft(base: Option<&Value>, bad: &decoy_synth::Invalid) -> Value {
+    let ptr = bad.instance_pointer.as_str();
+    let (Some(base), Some(broken)) = (base, bad.value.pointer(ptr)) else {
+        return bad.value.clone();
+    };
+    let mut out = base.clone();
+    if let Some(slot) = out.pointer_mut(ptr) {
+        match (bad.kind, broken, &*slot) {
+            (InvalidKind::MissingRequired, Value::Object(b), Value::Object(l)) => {
+                let kept = l
+                    .iter()
+                    .filter(|(k, _)| b.contains_key(*k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                *slot = Value::Object(kept);
+            }
+            (InvalidKind::ExtraProperty, Value::Object(b), Value::Object(l)) => {
+                let mut more = l.clone();
+                for (k, v) in b {
+                    if !more.contains_key(k) {
+                        more.insert(k.clone(), v.clone());
+                    }
+                }
+                *slot = Value::Object(more);
+            }
+            _ => *slot = broken.clone(),
+        }
+        return out;
+    }
+    // Absent from `base` (an optional property it left out): add it there
+    // when its parent object is.
+    let (parent, key) = ptr.rsplit_once('/').unwrap_or(("", ptr));
+    let key = key.replace("~1", "/").replace("~0", "~");
+    match out.pointer_mut(parent) {
+        Some(Value::Object(m)) => {
+            m.insert(key, broken.clone());
+            out
+        }
+        _ => bad.value.clone(),
+    }
 }
 
 fn plan_pointer(plan: &decoy_synth::Plan) -> &str {
@@ -838,6 +1299,7 @@ impl Ctx {
                                 .ok()
                         })
                         .map(|v| scalar(&v))
+                        .filter(|v| segment_stays(v))
                 });
                 if let Some(v) = value {
                     out.push((p.name.clone(), v));
@@ -902,6 +1364,8 @@ impl Ctx {
                 break;
             }
         }
+        // A replay plays the whole sequence again on fresh resources, so
+        // one that does not fail again is flaky whatever its methods.
         let flaky = self.config.replays > 0 && !again;
         let (best, shrunk) = if flaky {
             (steps, false)
@@ -933,7 +1397,12 @@ impl Ctx {
             .iter()
             .position(|o| o.name() == draft.signature.split('|').nth(1).unwrap_or(""))
             .unwrap_or(0);
-        self.record(order * 100 + 50, draft, flaky, reproduction);
+        let replayed = if flaky {
+            Replayed::Gone
+        } else {
+            Replayed::Again
+        };
+        self.record(order * 100 + 50, draft, replayed, reproduction);
     }
 
     /// Plays a sequence against the target; returns what went wrong and
@@ -944,6 +1413,15 @@ impl Ctx {
         let mut resources: Vec<Resource> = Vec::new();
         let mut vars = 0;
         for step in steps {
+            // A step on an operation that is done for (timeouts, bytes)
+            // ends the sequence: it would only repeat what stopped it.
+            let op = match step {
+                SeqStep::Create { c, .. } | SeqStep::List { c } => self.creators[*c].op,
+                SeqStep::Act { op, .. } => *op,
+            };
+            if self.exhausted(op) {
+                break;
+            }
             match step {
                 SeqStep::Create { c, body } => {
                     let creator = &self.creators[*c];
@@ -988,6 +1466,7 @@ impl Ctx {
                     if let Some(listing) = &creator.listing
                         && self.config.enabled(Check::Listing)
                     {
+                        self.ran(op, Check::Listing);
                         let input = self.input_for(listing.op, base, None);
                         let request = self.models[listing.op].request(&input, Auth::Configured);
                         let (outcome, mut d) =
@@ -1058,6 +1537,9 @@ impl Ctx {
                     let input = self.input_for(target.op, &path, body.clone());
                     let request = self.models[target.op].request(&input, Auth::Configured);
                     let forbidden = target.guard.forbids(&resources[r].last);
+                    if forbidden.is_some() {
+                        self.ran(target.op, Check::StatefulConflict);
+                    }
                     let (outcome, mut d) = self.exchange(target.op, &request, &Expect::Valid).await;
                     drafts.append(&mut d);
                     let status = outcome.as_ref().ok().map(|e| e.status);
@@ -1124,6 +1606,7 @@ impl Ctx {
                     if let (Ok(a), Ok(b)) = (&first, &second)
                         && self.config.enabled(Check::ReadConsistency)
                     {
+                        self.ran(listing.op, Check::ReadConsistency);
                         let op = &self.spec.operations()[listing.op];
                         let schema = |s: u16| {
                             op.response(s)

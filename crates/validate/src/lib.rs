@@ -156,9 +156,9 @@ impl Validator {
                 let (keyword, message) = if keyword == RANGE_KEYWORD {
                     // Report our range check as the `format` it stands for.
                     schema_pointer = replace_last(&schema_pointer, "format");
-                    ("format".to_owned(), e.to_string())
+                    ("format".to_owned(), bounded_message(&e))
                 } else {
-                    (keyword, e.to_string())
+                    (keyword, bounded_message(&e))
                 };
                 Violation {
                     instance_pointer: e.instance_path().as_str().to_owned(),
@@ -169,6 +169,36 @@ impl Validator {
             })
             .collect()
     }
+}
+
+/// Longest violation message, in bytes: a message quotes the instance, and
+/// a 10 MB instance must not become a 10 MB message.
+const MAX_MESSAGE: usize = 1000;
+
+/// `e` as text, formatting stopped (and marked `…`) past [`MAX_MESSAGE`]
+/// bytes, so the cost stays bounded whatever the instance's size.
+fn bounded_message(e: &ValidationError<'_>) -> String {
+    struct Bounded(String);
+    impl std::fmt::Write for Bounded {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let room = MAX_MESSAGE.saturating_sub(self.0.len());
+            if s.len() <= room {
+                self.0.push_str(s);
+                return Ok(());
+            }
+            let mut end = room;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.0.push_str(&s[..end]);
+            Err(std::fmt::Error)
+        }
+    }
+    let mut out = Bounded(String::new());
+    if std::fmt::write(&mut out, format_args!("{e}")).is_err() {
+        out.0.push('…');
+    }
+    out.0
 }
 
 fn strip_root_ref(path: &str) -> &str {
