@@ -159,14 +159,10 @@ pub(crate) fn run(args: ProxyArgs) -> anyhow::Result<Outcome> {
         };
         anyhow::Ok((proxy.stop().await, command_ok))
     })?;
-    for (kind, path) in &args.reports {
-        let text = match kind {
-            ReportKind::Json => report.to_json(),
-            ReportKind::Junit => report.to_junit(),
-        };
-        std::fs::write(path, text)
-            .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    }
+    crate::test::write_reports(&args.reports, |kind| match kind {
+        ReportKind::Json => report.to_json(),
+        ReportKind::Junit => report.to_junit(),
+    })?;
     write!(std::io::stdout().lock(), "{}", report.render_text(colour))?;
     Ok(if report.passed() && command_ok {
         Outcome::Ok

@@ -264,14 +264,10 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     bar.finish();
     let report = report?;
 
-    for (kind, path) in &args.reports {
-        let text = match kind {
-            ReportKind::Json => report.to_json(),
-            ReportKind::Junit => report.to_junit(),
-        };
-        std::fs::write(path, text)
-            .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    }
+    write_reports(&args.reports, |kind| match kind {
+        ReportKind::Json => report.to_json(),
+        ReportKind::Junit => report.to_junit(),
+    })?;
     let colour = match args.color.as_str() {
         "always" => true,
         "never" => false,
@@ -284,6 +280,19 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Violations
     })
+}
+
+/// Writes each `--report KIND=FILE` (shared with `decoy proxy`).
+pub(crate) fn write_reports(
+    reports: &[(ReportKind, PathBuf)],
+    render: impl Fn(ReportKind) -> String,
+) -> anyhow::Result<()> {
+    for (kind, path) in reports {
+        let text = render(*kind);
+        std::fs::write(path, text)
+            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Progress on stderr, drawn by its own thread from the run's counters: a
