@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CALLS: &str = include_str!("../specs/calls.openapi.yaml");
 
-fn calls() -> Spec {
+pub(crate) fn calls() -> Spec {
     Spec::parse(CALLS, "calls.openapi.yaml").expect("the Calls document loads")
 }
 
@@ -85,8 +85,8 @@ pub(crate) async fn send(
     raw(server.address(), req.as_bytes()).await
 }
 
-const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
-const JSON: (&str, &str) = ("Content-Type", "application/json");
+pub(crate) const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
+pub(crate) const JSON: (&str, &str) = ("Content-Type", "application/json");
 
 async fn get(server: &MockServer, path: &str) -> Reply {
     send(server, "GET", path, &[AUTH], None).await
@@ -1117,7 +1117,7 @@ async fn run_schedule(
 }
 
 /// Polls the futures together on this task (no extra dependency).
-async fn futures_join_all<F: std::future::Future>(
+pub(crate) async fn futures_join_all<F: std::future::Future>(
     futures: impl IntoIterator<Item = F>,
 ) -> Vec<F::Output> {
     let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();

@@ -27,5 +27,7 @@ mod hardening;
 mod crud;
 // The behaviour model: printed, inferred roles, mock and runner agreeing on lifecycles.
 mod model;
+// Replicas on one Redis (a real redis-server per test), namespaces per test worker.
+mod redis;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

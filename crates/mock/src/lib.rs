@@ -169,7 +169,7 @@ mod context;
 mod error;
 mod generate;
 mod server;
-mod store;
+mod state;
 mod util;
 
 pub use config::{Config, LogFormat, RecordedRequest, Reload, ReloadCallback, RequestCallback};

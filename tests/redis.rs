@@ -1,0 +1,613 @@
+//! Replicas that agree: three decoy mock servers on one real Redis (started
+//! on a free loopback port), concurrent transitions with one winner, Redis
+//! lost and back, a replica killed; namespaces in memory and on Redis.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use decoy_mock::MockServer;
+use decoy_spec::Spec;
+use serde_json::{Value, json};
+
+use crate::crud::{call, library, nested_round_trip};
+use crate::mock::{AUTH, JSON, Reply, calls, futures_join_all, send};
+
+/// A `redis-server` of our own on a free loopback port, stopped on drop.
+pub(crate) struct Redis {
+    child: Option<Child>,
+    port: u16,
+    dir: Dir,
+    persist: bool,
+}
+
+impl Redis {
+    /// Starts one (no persistence: `--save '' --appendonly no`).
+    pub(crate) fn start() -> Redis {
+        Redis::launch(free_port(), Dir::new(), false)
+    }
+
+    /// Starts one that logs every write to disk before answering
+    /// (`--appendfsync always`), so a restart keeps what it acknowledged.
+    fn start_durable() -> Redis {
+        Redis::launch(free_port(), Dir::new(), true)
+    }
+
+    fn launch(port: u16, dir: Dir, persist: bool) -> Redis {
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .arg("--dir")
+            .arg(&dir.0);
+        if persist {
+            cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
+        } else {
+            cmd.args(["--appendonly", "no"]);
+        }
+        let mut child = match cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn() {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "cannot run redis-server ({e}): the Redis tests need Debian's redis-server; \
+                 `bash .ci/test` installs it (apt-get install redis-server)"
+            ),
+        };
+        // Ready once it says so on stdout; the rest of its log is drained.
+        let out = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in out.lines().map_while(Result::ok) {
+                if line.contains("Ready to accept connections")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            let _ = child.kill();
+            panic!("redis-server on port {port} did not become ready");
+        }
+        Redis {
+            child: Some(child),
+            port,
+            dir,
+            persist,
+        }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills it at once (SIGKILL): clients see their connections drop.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port and directory.
+    fn restart(&mut self) {
+        self.kill();
+        let dir = Dir(std::mem::take(&mut self.dir.0));
+        *self = Redis::launch(self.port, dir, self.persist);
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Redis's working directory (its append-only file), removed on drop.
+struct Dir(std::path::PathBuf);
+
+impl Dir {
+    fn new() -> Dir {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("decoy-redis-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Dir(dir)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A free loopback port: bound, read, released (Redis cannot take port 0).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    l.local_addr().expect("local address").port()
+}
+
+async fn replica(spec: Spec, redis: &Redis) -> MockServer {
+    MockServer::builder()
+        .state(redis.url())
+        .start(spec)
+        .await
+        .expect("a replica starts")
+}
+
+async fn replicas(spec: &Spec, redis: &Redis) -> [MockServer; 3] {
+    [
+        replica(spec.clone(), redis).await,
+        replica(spec.clone(), redis).await,
+        replica(spec.clone(), redis).await,
+    ]
+}
+
+async fn post(server: &MockServer, path: &str, body: Value) -> Reply {
+    send(server, "POST", path, &[AUTH, JSON], Some(&body.to_string())).await
+}
+
+async fn get(server: &MockServer, path: &str) -> Reply {
+    send(server, "GET", path, &[AUTH], None).await
+}
+
+#[tokio::test]
+async fn crud_round_trips_on_redis_as_in_memory() {
+    let redis = Redis::start();
+    let server = replica(library(), &redis).await;
+    nested_round_trip(&server).await;
+}
+
+#[tokio::test]
+async fn replicas_agree_on_every_read() {
+    let redis = Redis::start();
+    let [a, b, c] = replicas(&library(), &redis).await;
+
+    let created = call(
+        &a,
+        "POST",
+        "/libraries",
+        Some(json!({"name": "Kornhaus", "city": "Zug"})),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let lib = created.json();
+    let path = format!("/libraries/{}", lib["id"]);
+    for s in [&b, &c] {
+        let read = call(s, "GET", &path, None).await;
+        assert_eq!((read.status, read.json()), (200, lib.clone()));
+        let list = call(s, "GET", "/libraries?limit=100", None).await.json();
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["id"] == lib["id"]),
+            "{list}"
+        );
+    }
+    let patched = call(&b, "PATCH", &path, Some(json!({"name": "Zeughaus"}))).await;
+    assert_eq!(patched.status, 200);
+    assert_eq!(
+        call(&c, "GET", &path, None).await.json()["name"],
+        "Zeughaus"
+    );
+    assert_eq!(call(&c, "DELETE", &path, None).await.status, 204);
+    assert_eq!(call(&a, "GET", &path, None).await.status, 404);
+
+    // Creates through all three at once: distinct ids, each listed once.
+    let creates = (0..12).map(|k| {
+        let s = [&a, &b, &c][k % 3];
+        async move {
+            call(
+                s,
+                "POST",
+                "/libraries",
+                Some(json!({"name": format!("L{k}"), "city": "Bern"})),
+            )
+            .await
+        }
+    });
+    let made: Vec<Value> = futures_join_all(creates)
+        .await
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.status, 201);
+            r.json()
+        })
+        .collect();
+    let listed = call(&c, "GET", "/libraries?limit=1000&city=Bern", None)
+        .await
+        .json();
+    let listed = listed["items"].as_array().unwrap();
+    for m in &made {
+        let n = listed.iter().filter(|i| i["id"] == m["id"]).count();
+        assert_eq!(n, 1, "{} listed {n} times", m["id"]);
+    }
+
+    // Calls: a transfer created through A is known to B and C.
+    let [a, b, c] = replicas(&calls(), &redis).await;
+    let t = post(
+        &a,
+        "/v1/calls/agree/transfers/warm",
+        json!({"destinations": [{"to": "+14155550000"}]}),
+    )
+    .await;
+    assert_eq!(t.status, 200);
+    let id = t.json()["id"].as_str().unwrap().to_owned();
+    for s in [&b, &c] {
+        let call = get(s, "/v1/calls/agree").await.json();
+        let shown = call["transfers"].as_array().unwrap();
+        assert_eq!(shown.iter().filter(|t| t["id"] == id.as_str()).count(), 1);
+    }
+}
+
+/// Of N concurrent transitions on one transfer, through three replicas,
+/// exactly one wins; the rest get the documented 409.
+#[test]
+fn concurrent_transitions_through_replicas_have_one_winner() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestRng, TestRunner};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let redis = Redis::start();
+    let servers = rt.block_on(replicas(&calls(), &redis));
+    // (warm transfers, (transfer, complete?, replica) per request)
+    let strategy = (
+        1..4usize,
+        proptest::collection::vec((0..4usize, any::<bool>(), 0..3usize), 3..18),
+    );
+    let mut runner = TestRunner::new_with_rng(
+        PtConfig {
+            cases: 16,
+            failure_persistence: None,
+            ..PtConfig::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[14; 32]),
+    );
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&strategy, |(warm, steps)| {
+        let call = format!(
+            "race{}",
+            case.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        rt.block_on(async {
+            let creates = (0..warm).map(|k| {
+                let path = format!("/v1/calls/{call}/transfers/warm");
+                let body = json!({"destinations": [{"to": format!("+1415555{k:04}")}]});
+                let s = &servers[k % 3];
+                async move { post(s, &path, body).await }
+            });
+            let ids: Vec<String> = futures_join_all(creates)
+                .await
+                .iter()
+                .map(|r| {
+                    assert_eq!(r.status, 200);
+                    r.json()["id"].as_str().unwrap().to_owned()
+                })
+                .collect();
+            // Every request at once, each through its replica.
+            let attempts = steps.iter().map(|&(t, complete, s)| {
+                let k = t % ids.len();
+                let action = if complete { "complete" } else { "cancel" };
+                let path = format!("/v1/calls/{call}/transfers/{}/{action}", ids[k]);
+                let server = &servers[s];
+                async move { (k, action, post(server, &path, json!({})).await.status) }
+            });
+            let outcomes = futures_join_all(attempts).await;
+            let listings: Vec<Value> = futures_join_all(
+                servers
+                    .iter()
+                    .map(|s| async { get(s, &format!("/v1/calls/{call}")).await.json() }),
+            )
+            .await;
+            for (k, id) in ids.iter().enumerate() {
+                let mine: Vec<_> = outcomes.iter().filter(|(t, _, _)| *t == k).collect();
+                let ok: Vec<_> = mine.iter().filter(|(_, _, s)| *s == 200).collect();
+                prop_assert!(
+                    mine.iter().all(|(_, _, s)| *s == 200 || *s == 409),
+                    "{call} {id}: {mine:?}"
+                );
+                prop_assert_eq!(
+                    ok.len(),
+                    usize::from(!mine.is_empty()),
+                    "{} {}: {:?}",
+                    call,
+                    id,
+                    mine
+                );
+                let expected = match ok.first().map(|(_, a, _)| *a) {
+                    Some("complete") => "completed",
+                    Some(_) => "cancelled",
+                    None => "screening",
+                };
+                // All three replicas show the one outcome, once.
+                for listing in &listings {
+                    let shown: Vec<_> = listing["transfers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|t| t["id"] == id.as_str())
+                        .collect();
+                    prop_assert_eq!(shown.len(), 1);
+                    prop_assert_eq!(shown[0]["status"].as_str(), Some(expected));
+                }
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("seeded schedule (ChaCha [14; 32]) failed: {e}");
+    }
+}
+
+/// The documented 503: JSON saying the state store is unavailable, and
+/// `Retry-After`.
+fn assert_unavailable(r: &Reply) {
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("retry-after"), Some("1"));
+    let body = r.json();
+    assert_eq!(body["error"], "state_unavailable", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("redis://"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn redis_lost_and_back_gives_503_then_recovers() {
+    let mut redis = Redis::start_durable();
+    let server = replica(library(), &redis).await;
+    let made = call(&server, "POST", "/libraries", Some(json!({"name": "A"}))).await;
+    assert_eq!(made.status, 201);
+    let path = format!("/libraries/{}", made.json()["id"]);
+
+    redis.kill();
+    let down = call(&server, "GET", &path, None).await;
+    assert_unavailable(&down);
+    assert_unavailable(&call(&server, "PATCH", &path, Some(json!({"name": "B"}))).await);
+    assert_unavailable(&send(&server, "POST", "/__decoy/reset", &[], None).await);
+    // Requests that keep no state are still served.
+    assert_eq!(
+        send(&server, "GET", "/__decoy/health", &[], None)
+            .await
+            .status,
+        200
+    );
+
+    // Back on the same port: served again without restarting decoy, with
+    // what Redis kept; the refused change was never applied.
+    redis.restart();
+    let back = call(&server, "GET", &path, None).await;
+    assert_eq!(back.status, 200, "{}", String::from_utf8_lossy(&back.body));
+    assert_eq!(back.json()["name"], "A");
+    let made = call(&server, "POST", "/libraries", Some(json!({"name": "C"}))).await;
+    assert_eq!(made.status, 201);
+}
+
+#[tokio::test]
+async fn redis_lost_mid_run_leaves_no_half_applied_transition() {
+    let mut redis = Redis::start_durable();
+    let [a, b, c] = replicas(&calls(), &redis).await;
+    let servers = [&a, &b, &c];
+    let mut ids = Vec::new();
+    for k in 0..6 {
+        let r = post(
+            servers[k % 3],
+            "/v1/calls/lost/transfers/warm",
+            json!({"destinations": [{"to": format!("+1415555{k:04}")}]}),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+    }
+    // Transitions through all three while Redis dies under them.
+    let attempts = (0..36).map(|n| {
+        let k = n % ids.len();
+        let action = if n % 2 == 0 { "complete" } else { "cancel" };
+        let path = format!("/v1/calls/lost/transfers/{}/{action}", ids[k]);
+        let server = servers[n % 3];
+        async move { (k, action, post(server, &path, json!({})).await.status) }
+    });
+    let killer = async {
+        tokio::task::yield_now().await;
+        redis.kill();
+    };
+    let (outcomes, ()) = tokio::join!(futures_join_all(attempts), killer);
+    assert!(
+        outcomes.iter().all(|(_, _, s)| [200, 409, 503].contains(s)),
+        "{outcomes:?}"
+    );
+    redis.restart();
+    let listing = get(&b, "/v1/calls/lost").await;
+    assert_eq!(listing.status, 200);
+    let listing = listing.json();
+    for (k, id) in ids.iter().enumerate() {
+        let shown: Vec<&Value> = listing["transfers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["id"] == id.as_str())
+            .collect();
+        assert_eq!(shown.len(), 1, "{id}: {listing}");
+        let status = shown[0]["status"].as_str().unwrap();
+        let won: Vec<_> = outcomes
+            .iter()
+            .filter(|(t, _, s)| *t == k && *s == 200)
+            .collect();
+        assert!(won.len() <= 1, "{id}: {won:?}");
+        // A reported success is what is stored; a transfer is in one state.
+        match won.first().map(|(_, a, _)| *a) {
+            Some("complete") => assert_eq!(status, "completed"),
+            Some(_) => assert_eq!(status, "cancelled"),
+            None => assert!(
+                ["screening", "completed", "cancelled"].contains(&status),
+                "{status}"
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replica_killed_loses_nothing_the_others_serve() {
+    let redis = Redis::start();
+    let [a, b, c] = replicas(&calls(), &redis).await;
+    let t = post(
+        &a,
+        "/v1/calls/killed/transfers/warm",
+        json!({"destinations": [{"to": "+14155550000"}, {"to": "+14155550001"}]}),
+    )
+    .await;
+    assert_eq!(t.status, 200);
+    let id = t.json()["id"].as_str().unwrap().to_owned();
+    let lib = call(&a, "POST", "/libraries", None).await;
+    drop(a);
+    let done = post(
+        &b,
+        &format!("/v1/calls/killed/transfers/{id}/complete"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(done.status, 200);
+    let again = post(
+        &c,
+        &format!("/v1/calls/killed/transfers/{id}/cancel"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(again.status, 409);
+    let listing = get(&c, "/v1/calls/killed").await.json();
+    let shown: Vec<&Value> = listing["transfers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"] == id.as_str())
+        .collect();
+    assert_eq!(shown.len(), 1, "{listing}");
+    assert_eq!(shown[0]["status"], "completed");
+    // (The Calls document has no /libraries: that request was a 404.)
+    assert_eq!(lib.status, 404);
+}
+
+/// Two workers, each in its own namespace, at the same time: create, list,
+/// reset; neither sees the other, nor the default namespace either.
+async fn workers_stay_apart(servers: [&MockServer; 2]) {
+    let worker = |n: usize| {
+        let server = servers[n % 2];
+        async move {
+            let ns = format!("worker-{n}");
+            // One worker names its namespace in a header, the other in Prefer.
+            let pref = format!("namespace={ns}");
+            let header = if n == 0 {
+                ("X-Decoy-Namespace", ns.as_str())
+            } else {
+                ("Prefer", pref.as_str())
+            };
+            let mut mine = Vec::new();
+            for k in 0..3 {
+                let body = json!({"name": format!("{ns}-{k}"), "city": "Bern"}).to_string();
+                let r = send(
+                    server,
+                    "POST",
+                    "/libraries",
+                    &[AUTH, JSON, header],
+                    Some(&body),
+                )
+                .await;
+                assert_eq!(r.status, 201);
+                mine.push(r.json()["name"].as_str().unwrap().to_owned());
+            }
+            let list = send(
+                server,
+                "GET",
+                "/libraries?limit=1000&city=Bern",
+                &[AUTH, header],
+                None,
+            )
+            .await
+            .json();
+            let names: Vec<&str> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|i| i["name"].as_str())
+                .filter(|n| n.starts_with("worker-"))
+                .collect();
+            assert_eq!(names, mine, "{ns} sees only its own");
+            (ns, header.0, header.1.to_owned())
+        }
+    };
+    let done = futures_join_all([worker(0), worker(1)]).await;
+
+    // The default namespace saw nothing.
+    let list = call(servers[0], "GET", "/libraries?limit=1000&city=Bern", None)
+        .await
+        .json();
+    assert!(
+        !list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"].as_str().is_some_and(|n| n.starts_with("worker-"))),
+        "{list}"
+    );
+    // Worker 0's reset leaves worker 1's resources.
+    let reset = send(
+        servers[1],
+        "POST",
+        &format!("/__decoy/reset?namespace={}", done[0].0),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(reset.status, 204);
+    let count = |server: &MockServer, (name, value): (&'static str, String)| async move {
+        let list = send(
+            server,
+            "GET",
+            "/libraries?limit=1000&city=Bern",
+            &[AUTH, (name, &value)],
+            None,
+        )
+        .await
+        .json();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with("worker-")))
+            .count()
+    };
+    assert_eq!(count(servers[0], (done[0].1, done[0].2.clone())).await, 0);
+    assert_eq!(count(servers[0], (done[1].1, done[1].2.clone())).await, 3);
+    let bad = send(
+        servers[0],
+        "GET",
+        "/libraries",
+        &[AUTH, ("X-Decoy-Namespace", "a b")],
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn namespaces_keep_workers_apart_in_memory() {
+    let server = MockServer::start(library()).await;
+    workers_stay_apart([&server, &server]).await;
+}
+
+#[tokio::test]
+async fn namespaces_keep_workers_apart_on_redis() {
+    let redis = Redis::start();
+    let a = replica(library(), &redis).await;
+    let b = replica(library(), &redis).await;
+    workers_stay_apart([&a, &b]).await;
+}
