@@ -37,7 +37,7 @@ impl Reply {
 }
 
 /// Sends raw bytes and reads until the server closes.
-async fn raw(addr: &SocketAddr, request: &[u8]) -> Reply {
+pub(crate) async fn raw(addr: &SocketAddr, request: &[u8]) -> Reply {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.write_all(request).await.expect("write");
     let mut buf = Vec::new();

@@ -12,7 +12,7 @@ use decoy_spec::Spec;
 use serde_json::{Value, json};
 
 use crate::crud::{call, library, nested_round_trip};
-use crate::mock::{AUTH, JSON, Reply, calls, futures_join_all, send};
+use crate::mock::{AUTH, JSON, Reply, calls, futures_join_all, raw, send};
 
 /// A `redis-server` of our own on a free loopback port, stopped on drop.
 pub(crate) struct Redis {
@@ -593,4 +593,116 @@ async fn namespaces_keep_workers_apart_on_redis() {
     let a = replica(library(), &redis).await;
     let b = replica(library(), &redis).await;
     workers_stay_apart([&a, &b]).await;
+}
+
+/// nginx with a child process that is stopped on drop.
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM: the master stops its workers (SIGKILL would orphan them).
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// The README's deployment: deploy/nginx.conf, its upstreams pointed at
+/// three replicas on one Redis. nginx checks the file (`-t`), then serves:
+/// whichever replica answers, a created resource reads back the same, and
+/// a replica stopped mid-run is routed around.
+#[tokio::test]
+async fn replicas_behind_nginx_from_the_readme_config() {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "nginx is not installed: `bash .ci/test` installs it (apt-get install nginx-light)"
+            )
+        });
+    let redis = Redis::start();
+    let [a, b, c] = replicas(&library(), &redis).await;
+    let port = free_port();
+    let text = std::fs::read_to_string(crate::util::root().join("deploy/nginx.conf")).unwrap();
+    let mut conf = text.replace("127.0.0.1:4010", &format!("127.0.0.1:{port}"));
+    for (k, s) in [&a, &b, &c].iter().enumerate() {
+        let from = format!("127.0.0.1:{}", 4011 + k);
+        assert!(conf.contains(&from), "deploy/nginx.conf names {from}");
+        conf = conf.replace(&from, &s.address().to_string());
+    }
+    let dir = Dir::new();
+    let path = dir.0.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let prefix = format!("{}/", dir.0.display());
+    let test = Command::new(nginx)
+        .args(["-t", "-p", &prefix, "-c"])
+        .arg(&path)
+        .output()
+        .expect("run nginx -t");
+    assert!(
+        test.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&test.stderr)
+    );
+    let mut child = Command::new(nginx)
+        .args(["-p", &prefix, "-c"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nginx");
+    // It logs "start worker process" once it listens.
+    let err = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in err.lines().map_while(Result::ok) {
+            if line.contains("start worker process")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let _nginx = Nginx(child);
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("nginx started");
+
+    let front: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let request = |method: &str, path: &str, body: Option<&str>| {
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Authorization: Bearer t\r\nContent-Type: application/json\r\n"
+        );
+        req.push_str(&format!(
+            "Content-Length: {}\r\n\r\n",
+            body.map_or(0, str::len)
+        ));
+        req.push_str(body.unwrap_or(""));
+        req
+    };
+    let made = raw(
+        &front,
+        request(
+            "POST",
+            "/libraries",
+            Some(r#"{"name":"Front","city":"Chur"}"#),
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(made.status, 201);
+    let made = made.json();
+    let path = format!("/libraries/{}", made["id"]);
+    drop(a);
+    for _ in 0..6 {
+        let read = raw(&front, request("GET", &path, None).as_bytes()).await;
+        assert_eq!((read.status, read.json()), (200, made.clone()));
+    }
 }

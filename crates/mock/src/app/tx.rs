@@ -65,7 +65,9 @@ impl App {
                 Ok(Commit::Done) => return reply,
                 Ok(Commit::Conflict) => tokio::task::yield_now().await,
                 Ok(Commit::Stale(more)) => needs.extend(more),
-                Err(e) => return unavailable(&e),
+                // A commit is one script: applied whole or not at all, but
+                // whether it ran before the connection failed is unknown.
+                Err(e) => return unconfirmed(&e),
             }
         }
         unavailable(&Unavailable(format!(
@@ -111,13 +113,22 @@ impl App {
     }
 }
 
-/// The documented answer when the state store is down: 503, a JSON body
-/// saying why, `Retry-After: 1`. Nothing was changed.
+/// The documented answer when the state store is down before anything was
+/// sent to it: 503, a JSON body saying why, `Retry-After: 1`.
 pub(super) fn unavailable(e: &Unavailable) -> Reply {
-    let body = json!({
-        "error": "state_unavailable",
-        "message": format!("{}; nothing was changed, retry later", e.0),
-    });
+    state_unavailable(&format!("{}; nothing was changed, retry later", e.0))
+}
+
+/// The 503 when the connection failed during a commit.
+fn unconfirmed(e: &Unavailable) -> Reply {
+    state_unavailable(&format!(
+        "{}; the change was applied whole or not at all, read it back to know which",
+        e.0
+    ))
+}
+
+fn state_unavailable(message: &str) -> Reply {
+    let body = json!({"error": "state_unavailable", "message": message});
     let mut r = Reply::json(503, "application/json", &body);
     r.header(hyper::header::RETRY_AFTER, "1");
     r

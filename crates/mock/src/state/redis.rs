@@ -412,3 +412,17 @@ fn text(v: &RValue) -> Option<String> {
 fn number(v: &RValue) -> u64 {
     text(v).and_then(|t| t.parse().ok()).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_log_once_a_second() {
+        let r = RedisState::new("redis://127.0.0.1:1/0", Duration::from_secs(1)).unwrap();
+        assert!(r.first_in_second(100));
+        assert!(!r.first_in_second(100));
+        assert!(r.first_in_second(101));
+        assert!(RedisState::new("http://nope", Duration::from_secs(1)).is_err());
+    }
+}
