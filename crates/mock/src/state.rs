@@ -184,18 +184,19 @@ pub(crate) fn namespace(headers: &HeaderMap) -> Result<Option<String>, String> {
     named.map(|n| check_namespace(&n)).transpose()
 }
 
-/// A namespace name: 1 to 64 letters, digits, `-`, `_`, `.` or `:`.
+/// A namespace name: 1 to 64 letters, digits, `-`, `_` or `.` (no `:`,
+/// which separates Redis key parts).
 pub(crate) fn check_namespace(name: &str) -> Result<String, String> {
     let fine = !name.is_empty()
         && name.len() <= MAX_NAMESPACE_LEN
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if fine {
         Ok(name.to_owned())
     } else {
         Err(format!(
-            "namespace {:?} must be 1 to {MAX_NAMESPACE_LEN} letters, digits, '-', '_', '.' or ':'",
+            "namespace {:?} must be 1 to {MAX_NAMESPACE_LEN} letters, digits, '-', '_' or '.'",
             crate::util::truncate(name, 80)
         ))
     }
