@@ -93,18 +93,23 @@ impl App {
             needs.push(Need::Scope(key.clone()));
             needs.push(match (model.operation(op_id).kind, id) {
                 (Kind::List, _) => Need::Full(key),
-                (Kind::Create, _) | (_, None) => Need::Meta(key),
+                (Kind::Create, _) => Need::Reserve(key),
+                (_, None) => Need::Meta(key),
                 (_, Some(id)) => Need::Item(key, id),
             });
         }
         let rules = self.rules(op_id);
         if let Some(c) = &rules.create {
-            needs.push(Need::Meta(c.collection.render(params)));
+            needs.push(Need::Reserve(c.collection.render(params)));
         }
         if let Some(t) = &rules.transition
             && let Some((_, id)) = params.iter().find(|(k, _)| *k == t.item)
         {
-            needs.push(Need::Item(t.collection.render(params), id.clone()));
+            let key = t.collection.render(params);
+            if t.next.is_some() {
+                needs.push(Need::Reserve(key.clone()));
+            }
+            needs.push(Need::Item(key, id.clone()));
         }
         if let Some(l) = &rules.list {
             needs.push(Need::Full(l.collection.render(params)));

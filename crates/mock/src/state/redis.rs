@@ -30,8 +30,9 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 
 const LOAD: &str = r#"
 local p = ARGV[1]
+local ttl = tonumber(ARGV[2])
 local out = {}
-local i = 2
+local i = 3
 while i <= #ARGV do
   local kind, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
@@ -59,8 +60,12 @@ while i <= #ARGV do
       local v = redis.call('HGET', p .. 'c:' .. a, b)
       if v then items = {b, v} end
     end
-    table.insert(out, {redis.call('GET', p .. 'r:' .. a) or '0',
-                       redis.call('GET', p .. 'n:' .. a) or '0', items})
+    local n = redis.call('GET', p .. 'n:' .. a) or '0'
+    if kind == 'R' then
+      n = tostring(redis.call('INCR', p .. 'n:' .. a) - 1)
+      redis.call('PEXPIRE', p .. 'n:' .. a, ttl)
+    end
+    table.insert(out, {redis.call('GET', p .. 'r:' .. a) or '0', n, items})
   end
 end
 return out
@@ -81,11 +86,13 @@ local n = tonumber(ARGV[i])
 i = i + 1
 local stale = {}
 for _ = 1, n do
-  if redis.call('HEXISTS', p .. 'c:' .. ARGV[i], ARGV[i + 1]) == 1 then
+  local now = redis.call('HGET', p .. 'c:' .. ARGV[i], ARGV[i + 1])
+  local was = ARGV[i + 2] == '1' and ARGV[i + 3] or false
+  if now ~= was then
     table.insert(stale, ARGV[i])
     table.insert(stale, ARGV[i + 1])
   end
-  i = i + 2
+  i = i + 4
 end
 if #stale > 0 then return {2, stale} end
 local touched = {}
@@ -103,7 +110,9 @@ while i <= #ARGV do
   i = i + 4
   touched[k] = true
   if op == 'N' then
-    redis.call('SET', p .. 'n:' .. k, data)
+    if tonumber(redis.call('GET', p .. 'n:' .. k) or '0') < tonumber(data) then
+      redis.call('SET', p .. 'n:' .. k, data)
+    end
   elseif op == 'P' then
     local old = redis.call('HGET', p .. 'c:' .. k, id)
     local seq
@@ -175,9 +184,10 @@ pub(crate) struct Unavailable(pub(crate) String);
 /// How a commit ended.
 pub(crate) enum Commit {
     Done,
-    /// Something read changed meanwhile: run again on fresh state.
+    /// A listing or the deletions read changed meanwhile: run again.
     Conflict,
-    /// Members assumed absent exist: load them and run again.
+    /// Members read changed meanwhile (or exist, where assumed absent):
+    /// load them and run again.
     Stale(Vec<Need>),
 }
 
@@ -239,13 +249,19 @@ impl RedisState {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        if self.logged.swap(now, Ordering::Relaxed) != now {
+        if self.first_in_second(now) {
             eprintln!("decoy mock: state store {} unavailable: {e}", self.url);
         }
         Unavailable(format!(
             "the state store ({}) is unavailable: {e}",
             self.url
         ))
+    }
+
+    /// Whether this is the first failure in second `now` (one log line a
+    /// second, however many requests fail).
+    fn first_in_second(&self, now: u64) -> bool {
+        self.logged.swap(now, Ordering::Relaxed) != now
     }
 
     fn prefix(namespace: Option<&str>) -> String {
@@ -264,10 +280,12 @@ impl RedisState {
             return Ok(view);
         }
         let mut call = self.load.prepare_invoke();
-        call.arg(Self::prefix(namespace));
+        call.arg(Self::prefix(namespace))
+            .arg(self.ttl.as_millis().max(1) as u64);
         for need in needs {
             match need {
                 Need::Meta(c) => call.arg("M").arg(c).arg(""),
+                Need::Reserve(c) => call.arg("R").arg(c).arg(""),
                 Need::Full(c) => call.arg("F").arg(c).arg(""),
                 Need::Item(c, id) => call.arg("I").arg(c).arg(id),
                 Need::Scope(p) => call.arg("S").arg(p).arg(""),
@@ -292,7 +310,7 @@ impl RedisState {
                     let found = found.iter().filter_map(text).collect();
                     view.loaded_scope(p, number(rev), found);
                 }
-                Need::Meta(c) | Need::Full(c) | Need::Item(c, _) => {
+                Need::Meta(c) | Need::Reserve(c) | Need::Full(c) | Need::Item(c, _) => {
                     let [rev, created, RValue::Array(items)] = &parts[..] else {
                         return Err(bad());
                     };
@@ -303,26 +321,28 @@ impl RedisState {
                             created: number(created),
                         },
                     );
-                    let mut stored: Vec<(u64, Item)> = items
+                    let mut stored: Vec<(u64, Item, String)> = items
                         .chunks(2)
                         .filter_map(|pair| {
                             let raw = text(pair.get(1)?)?;
                             let (seq, json) = raw.split_once('\n')?;
                             let item = Item::from_json(&serde_json::from_str(json).ok()?)?;
-                            Some((seq.parse().ok()?, item))
+                            Some((seq.parse().ok()?, item, raw))
                         })
                         .collect();
-                    stored.sort_by_key(|(seq, _)| *seq);
+                    stored.sort_by_key(|(seq, _, _)| *seq);
                     match need {
                         Need::Full(_) => {
                             view.loaded_full(c);
-                            for (_, item) in stored {
-                                view.loaded_item(c, &item.id.clone(), Some(item));
+                            for (_, item, raw) in stored {
+                                view.loaded_item(c, &item.id.clone(), Some((item, raw)));
                             }
                         }
                         Need::Item(_, id) => {
-                            view.loaded_item(c, id, stored.pop().map(|(_, i)| i));
+                            let found = stored.pop().map(|(_, item, raw)| (item, raw));
+                            view.loaded_item(c, id, found);
                         }
+                        Need::Reserve(_) => view.reserved(c, number(created)),
                         _ => {}
                     }
                 }
@@ -344,14 +364,17 @@ impl RedisState {
             .arg(max.max(1))
             .arg(self.ttl.as_millis().max(1) as u64)
             .arg(view.gone_read().map_or(String::new(), |r| r.to_string()));
-        let reads = view.read_set();
-        call.arg(reads.len());
-        for (c, rev) in reads {
+        let listings = view.listings_read();
+        call.arg(listings.len());
+        for (c, rev) in listings {
             call.arg(c).arg(rev.to_string());
         }
-        call.arg(view.assumed().len());
-        for (c, id) in view.assumed() {
-            call.arg(c).arg(id);
+        call.arg(view.members_read().len());
+        for (c, id, raw) in view.members_read() {
+            match raw {
+                Some(raw) => call.arg(c).arg(id).arg("1").arg(raw),
+                None => call.arg(c).arg(id).arg("0").arg(""),
+            };
         }
         for change in view.changes() {
             match change {

@@ -1,6 +1,8 @@
 //! What one request loaded from Redis, and what it did with it: the read
-//! set (collections and their revisions), the misses to load before the
-//! answer can be trusted, and the changes to commit.
+//! set (each member read, as it was; each listing read, at its revision),
+//! the misses to load before the answer can be trusted, and the changes to
+//! commit. Reads are checked member by member, so writes to different
+//! members of one collection do not conflict.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,6 +13,8 @@ use super::{Item, Rows, Store};
 pub(crate) enum Need {
     /// A collection's revision and creation count.
     Meta(String),
+    /// A creation number of a collection, reserved for this request.
+    Reserve(String),
     /// A whole collection.
     Full(String),
     /// One member (and its collection's revision).
@@ -22,7 +26,7 @@ pub(crate) enum Need {
 /// A change to commit.
 #[derive(Debug, Clone)]
 pub(crate) enum Change {
-    /// A collection's creation count is now this.
+    /// A collection's creation count is at least this.
     Counter(String, u64),
     /// Store (or replace) a member.
     Put(String, Item),
@@ -45,16 +49,23 @@ pub(crate) struct View {
     full: HashSet<String>,
     /// Members looked up (found or not).
     probed: HashSet<(String, String)>,
+    /// Members as stored when loaded (`SEQ\nJSON`): a commit expects them.
+    raw: HashMap<(String, String), String>,
+    /// Creation numbers reserved for this request.
+    reserved: HashMap<String, u64>,
     /// Paths whose deleted ancestors and descendants are loaded.
     scopes: Vec<String>,
     /// The revision of the namespace's deletions, when a scope was loaded.
     gone_revision: Option<u64>,
-    /// Collections the request read or changed.
-    touched: HashSet<String>,
+    /// Listings the request read (checked by revision at commit).
+    listed: HashSet<String>,
+    /// Members the request read: as loaded (`Some(raw)`) or absent
+    /// (`None`, loaded or assumed), checked at commit.
+    read: Vec<(String, String, Option<String>)>,
+    /// Members read absent without having been loaded.
+    assumed: bool,
     /// Whether the request asked what is deleted.
     asked_gone: bool,
-    /// Members assumed absent without loading them (checked at commit).
-    assumed: Vec<(String, String)>,
     needs: Vec<Need>,
     changes: Vec<Change>,
 }
@@ -69,13 +80,19 @@ impl View {
         self.full.insert(collection.to_owned());
     }
 
-    pub(crate) fn loaded_item(&mut self, collection: &str, id: &str, item: Option<Item>) {
-        self.probed.insert((collection.to_owned(), id.to_owned()));
-        if let Some(item) = item
+    pub(crate) fn loaded_item(&mut self, collection: &str, id: &str, item: Option<(Item, String)>) {
+        let key = (collection.to_owned(), id.to_owned());
+        self.probed.insert(key.clone());
+        if let Some((item, raw)) = item
             && self.local.get(collection, id).is_none()
         {
             self.local.insert(collection, item, usize::MAX);
+            self.raw.insert(key, raw);
         }
+    }
+
+    pub(crate) fn reserved(&mut self, collection: &str, n: u64) {
+        self.reserved.insert(collection.to_owned(), n);
     }
 
     pub(crate) fn loaded_scope(&mut self, path: &str, revision: u64, gone: Vec<String>) {
@@ -89,18 +106,13 @@ impl View {
     /// What the run missed: load it and run again.
     pub(crate) fn needs(&self) -> Vec<Need> {
         let mut needs = self.needs.clone();
-        for c in &self.touched {
-            if !self.metas.contains_key(c) {
-                needs.push(Need::Meta(c.clone()));
+        // A read-only answer has no commit to check its assumptions.
+        if self.changes.is_empty() && self.assumed {
+            for (c, id, _) in &self.read {
+                if !self.probed.contains(&(c.clone(), id.clone())) && !self.full.contains(c) {
+                    needs.push(Need::Item(c.clone(), id.clone()));
+                }
             }
-        }
-        // A read-only answer cannot check its assumptions at commit.
-        if self.changes.is_empty() {
-            needs.extend(
-                self.assumed
-                    .iter()
-                    .map(|(c, id)| Need::Item(c.clone(), id.clone())),
-            );
         }
         needs
     }
@@ -109,31 +121,26 @@ impl View {
         &self.changes
     }
 
-    /// Revisions the commit must still find: every collection touched.
-    pub(crate) fn read_set(&self) -> Vec<(String, u64)> {
+    /// Listing revisions the commit must still find.
+    pub(crate) fn listings_read(&self) -> Vec<(String, u64)> {
         let mut set: Vec<(String, u64)> = self
-            .touched
+            .listed
             .iter()
-            .filter_map(|c| Some((c.clone(), self.metas.get(c)?.revision)))
+            .map(|c| (c.clone(), self.metas.get(c).map_or(0, |m| m.revision)))
             .collect();
         set.sort();
         set
+    }
+
+    /// Members the commit must still find as they were read.
+    pub(crate) fn members_read(&self) -> &[(String, String, Option<String>)] {
+        &self.read
     }
 
     /// The deletions' revision the commit must still find, if the request
     /// asked what is deleted.
     pub(crate) fn gone_read(&self) -> Option<u64> {
         self.asked_gone.then_some(self.gone_revision).flatten()
-    }
-
-    pub(crate) fn assumed(&self) -> &[(String, String)] {
-        &self.assumed
-    }
-
-    fn touch(&mut self, collection: &str) {
-        if !self.touched.contains(collection) {
-            self.touched.insert(collection.to_owned());
-        }
     }
 
     fn covered(&self, path: &str) -> bool {
@@ -152,29 +159,32 @@ impl View {
 
 impl Rows for View {
     fn next_number(&mut self, collection: &str) -> u64 {
-        self.touch(collection);
-        let n = self.local.next_number(collection);
+        // A number reserved at load is this request's alone, on any
+        // replica; a second one in the same request follows it.
+        let Some(n) = self.reserved.get_mut(collection) else {
+            self.need(Need::Reserve(collection.to_owned()));
+            return 0;
+        };
+        let mine = *n;
+        *n += 1;
         self.changes
-            .push(Change::Counter(collection.to_owned(), n + 1));
-        n
+            .push(Change::Counter(collection.to_owned(), mine + 1));
+        mine
     }
 
     fn insert(&mut self, collection: &str, item: Item, _max: usize) {
-        self.touch(collection);
         self.changes
             .push(Change::Put(collection.to_owned(), item.clone()));
         self.local.insert(collection, item, usize::MAX);
     }
 
     fn put(&mut self, collection: &str, item: Item, _max: usize) {
-        self.touch(collection);
         self.changes
             .push(Change::Put(collection.to_owned(), item.clone()));
         self.local.put(collection, item, usize::MAX);
     }
 
     fn delete(&mut self, collection: &str, id: &str, _max: usize) {
-        self.touch(collection);
         self.asked_gone = true;
         self.changes
             .push(Change::Delete(collection.to_owned(), id.to_owned()));
@@ -182,7 +192,7 @@ impl Rows for View {
     }
 
     fn list(&mut self, collection: &str) -> Vec<Item> {
-        self.touch(collection);
+        self.listed.insert(collection.to_owned());
         if !self.full.contains(collection) {
             self.need(Need::Full(collection.to_owned()));
         }
@@ -190,7 +200,7 @@ impl Rows for View {
     }
 
     fn count(&mut self, collection: &str) -> usize {
-        self.touch(collection);
+        self.listed.insert(collection.to_owned());
         if !self.full.contains(collection) {
             self.need(Need::Full(collection.to_owned()));
         }
@@ -198,15 +208,20 @@ impl Rows for View {
     }
 
     fn get(&mut self, collection: &str, id: &str) -> Option<Item> {
-        self.touch(collection);
-        if let Some(item) = self.local.get(collection, id) {
-            return Some(item.clone());
-        }
         let key = (collection.to_owned(), id.to_owned());
-        if !self.full.contains(collection) && !self.probed.contains(&key) {
-            self.assumed.push(key);
+        let written = self.changes.iter().any(|c| match c {
+            Change::Put(k, item) => *k == key.0 && item.id == key.1,
+            Change::Delete(k, i) => *k == key.0 && *i == key.1,
+            Change::Counter(..) => false,
+        });
+        if !written && !self.read.iter().any(|(c, i, _)| (c, i) == (&key.0, &key.1)) {
+            if !self.full.contains(collection) && !self.probed.contains(&key) {
+                self.assumed = true;
+            }
+            self.read
+                .push((key.0.clone(), key.1.clone(), self.raw.get(&key).cloned()));
         }
-        None
+        self.local.get(collection, id).cloned()
     }
 
     fn is_gone(&mut self, path: &str) -> bool {
@@ -248,7 +263,7 @@ mod tests {
         let needs = v.needs();
         assert!(needs.contains(&Need::Full("/pets".into())));
         assert!(needs.contains(&Need::Scope("/pets/1".into())));
-        assert!(needs.contains(&Need::Meta("/pets".into())));
+        assert!(v.next_number("/pets") == 0 && v.needs().contains(&Need::Reserve("/pets".into())));
 
         let mut v = View::default();
         v.loaded_meta(
@@ -259,15 +274,24 @@ mod tests {
             },
         );
         v.loaded_scope("/pets", 1, vec!["/pets/9".into()]);
+        v.reserved("/pets", 5);
+        v.loaded_item("/pets", "a", Some((item("a"), "1\n{}".into())));
         assert!(v.is_gone("/pets/9/toys") && !v.is_gone("/pets/1"));
         assert_eq!(v.next_number("/pets"), 5);
-        assert!(v.get("/pets", "x").is_none());
+        assert!(v.get("/pets", "a").is_some() && v.get("/pets", "x").is_none());
         v.put("/pets", item("x"), 10);
         assert!(v.get("/pets", "x").is_some());
         assert!(v.needs().is_empty());
-        assert_eq!(v.read_set(), [("/pets".to_owned(), 3)]);
+        assert!(v.listings_read().is_empty());
+        assert_eq!(v.count("/pets"), 2);
+        assert_eq!(v.listings_read(), [("/pets".to_owned(), 3)]);
         assert_eq!(v.gone_read(), Some(1));
-        assert_eq!(v.assumed(), [("/pets".to_owned(), "x".to_owned())]);
+        let read: Vec<_> = v
+            .members_read()
+            .iter()
+            .map(|(_, id, raw)| (id.as_str(), raw.is_some()))
+            .collect();
+        assert_eq!(read, [("a", true), ("x", false)]);
         assert_eq!(v.changes().len(), 2);
     }
 }
