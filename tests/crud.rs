@@ -67,7 +67,7 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
 
     // Create: the request's values come back, with an id of the schema's type.
     let created = call(
-        &server,
+        server,
         "POST",
         "/libraries",
         Some(json!({"name": "Stadtbibliothek", "city": "Bern"})),
@@ -84,13 +84,13 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
 
     // Read it back, the same.
     let path = format!("/libraries/{id}");
-    let read = call(&server, "GET", &path, None).await;
+    let read = call(server, "GET", &path, None).await;
     assert_eq!(read.status, 200);
     assert_eq!(read.json(), lib);
 
     // A second create gets another id.
     let other = call(
-        &server,
+        server,
         "POST",
         "/libraries",
         Some(json!({"name": "Kornhaus", "city": "Zug"})),
@@ -100,13 +100,13 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
     assert_ne!(other["id"], lib["id"]);
 
     // The list shows both; a filter on an item field narrows it; limit cuts.
-    let list = call(&server, "GET", "/libraries?city=Bern", None).await;
+    let list = call(server, "GET", "/libraries?city=Bern", None).await;
     assert_eq!(list.status, 200);
     check("GET", "/libraries", &list);
     let items = list.json()["items"].as_array().unwrap().clone();
     assert!(items.iter().any(|i| i["id"] == lib["id"]), "{items:#?}");
     assert!(items.iter().all(|i| i["city"] == "Bern"), "{items:#?}");
-    let all = call(&server, "GET", "/libraries?limit=100", None)
+    let all = call(server, "GET", "/libraries?limit=100", None)
         .await
         .json();
     let ids: Vec<&Value> = all["items"]
@@ -119,14 +119,12 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
         ids.contains(&&lib["id"]) && ids.contains(&&other["id"]),
         "{ids:?}"
     );
-    let one = call(&server, "GET", "/libraries?limit=1", None)
-        .await
-        .json();
+    let one = call(server, "GET", "/libraries?limit=1", None).await.json();
     assert_eq!(one["items"].as_array().unwrap().len(), 1);
 
     // PATCH merges; the change is visible on the next read; null removes.
     let patched = call(
-        &server,
+        server,
         "PATCH",
         &path,
         Some(json!({"name": "Zentralbibliothek", "opens_at": null})),
@@ -134,7 +132,7 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
     .await;
     assert_eq!(patched.status, 200);
     check("PATCH", &path, &patched);
-    let now = call(&server, "GET", &path, None).await.json();
+    let now = call(server, "GET", &path, None).await.json();
     assert_eq!(now["name"], "Zentralbibliothek");
     assert_eq!(now["city"], "Bern");
     assert!(now.get("opens_at").is_none(), "{now}");
@@ -142,7 +140,7 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
     // PUT creates a shelf at the code the client chose, below the library.
     let shelf_path = format!("{path}/shelves/A01");
     let put = call(
-        &server,
+        server,
         "PUT",
         &shelf_path,
         Some(json!({"topic": "Alpine history", "capacity": 120})),
@@ -150,7 +148,7 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
     .await;
     assert_eq!(put.status, 200);
     check("PUT", &shelf_path, &put);
-    let shelf = call(&server, "GET", &shelf_path, None).await.json();
+    let shelf = call(server, "GET", &shelf_path, None).await.json();
     assert_eq!(
         (
             shelf["code"].as_str(),
@@ -159,7 +157,7 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
         ),
         (Some("A01"), Some("Alpine history"), Some(120))
     );
-    let shelves = call(&server, "GET", &format!("{path}/shelves"), None)
+    let shelves = call(server, "GET", &format!("{path}/shelves"), None)
         .await
         .json();
     assert!(
@@ -172,9 +170,9 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
     );
 
     // DELETE removes the shelf, then the library and what is below it.
-    assert_eq!(call(&server, "DELETE", &shelf_path, None).await.status, 204);
-    assert_eq!(call(&server, "GET", &shelf_path, None).await.status, 404);
-    let shelves = call(&server, "GET", &format!("{path}/shelves"), None)
+    assert_eq!(call(server, "DELETE", &shelf_path, None).await.status, 204);
+    assert_eq!(call(server, "GET", &shelf_path, None).await.status, 404);
+    let shelves = call(server, "GET", &format!("{path}/shelves"), None)
         .await
         .json();
     assert!(
@@ -186,17 +184,17 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
         "{shelves}"
     );
     assert_eq!(
-        call(&server, "PUT", &shelf_path, Some(json!({"topic": "Maps"})))
+        call(server, "PUT", &shelf_path, Some(json!({"topic": "Maps"})))
             .await
             .status,
         200
     );
-    assert_eq!(call(&server, "DELETE", &path, None).await.status, 204);
-    let gone = call(&server, "GET", &path, None).await;
+    assert_eq!(call(server, "DELETE", &path, None).await.status, 204);
+    let gone = call(server, "GET", &path, None).await;
     assert_eq!(gone.status, 404);
     check("GET", &path, &gone);
-    assert_eq!(call(&server, "GET", &shelf_path, None).await.status, 404);
-    let list = call(&server, "GET", "/libraries?limit=100", None)
+    assert_eq!(call(server, "GET", &shelf_path, None).await.status, 404);
+    let list = call(server, "GET", "/libraries?limit=100", None)
         .await
         .json();
     assert!(
@@ -209,18 +207,18 @@ pub(crate) async fn nested_round_trip(server: &MockServer) {
 
     // Ids no client created still answer with data a frontend can show.
     assert_eq!(
-        call(&server, "GET", "/libraries/424242", None).await.status,
+        call(server, "GET", "/libraries/424242", None).await.status,
         200
     );
 
     // Reset forgets it all.
     assert_eq!(
-        send(&server, "POST", "/__decoy/reset", &[], None)
+        send(server, "POST", "/__decoy/reset", &[], None)
             .await
             .status,
         204
     );
-    assert_eq!(call(&server, "GET", &path, None).await.status, 200);
+    assert_eq!(call(server, "GET", &path, None).await.status, 200);
 }
 
 #[tokio::test]

@@ -192,10 +192,10 @@ impl App {
         bodies.prepare(&success_schemas);
         let state = match &config.state {
             None => Backend::Memory(Memory::default()),
-            Some(url) => Backend::Redis(
+            Some(url) => Backend::Redis(Box::new(
                 crate::state::redis::RedisState::new(url, config.state_ttl)
                     .map_err(MockError::State)?,
-            ),
+            )),
         };
         Ok(App {
             bodies,

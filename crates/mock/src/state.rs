@@ -122,7 +122,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Memory {
     /// Requests without a namespace: no map lookup on the common path.
     default: Arc<Mutex<Store>>,
-    named: Mutex<(HashMap<String, Arc<Mutex<Store>>>, VecDeque<String>)>,
+    named: Mutex<Named>,
+}
+
+/// Named namespaces' stores, and their names oldest first (for the cap).
+#[derive(Default)]
+struct Named {
+    stores: HashMap<String, Arc<Mutex<Store>>>,
+    order: VecDeque<String>,
 }
 
 impl Memory {
@@ -132,16 +139,15 @@ impl Memory {
             return self.default.clone();
         };
         let mut named = lock(&self.named);
-        let (map, order) = &mut *named;
-        if let Some(s) = map.get(name) {
+        if let Some(s) = named.stores.get(name) {
             return s.clone();
         }
         let s = Arc::new(Mutex::new(Store::default()));
-        map.insert(name.to_owned(), s.clone());
-        order.push_back(name.to_owned());
-        while order.len() > MAX_NAMESPACES {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
+        named.stores.insert(name.to_owned(), s.clone());
+        named.order.push_back(name.to_owned());
+        while named.order.len() > MAX_NAMESPACES {
+            if let Some(old) = named.order.pop_front() {
+                named.stores.remove(&old);
             }
         }
         s
@@ -152,7 +158,7 @@ impl Memory {
         match namespace {
             None => lock(&self.default).clear(),
             Some(name) => {
-                if let Some(s) = lock(&self.named).0.get(name) {
+                if let Some(s) = lock(&self.named).stores.get(name) {
                     lock(s).clear();
                 }
             }
@@ -163,7 +169,7 @@ impl Memory {
 /// Where this server keeps state.
 pub(crate) enum Backend {
     Memory(Memory),
-    Redis(redis::RedisState),
+    Redis(Box<redis::RedisState>),
 }
 
 /// The namespace a request names: `X-Decoy-Namespace: worker-7`, or
