@@ -12,7 +12,9 @@ use decoy_spec::Spec;
 use serde_json::{Value, json};
 
 use crate::crud::{call, library, nested_round_trip};
-use crate::mock::{AUTH, JSON, Reply, calls, futures_join_all, raw, send};
+use crate::mock::{
+    AUTH, JSON, Reply, calls, futures_join_all, raw, runtime, seeded_runner, send, warm_outcome,
+};
 
 /// A `redis-server` of our own on a free loopback port, stopped on drop.
 pub(crate) struct Redis {
@@ -52,20 +54,8 @@ impl Redis {
                  `bash .ci/test` installs it (apt-get install redis-server)"
             ),
         };
-        // Ready once it says so on stdout; the rest of its log is drained.
-        let out = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in out.lines().map_while(Result::ok) {
-                if line.contains("Ready to accept connections")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
+        let out = child.stdout.take().expect("piped stdout");
+        if !says(out, "Ready to accept connections") {
             let _ = child.kill();
             panic!("redis-server on port {port} did not become ready");
         }
@@ -122,6 +112,23 @@ impl Drop for Dir {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
+}
+
+/// Whether a child's output says `needle` (its readiness line) within 30 s;
+/// the rest of the output is drained in the background.
+fn says(out: impl std::io::Read + Send + 'static, needle: &'static str) -> bool {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line.contains(needle)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30)).is_ok()
 }
 
 /// A free loopback port: bound, read, released (Redis cannot take port 0).
@@ -250,13 +257,8 @@ async fn replicas_agree_on_every_read() {
 #[test]
 fn concurrent_transitions_through_replicas_have_one_winner() {
     use proptest::prelude::*;
-    use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestRng, TestRunner};
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let redis = Redis::start();
     let servers = rt.block_on(replicas(&calls(), &redis));
     // (warm transfers, (transfer, complete?, replica) per request)
@@ -264,14 +266,7 @@ fn concurrent_transitions_through_replicas_have_one_winner() {
         1..4usize,
         proptest::collection::vec((0..4usize, any::<bool>(), 0..3usize), 3..18),
     );
-    let mut runner = TestRunner::new_with_rng(
-        PtConfig {
-            cases: 16,
-            failure_persistence: None,
-            ..PtConfig::default()
-        },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[14; 32]),
-    );
+    let mut runner = seeded_runner(16, 14);
     let case = std::sync::atomic::AtomicUsize::new(0);
     let result = runner.run(&strategy, |(warm, steps)| {
         let call = format!(
@@ -310,24 +305,7 @@ fn concurrent_transitions_through_replicas_have_one_winner() {
             .await;
             for (k, id) in ids.iter().enumerate() {
                 let mine: Vec<_> = outcomes.iter().filter(|(t, _, _)| *t == k).collect();
-                let ok: Vec<_> = mine.iter().filter(|(_, _, s)| *s == 200).collect();
-                prop_assert!(
-                    mine.iter().all(|(_, _, s)| *s == 200 || *s == 409),
-                    "{call} {id}: {mine:?}"
-                );
-                prop_assert_eq!(
-                    ok.len(),
-                    usize::from(!mine.is_empty()),
-                    "{} {}: {:?}",
-                    call,
-                    id,
-                    mine
-                );
-                let expected = match ok.first().map(|(_, a, _)| *a) {
-                    Some("complete") => "completed",
-                    Some(_) => "cancelled",
-                    None => "screening",
-                };
+                let expected = warm_outcome(&call, id, &mine)?;
                 // All three replicas show the one outcome, once.
                 for listing in &listings {
                     let shown: Vec<_> = listing["transfers"]
@@ -658,21 +636,9 @@ async fn replicas_behind_nginx_from_the_readme_config() {
         .spawn()
         .expect("start nginx");
     // It logs "start worker process" once it listens.
-    let err = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in err.lines().map_while(Result::ok) {
-            if line.contains("start worker process")
-                && let Some(tx) = tx.take()
-            {
-                let _ = tx.send(());
-            }
-        }
-    });
+    let err = child.stderr.take().unwrap();
     let _nginx = Nginx(child);
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("nginx started");
+    assert!(says(err, "start worker process"), "nginx started");
 
     let front: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let request = |method: &str, path: &str, body: Option<&str>| {

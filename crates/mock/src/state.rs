@@ -230,13 +230,7 @@ mod tests {
     #[test]
     fn memory_namespaces_are_apart() {
         let m = Memory::default();
-        let item = Item {
-            id: "1".into(),
-            body: serde_json::Value::Null,
-            origin: serde_json::Value::Null,
-            queue: Vec::new(),
-        };
-        lock(&m.store(Some("a"))).insert("/x", item, 10);
+        lock(&m.store(Some("a"))).insert("/x", store::tests::item("1"), 10);
         assert_eq!(lock(&m.store(Some("a"))).list("/x").len(), 1);
         assert!(lock(&m.store(Some("b"))).list("/x").is_empty());
         assert!(lock(&m.store(None)).list("/x").is_empty());

@@ -163,10 +163,10 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn item(id: &str) -> Item {
+    pub(crate) fn item(id: &str) -> Item {
         Item {
             id: id.to_owned(),
             body: Value::Null,

@@ -244,16 +244,7 @@ impl Rows for View {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
-
-    fn item(id: &str) -> Item {
-        Item {
-            id: id.to_owned(),
-            body: Value::Null,
-            origin: Value::Null,
-            queue: Vec::new(),
-        }
-    }
+    use crate::state::store::tests::item;
 
     #[test]
     fn misses_become_needs_and_changes_are_recorded() {
