@@ -1,6 +1,7 @@
 //! Answering inside the request's state: its namespace's store in memory,
 //! or an optimistic transaction on Redis (see `crate::state`).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use decoy_spec::OpId;
@@ -36,8 +37,9 @@ impl App {
             Backend::Redis(r) => r,
         };
         let mut needs = self.plan(req.op_id, req.params);
+        let mut reserved = HashMap::new();
         for _ in 0..MAX_RUNS {
-            let view = match redis.load(namespace, &needs).await {
+            let view = match redis.load(namespace, &needs, &mut reserved).await {
                 Ok(v) => Arc::new(Mutex::new(v)),
                 Err(e) => return unavailable(&e),
             };

@@ -15,6 +15,7 @@
 //! Every key written gets the TTL again, so an idle namespace expires.
 //! Loads and commits are Lua scripts: each is atomic on the server.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -270,10 +271,15 @@ impl RedisState {
 
     /// Loads what `needs` name into a fresh view, in one script call (one
     /// consistent snapshot).
+    ///
+    /// A creation number is reserved once per request: `reserved` keeps
+    /// those of earlier runs, so a run again draws the same ids (and a
+    /// taken one is bumped, as in memory) instead of new ones.
     pub(crate) async fn load(
         &self,
         namespace: Option<&str>,
         needs: &[Need],
+        reserved: &mut HashMap<String, u64>,
     ) -> Result<View, Unavailable> {
         let mut view = View::default();
         if needs.is_empty() {
@@ -285,6 +291,7 @@ impl RedisState {
         for need in needs {
             match need {
                 Need::Meta(c) => call.arg("M").arg(c).arg(""),
+                Need::Reserve(c) if reserved.contains_key(c) => call.arg("M").arg(c).arg(""),
                 Need::Reserve(c) => call.arg("R").arg(c).arg(""),
                 Need::Full(c) => call.arg("F").arg(c).arg(""),
                 Need::Item(c, id) => call.arg("I").arg(c).arg(id),
@@ -342,7 +349,10 @@ impl RedisState {
                             let found = stored.pop().map(|(_, item, raw)| (item, raw));
                             view.loaded_item(c, id, found);
                         }
-                        Need::Reserve(_) => view.reserved(c, number(created)),
+                        Need::Reserve(_) => {
+                            let n = *reserved.entry(c.clone()).or_insert(number(created));
+                            view.reserved(c, n);
+                        }
                         _ => {}
                     }
                 }
