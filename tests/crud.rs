@@ -14,11 +14,16 @@ use crate::util::{root, wild_dir};
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 const AUTH: (&str, &str) = ("Authorization", "Bearer t");
 
-fn library() -> Spec {
+pub(crate) fn library() -> Spec {
     Spec::load(&root().join("specs/shapes/library.openapi.yaml")).unwrap()
 }
 
-async fn call(server: &MockServer, method: &str, path: &str, body: Option<Value>) -> Reply {
+pub(crate) async fn call(
+    server: &MockServer,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
     let text = body.map(|b| b.to_string());
     let headers: &[(&str, &str)] = if text.is_some() {
         &[AUTH, JSON]
@@ -50,14 +55,20 @@ fn documented(spec: &Spec, validators: &Validators, method: &str, path: &str, re
 
 #[tokio::test]
 async fn nested_collections_round_trip() {
+    let server = MockServer::start(library()).await;
+    nested_round_trip(&server).await;
+}
+
+/// Create, read, list, update, nested PUT-to-create, delete and reset on
+/// a server of the library document (in memory here; on Redis in `redis`).
+pub(crate) async fn nested_round_trip(server: &MockServer) {
     let spec = library();
     let validators = Validators::new(&spec);
-    let server = MockServer::start(spec.clone()).await;
     let check = |m: &str, p: &str, r: &Reply| documented(&spec, &validators, m, p, r);
 
     // Create: the request's values come back, with an id of the schema's type.
     let created = call(
-        &server,
+        server,
         "POST",
         "/libraries",
         Some(json!({"name": "Stadtbibliothek", "city": "Bern"})),
@@ -74,13 +85,13 @@ async fn nested_collections_round_trip() {
 
     // Read it back, the same.
     let path = format!("/libraries/{id}");
-    let read = call(&server, "GET", &path, None).await;
+    let read = call(server, "GET", &path, None).await;
     assert_eq!(read.status, 200);
     assert_eq!(read.json(), lib);
 
     // A second create gets another id.
     let other = call(
-        &server,
+        server,
         "POST",
         "/libraries",
         Some(json!({"name": "Kornhaus", "city": "Zug"})),
@@ -90,13 +101,13 @@ async fn nested_collections_round_trip() {
     assert_ne!(other["id"], lib["id"]);
 
     // The list shows both; a filter on an item field narrows it; limit cuts.
-    let list = call(&server, "GET", "/libraries?city=Bern", None).await;
+    let list = call(server, "GET", "/libraries?city=Bern", None).await;
     assert_eq!(list.status, 200);
     check("GET", "/libraries", &list);
     let items = list.json()["items"].as_array().unwrap().clone();
     assert!(items.iter().any(|i| i["id"] == lib["id"]), "{items:#?}");
     assert!(items.iter().all(|i| i["city"] == "Bern"), "{items:#?}");
-    let all = call(&server, "GET", "/libraries?limit=100", None)
+    let all = call(server, "GET", "/libraries?limit=100", None)
         .await
         .json();
     let ids: Vec<&Value> = all["items"]
@@ -109,14 +120,12 @@ async fn nested_collections_round_trip() {
         ids.contains(&&lib["id"]) && ids.contains(&&other["id"]),
         "{ids:?}"
     );
-    let one = call(&server, "GET", "/libraries?limit=1", None)
-        .await
-        .json();
+    let one = call(server, "GET", "/libraries?limit=1", None).await.json();
     assert_eq!(one["items"].as_array().unwrap().len(), 1);
 
     // PATCH merges; the change is visible on the next read; null removes.
     let patched = call(
-        &server,
+        server,
         "PATCH",
         &path,
         Some(json!({"name": "Zentralbibliothek", "opens_at": null})),
@@ -124,7 +133,7 @@ async fn nested_collections_round_trip() {
     .await;
     assert_eq!(patched.status, 200);
     check("PATCH", &path, &patched);
-    let now = call(&server, "GET", &path, None).await.json();
+    let now = call(server, "GET", &path, None).await.json();
     assert_eq!(now["name"], "Zentralbibliothek");
     assert_eq!(now["city"], "Bern");
     assert!(now.get("opens_at").is_none(), "{now}");
@@ -132,7 +141,7 @@ async fn nested_collections_round_trip() {
     // PUT creates a shelf at the code the client chose, below the library.
     let shelf_path = format!("{path}/shelves/A01");
     let put = call(
-        &server,
+        server,
         "PUT",
         &shelf_path,
         Some(json!({"topic": "Alpine history", "capacity": 120})),
@@ -140,7 +149,7 @@ async fn nested_collections_round_trip() {
     .await;
     assert_eq!(put.status, 200);
     check("PUT", &shelf_path, &put);
-    let shelf = call(&server, "GET", &shelf_path, None).await.json();
+    let shelf = call(server, "GET", &shelf_path, None).await.json();
     assert_eq!(
         (
             shelf["code"].as_str(),
@@ -149,7 +158,7 @@ async fn nested_collections_round_trip() {
         ),
         (Some("A01"), Some("Alpine history"), Some(120))
     );
-    let shelves = call(&server, "GET", &format!("{path}/shelves"), None)
+    let shelves = call(server, "GET", &format!("{path}/shelves"), None)
         .await
         .json();
     assert!(
@@ -162,9 +171,9 @@ async fn nested_collections_round_trip() {
     );
 
     // DELETE removes the shelf, then the library and what is below it.
-    assert_eq!(call(&server, "DELETE", &shelf_path, None).await.status, 204);
-    assert_eq!(call(&server, "GET", &shelf_path, None).await.status, 404);
-    let shelves = call(&server, "GET", &format!("{path}/shelves"), None)
+    assert_eq!(call(server, "DELETE", &shelf_path, None).await.status, 204);
+    assert_eq!(call(server, "GET", &shelf_path, None).await.status, 404);
+    let shelves = call(server, "GET", &format!("{path}/shelves"), None)
         .await
         .json();
     assert!(
@@ -176,17 +185,17 @@ async fn nested_collections_round_trip() {
         "{shelves}"
     );
     assert_eq!(
-        call(&server, "PUT", &shelf_path, Some(json!({"topic": "Maps"})))
+        call(server, "PUT", &shelf_path, Some(json!({"topic": "Maps"})))
             .await
             .status,
         200
     );
-    assert_eq!(call(&server, "DELETE", &path, None).await.status, 204);
-    let gone = call(&server, "GET", &path, None).await;
+    assert_eq!(call(server, "DELETE", &path, None).await.status, 204);
+    let gone = call(server, "GET", &path, None).await;
     assert_eq!(gone.status, 404);
     check("GET", &path, &gone);
-    assert_eq!(call(&server, "GET", &shelf_path, None).await.status, 404);
-    let list = call(&server, "GET", "/libraries?limit=100", None)
+    assert_eq!(call(server, "GET", &shelf_path, None).await.status, 404);
+    let list = call(server, "GET", "/libraries?limit=100", None)
         .await
         .json();
     assert!(
@@ -199,18 +208,18 @@ async fn nested_collections_round_trip() {
 
     // Ids no client created still answer with data a frontend can show.
     assert_eq!(
-        call(&server, "GET", "/libraries/424242", None).await.status,
+        call(server, "GET", "/libraries/424242", None).await.status,
         200
     );
 
     // Reset forgets it all.
     assert_eq!(
-        send(&server, "POST", "/__decoy/reset", &[], None)
+        send(server, "POST", "/__decoy/reset", &[], None)
             .await
             .status,
         204
     );
-    assert_eq!(call(&server, "GET", &path, None).await.status, 200);
+    assert_eq!(call(server, "GET", &path, None).await.status, 200);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use crate::util::http::{Reply, raw, request};
 
 const CALLS: &str = include_str!("../specs/calls.openapi.yaml");
 
-fn calls() -> Spec {
+pub(crate) fn calls() -> Spec {
     Spec::parse(CALLS, "calls.openapi.yaml").expect("the Calls document loads")
 }
 
@@ -24,8 +24,8 @@ pub(crate) async fn send(
     raw(server.address(), &request(method, path, headers, body)).await
 }
 
-const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
-const JSON: (&str, &str) = ("Content-Type", "application/json");
+pub(crate) const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
+pub(crate) const JSON: (&str, &str) = ("Content-Type", "application/json");
 
 async fn get(server: &MockServer, path: &str) -> Reply {
     send(server, "GET", path, &[AUTH], None).await
@@ -1056,7 +1056,7 @@ async fn run_schedule(
 }
 
 /// Polls the futures together on this task (no extra dependency).
-async fn futures_join_all<F: std::future::Future>(
+pub(crate) async fn futures_join_all<F: std::future::Future>(
     futures: impl IntoIterator<Item = F>,
 ) -> Vec<F::Output> {
     let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
@@ -1088,16 +1088,63 @@ async fn futures_join_all<F: std::future::Future>(
         .collect()
 }
 
-#[test]
-fn concurrent_transfer_schedules_keep_the_lifecycle() {
-    use proptest::prelude::*;
-    use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestRng, TestRunner};
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// A runtime with two workers, for tests that drive proptest themselves.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// A proptest runner with a fixed seed (`[seed; 32]`, printed on failure by
+/// the caller) and no persistence files.
+pub(crate) fn seeded_runner(cases: u32, seed: u8) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    TestRunner::new_with_rng(
+        Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    )
+}
+
+/// What the transitions tried on one warm transfer (`mine`: transfer,
+/// action, status) must leave: every refusal the documented 409, exactly
+/// one success if any was tried; returns the status the transfer must show.
+pub(crate) fn warm_outcome(
+    call: &str,
+    id: &str,
+    mine: &[&(usize, &'static str, u16)],
+) -> Result<&'static str, proptest::test_runner::TestCaseError> {
+    use proptest::prelude::*;
+    prop_assert!(
+        mine.iter().all(|(_, _, s)| *s == 200 || *s == 409),
+        "{call} {id}: {mine:?}"
+    );
+    let ok: Vec<_> = mine.iter().filter(|(_, _, s)| *s == 200).collect();
+    prop_assert_eq!(
+        ok.len(),
+        usize::from(!mine.is_empty()),
+        "{} {}: {:?}",
+        call,
+        id,
+        mine
+    );
+    Ok(match ok.first().map(|(_, a, _)| *a) {
+        Some("complete") => "completed",
+        Some(_) => "cancelled",
+        None => "screening",
+    })
+}
+
+#[test]
+fn concurrent_transfer_schedules_keep_the_lifecycle() {
+    use proptest::prelude::*;
+
+    let rt = runtime();
     let server = rt.block_on(MockServer::start(calls()));
     let step = prop_oneof![
         (0..6usize).prop_map(Step::Complete),
@@ -1110,14 +1157,7 @@ fn concurrent_transfer_schedules_keep_the_lifecycle() {
         proptest::collection::vec(step, 4..24),
         2..6usize,
     );
-    let mut runner = TestRunner::new_with_rng(
-        PtConfig {
-            cases: 24,
-            failure_persistence: None,
-            ..PtConfig::default()
-        },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
-    );
+    let mut runner = seeded_runner(24, 7);
     let case = std::sync::atomic::AtomicUsize::new(0);
     let result = runner.run(&strategy, |(warm, blind, steps, lanes)| {
         let call = format!(
@@ -1153,11 +1193,6 @@ fn concurrent_transfer_schedules_keep_the_lifecycle() {
             for (k, id) in ids.iter().enumerate() {
                 let mine: Vec<_> = outcomes.iter().filter(|(t, _, _)| *t == k).collect();
                 let ok: Vec<_> = mine.iter().filter(|(_, _, s)| *s == 200).collect();
-                // Every refusal is the documented 409.
-                prop_assert!(
-                    mine.iter().all(|(_, _, s)| *s == 200 || *s == 409),
-                    "{call} {id}: {mine:?}"
-                );
                 let shown: Vec<_> = listed.iter().filter(|t| t["id"] == id.as_str()).collect();
                 prop_assert_eq!(
                     shown.len(),
@@ -1169,22 +1204,12 @@ fn concurrent_transfer_schedules_keep_the_lifecycle() {
                 );
                 let status = shown[0]["status"].as_str().unwrap();
                 if k < warm {
-                    // A warm transfer ends exactly once, as its one success said.
-                    prop_assert_eq!(
-                        ok.len(),
-                        usize::from(!mine.is_empty()),
-                        "{} {}: {:?}",
-                        call,
-                        id,
-                        mine
-                    );
-                    let expected = match ok.first().map(|(_, a, _)| *a) {
-                        Some("complete") => "completed",
-                        Some(_) => "cancelled",
-                        None => "screening",
-                    };
-                    prop_assert_eq!(status, expected);
+                    prop_assert_eq!(status, warm_outcome(&call, id, &mine)?);
                 } else {
+                    prop_assert!(
+                        mine.iter().all(|(_, _, s)| *s == 200 || *s == 409),
+                        "{call} {id}: {mine:?}"
+                    );
                     // Blind transfers have no transitions: all 409.
                     prop_assert!(ok.is_empty(), "{} {}: {:?}", call, id, mine);
                     prop_assert_eq!(status, "requested");

@@ -35,5 +35,7 @@ mod proxy;
 mod targets;
 // decoy test against correct but quirky servers: no false findings, hints, auth, filters.
 mod quirky;
+// Replicas on one Redis (a real redis-server per test), namespaces per test worker.
+mod redis;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

@@ -568,7 +568,7 @@ async fn every_wild_operation_accepts_valid_requests_and_answers_as_documented()
             ops += 1;
             // Each operation on its own: what an earlier one deleted (a
             // parent resource) would rightly be gone for this one.
-            server.reset();
+            server.reset(None).await.expect("reset");
             for req in reqs {
                 requests += 1;
                 let reply = exchange(server.address(), &req).await;

@@ -64,6 +64,13 @@ pub(crate) struct MockArgs {
     /// Most stored resources; the oldest are evicted first.
     #[arg(long, default_value_t = 10_000)]
     max_resources: usize,
+    /// Keep stored resources in Redis (`redis://HOST:PORT/DB`) instead of
+    /// memory: replicas pointed at the same Redis agree on every read.
+    #[arg(long, value_name = "URL", env = "DECOY_STATE")]
+    state: Option<String>,
+    /// How long Redis keeps a namespace's state after its last change.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    state_ttl: Duration,
     /// Most requests kept for `GET /__decoy/requests`.
     #[arg(long, default_value_t = 256)]
     max_recorded: usize,
@@ -161,6 +168,8 @@ pub(crate) fn run(args: MockArgs) -> anyhow::Result<Outcome> {
         config.replay = Some(Arc::new(replay));
     }
     config.max_resources = args.max_resources;
+    config.state = args.state;
+    config.state_ttl = args.state_ttl;
     config.max_recorded = args.max_recorded;
     config.latency = args.latency;
     config.error_rate = args.error_rate;

@@ -21,8 +21,10 @@ use crate::config::{Config, RecordedRequest};
 use crate::error::MockError;
 
 use crate::generate::Bodies;
-use crate::store::Store;
+use crate::state::{Backend, Memory, Rows, TX, Tx};
 use crate::util;
+
+pub(crate) use crate::state::lock;
 
 mod admin;
 mod answer;
@@ -37,6 +39,7 @@ mod prefer;
 mod reply;
 mod resource;
 mod state;
+mod tx;
 
 use answer::{lowest_success, pick_media};
 use parent::shared_properties;
@@ -84,7 +87,8 @@ pub(crate) struct App {
     schemes: HashMap<String, SecurityScheme>,
     /// Every `x-decoy-shared` property: (key, pointer), in document order.
     shared: Vec<(String, String)>,
-    store: Mutex<Store>,
+    /// Stored resources: in memory or in Redis, per namespace.
+    state: Backend,
     recorded: Mutex<VecDeque<RecordedRequest>>,
     cache: Mutex<HashMap<(OpId, String), Bytes>>,
     counter: AtomicU64,
@@ -92,11 +96,6 @@ pub(crate) struct App {
     revision: String,
     /// Why the last reload of a watched document failed, if it did.
     reload_error: Mutex<Option<String>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere must not take the server down with it.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl App {
@@ -183,6 +182,13 @@ impl App {
             .filter_map(|r| pick_media(&r.content)?.schema.as_deref())
             .collect();
         bodies.prepare(&success_schemas);
+        let state = match &config.state {
+            None => Backend::Memory(Memory::default()),
+            Some(url) => Backend::Redis(Box::new(
+                crate::state::redis::RedisState::new(url, config.state_ttl)
+                    .map_err(MockError::State)?,
+            )),
+        };
         Ok(App {
             bodies,
             validators,
@@ -191,7 +197,7 @@ impl App {
             shared,
             spec,
             config,
-            store: Mutex::new(Store::default()),
+            state,
             recorded: Mutex::new(VecDeque::new()),
             cache: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
@@ -217,13 +223,33 @@ impl App {
         *lock(&self.reload_error) = error;
     }
 
-    /// Forgets stored resources and recorded requests.
-    pub(crate) fn reset(&self) {
-        lock(&self.store).clear();
+    /// Forgets recorded requests and the stored resources of `namespace`
+    /// (`None`: the default one), in memory or in Redis.
+    pub(crate) async fn reset(
+        &self,
+        namespace: Option<&str>,
+    ) -> Result<(), crate::state::redis::Unavailable> {
         lock(&self.recorded).clear();
         if let Some(replay) = &self.config.replay {
             replay.rewind();
         }
+        match &self.state {
+            Backend::Memory(m) => m.clear(namespace),
+            Backend::Redis(r) => r.reset(namespace).await?,
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the stored state of the request being answered.
+    fn rows<T>(&self, f: impl FnOnce(&mut dyn Rows) -> T) -> T {
+        let tx = TX
+            .try_with(Tx::clone)
+            .unwrap_or_else(|_| match &self.state {
+                Backend::Memory(m) => Tx::Memory(m.store(None)),
+                // Outside a request (never on Redis): an empty view.
+                Backend::Redis(_) => Tx::View(Default::default()),
+            });
+        tx.run(f)
     }
 
     pub(crate) fn recorded(&self) -> Vec<RecordedRequest> {
@@ -253,7 +279,11 @@ impl App {
         {
             (self.preflight(req.headers()), None)
         } else if let Some(admin) = path.strip_prefix("/__decoy/") {
-            (self.admin(&method, admin), None)
+            (
+                self.admin(&method, admin, req.headers(), req.uri().query())
+                    .await,
+                None,
+            )
         } else if let Some(replay) = &self.config.replay {
             let (limit, timeout) = (self.config.body_limit, self.config.body_timeout);
             match replay.answer(req.map(Box::pin), limit, timeout).await {
@@ -376,6 +406,10 @@ impl App {
             Ok(p) => p,
             Err(m) => return (self.error(Some(op_id), 400, &m, &[], false), name),
         };
+        let namespace = match crate::state::namespace(&parts.headers) {
+            Ok(n) => n,
+            Err(m) => return (self.error(Some(op_id), 400, &m, &[], false), name),
+        };
 
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let draw = util::splitmix(self.config.seed ^ util::splitmix(n));
@@ -401,7 +435,14 @@ impl App {
             }
         };
         let mut reply = if problems.is_empty() {
-            self.answer(op_id, &params, &parts, &body_value, &prefer)
+            let req = tx::Request {
+                op_id,
+                params: &params,
+                parts: &parts,
+                body: &body_value,
+                prefer: &prefer,
+            };
+            self.answer_in(namespace.as_deref(), &req).await
         } else {
             let message = problems
                 .iter()

@@ -70,8 +70,14 @@ pub struct Config {
     pub watch: Option<PathBuf>,
     /// How often the watched file is checked (500 ms).
     pub watch_interval: Duration,
-    /// Most resources kept by `x-decoy-state`; the oldest go first.
+    /// Most resources kept per namespace; the oldest go first.
     pub max_resources: usize,
+    /// Keep stored resources in Redis (`redis://HOST:PORT/DB`) instead of
+    /// memory, so that replicas pointed at the same Redis agree.
+    pub state: Option<String>,
+    /// How long Redis keeps a namespace's state after its last change
+    /// (24 h).
+    pub state_ttl: Duration,
     /// Most requests kept for `/__decoy/requests`.
     pub max_recorded: usize,
     /// Delay added to every response (before per-operation profiles).
@@ -104,6 +110,8 @@ impl Default for Config {
             watch: None,
             watch_interval: Duration::from_millis(500),
             max_resources: 10_000,
+            state: None,
+            state_ttl: Duration::from_secs(24 * 60 * 60),
             max_recorded: 256,
             latency: None,
             error_rate: 0.0,
@@ -131,6 +139,8 @@ impl fmt::Debug for Config {
             .field("watch", &self.watch)
             .field("watch_interval", &self.watch_interval)
             .field("max_resources", &self.max_resources)
+            .field("state", &self.state)
+            .field("state_ttl", &self.state_ttl)
             .field("max_recorded", &self.max_recorded)
             .field("latency", &self.latency)
             .field("error_rate", &self.error_rate)

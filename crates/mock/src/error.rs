@@ -26,4 +26,7 @@ pub enum MockError {
         /// What is wrong.
         message: String,
     },
+    /// The state store URL (`--state`) cannot be used.
+    #[error("{0}")]
+    State(String),
 }

@@ -125,8 +125,19 @@
 //! # Around the edges
 //!
 //! - `GET /__decoy/health` (document title, `revision`: a hash of the served
-//!   document, and `reload_error`), `POST /__decoy/reset` (forget state and
-//!   recorded requests), `GET /__decoy/requests` (the most recent requests).
+//!   document, `reload_error`, and `state`: `memory` or the Redis URL),
+//!   `POST /__decoy/reset` (forget the default namespace's state, or
+//!   `?namespace=NAME`'s, and the recorded requests), `GET /__decoy/requests`
+//!   (the most recent requests).
+//! - Replicas: with [`Config::state`] (`--state redis://HOST:PORT/DB`,
+//!   [`MockServerBuilder::state`]) stored resources live in Redis, so every
+//!   replica pointed at it agrees; transitions are a compare-and-set there
+//!   (one of N concurrent ones wins, the others get 409). Redis down: 503
+//!   `{"error": "state_unavailable", ...}` with `Retry-After: 1`, and service
+//!   resumes when it is back.
+//! - Namespaces: `X-Decoy-Namespace: worker-7` (or `Prefer:
+//!   namespace=worker-7`) gives a request its own state, in memory or in
+//!   Redis; requests without one share the default namespace.
 //! - Hot reload: with [`Config::watch`] (`decoy mock DOC --watch`) the file
 //!   is polled every [`Config::watch_interval`]; a changed document that
 //!   loads replaces the served one whole (stored state starts afresh), a
@@ -148,7 +159,8 @@
 //! | request head (431) | 64 KiB | `max_header_bytes` | `--max-header-bytes` |
 //! | time to send the head (connection closed) | 10 s | `header_timeout` | `--header-timeout` |
 //! | time to send the body (408) | 30 s | `body_timeout` | `--body-timeout` |
-//! | stored resources (oldest evicted) | 10 000 | `max_resources` | `--max-resources` |
+//! | stored resources per namespace (oldest evicted) | 10 000 | `max_resources` | `--max-resources` |
+//! | idle namespace in Redis (expires) | 24 h | `state_ttl` | `--state-ttl` |
 //! | recorded requests (`/__decoy/requests`) | 256 | `max_recorded` | `--max-recorded` |
 //! | watch poll interval | 500 ms | `watch_interval` | (fixed in the CLI) |
 //!
@@ -170,7 +182,7 @@ mod error;
 mod generate;
 pub mod replay;
 mod server;
-mod store;
+mod state;
 mod util;
 
 pub use config::{Config, LogFormat, RecordedRequest, Reload, ReloadCallback, RequestCallback};

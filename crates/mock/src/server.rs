@@ -267,10 +267,17 @@ impl MockServer {
         self.app.get().recorded()
     }
 
-    /// Forgets stored resources and recorded requests, like
-    /// `POST /__decoy/reset`.
-    pub fn reset(&self) {
-        self.app.get().reset();
+    /// Forgets recorded requests and the stored resources of `namespace`
+    /// (`None`: the default one), like `POST /__decoy/reset?namespace=`.
+    ///
+    /// # Errors
+    ///
+    /// When the state is in Redis and Redis cannot be reached.
+    pub async fn reset(&self, namespace: Option<&str>) -> Result<(), MockError> {
+        let app = self.app.get();
+        app.reset(namespace)
+            .await
+            .map_err(|e| MockError::State(e.0))
     }
 }
 
@@ -305,6 +312,13 @@ impl MockServerBuilder {
     /// Turn stored state off (default: stateful where the document says).
     pub fn stateless(mut self, stateless: bool) -> Self {
         self.config.stateless = stateless;
+        self
+    }
+
+    /// Keep stored resources in Redis (`redis://HOST:PORT/DB`), shared with
+    /// every replica pointed at it (default: in memory).
+    pub fn state(mut self, url: impl Into<String>) -> Self {
+        self.config.state = Some(url.into());
         self
     }
 

@@ -4,9 +4,12 @@ use hyper::header;
 use hyper::header::HeaderValue;
 use serde_json::{Value, json};
 
+use super::params::query_pairs;
 use super::reply::Reply;
+use super::tx::unavailable;
 use super::{App, lock};
 use crate::config::RecordedRequest;
+use crate::state::{Backend, check_namespace, namespace};
 
 impl App {
     pub(super) fn preflight(&self, headers: &hyper::HeaderMap) -> Reply {
@@ -37,7 +40,13 @@ impl App {
         r
     }
 
-    pub(super) fn admin(&self, method: &str, what: &str) -> Reply {
+    pub(super) async fn admin(
+        &self,
+        method: &str,
+        what: &str,
+        headers: &hyper::HeaderMap,
+        query: Option<&str>,
+    ) -> Reply {
         match (method, what) {
             ("GET" | "HEAD", "health") => {
                 let title = self.spec.get("/info/title").cloned().unwrap_or(Value::Null);
@@ -46,13 +55,31 @@ impl App {
                     "document": title,
                     "operations": self.ops.0.len(),
                     "revision": self.revision,
+                    "state": match &self.state {
+                        Backend::Memory(_) => "memory",
+                        Backend::Redis(r) => r.url(),
+                    },
                     "reload_error": *lock(&self.reload_error),
                 });
                 Reply::json(200, "application/json", &body)
             }
             ("POST", "reset") => {
-                self.reset();
-                Reply::empty(204)
+                // `?namespace=worker-7`, or the request's own namespace.
+                let asked = query_pairs(query)
+                    .find(|(k, _)| k == "namespace")
+                    .map(|(_, v)| check_namespace(&v));
+                let namespace = match asked {
+                    Some(n) => n.map(Some),
+                    None => namespace(headers),
+                };
+                let namespace = match namespace {
+                    Ok(n) => n,
+                    Err(m) => return self.error(None, 400, &m, &[], false),
+                };
+                match self.reset(namespace.as_deref()).await {
+                    Ok(()) => Reply::empty(204),
+                    Err(e) => unavailable(&e),
+                }
             }
             ("GET" | "HEAD", "requests") => {
                 let list: Vec<Value> = lock(&self.recorded)

@@ -129,9 +129,7 @@ impl App {
         // A listing with stored resources is built fresh; an empty one is
         // the generated body, which the cache holds.
         let listed = match (&self.rules(op_id).list, self.config.stateless) {
-            (Some(l), false) => !lock(&self.store)
-                .list(&l.collection.render(params))
-                .is_empty(),
+            (Some(l), false) => self.rows(|s| s.count(&l.collection.render(params))) > 0,
             _ => false,
         };
         let cache_key = (info.cacheable && prefer.is_empty() && !listed)

@@ -21,13 +21,13 @@ use decoy_spec::{MediaType, OpId, Response};
 use hyper::http::request::Parts;
 use serde_json::{Map, Value};
 
+use super::App;
 use super::echo::Ctx;
 use super::params::query_pairs;
 use super::reply::Reply;
 use super::state::fresh_id;
-use super::{App, lock};
 use crate::generate::Seeds;
-use crate::store::Item;
+use crate::state::Item;
 use crate::util;
 
 /// Query parameters read as a page size.
@@ -72,14 +72,14 @@ impl App {
         // A PUT may bring a deleted id back; nothing else reaches below a
         // deleted resource.
         let put = kind == Kind::Update && req.parts.method == "PUT";
-        if lock(&self.store).is_gone(if put { &key } else { &here }) {
+        if self.rows(|s| s.is_gone(if put { &key } else { &here })) {
             return Some(self.gone(req, &here));
         }
         match (kind, id) {
             (Kind::Create, _) => Some(self.create(req, resource, &key)),
             (Kind::List, _) => self.list(req, resource, &key),
             (Kind::Read, Some(id)) => {
-                let stored = lock(&self.store).get(&key, &id).map(|i| i.body.clone());
+                let stored = self.rows(|s| s.get(&key, &id)).map(|i| i.body);
                 match stored {
                     Some(v) => Some(self.crud_reply(req, &v)),
                     None if self.config.strict_ids => Some(self.gone(req, &here)),
@@ -88,11 +88,17 @@ impl App {
             }
             (Kind::Update, Some(id)) => Some(self.update(req, resource, &key, &id)),
             (Kind::Delete, Some(id)) => {
-                let known = lock(&self.store).get(&key, &id).is_some();
+                let max = self.config.max_resources;
+                let known = self.rows(|s| {
+                    let known = s.get(&key, &id).is_some();
+                    if known || !self.config.strict_ids {
+                        s.delete(&key, &id, max);
+                    }
+                    known
+                });
                 if !known && self.config.strict_ids {
                     return Some(self.gone(req, &here));
                 }
-                lock(&self.store).delete(&key, &id, self.config.max_resources);
                 Some(match req.media {
                     Some(m) => self.crud_reply(req, &self.generate(req.op_id, req.params, m)),
                     None => {
@@ -103,7 +109,7 @@ impl App {
                 })
             }
             (_, Some(id)) if self.config.strict_ids => {
-                let known = lock(&self.store).get(&key, &id).is_some();
+                let known = self.rows(|s| s.get(&key, &id)).is_some();
                 (!known).then(|| self.gone(req, &here))
             }
             _ => None,
@@ -147,7 +153,7 @@ impl App {
         let Some(media) = req.media else {
             return self.crud_reply(req, &Value::Null);
         };
-        let n = lock(&self.store).next_number(key);
+        let n = self.rows(|s| s.next_number(key));
         let op = &self.spec.operations()[req.op_id];
         let seeds = self.seeds(op, req.params);
         let seeds = Seeds {
@@ -182,7 +188,7 @@ impl App {
             origin: req.body.clone(),
             queue: Vec::new(),
         };
-        lock(&self.store).put(key, item, self.config.max_resources);
+        self.rows(|s| s.put(key, item, self.config.max_resources));
         self.crud_reply(req, &value)
     }
 
@@ -205,7 +211,7 @@ impl App {
                 Some(v) => id_text(v),
                 None => return fresh_id(value, seed),
             };
-            if lock(&self.store).get(key, &id).is_none() {
+            if self.rows(|s| s.get(key, &id)).is_none() {
                 return id;
             }
         }
@@ -215,7 +221,7 @@ impl App {
     /// `PUT` replaces the fields it sends, `PATCH` merges; an unknown id
     /// starts from its generated resource.
     fn update(&self, req: &Crud<'_>, resource: &Resource, key: &str, id: &str) -> Reply {
-        let stored = lock(&self.store).get(key, id).map(|i| i.body.clone());
+        let stored = self.rows(|s| s.get(key, id)).map(|i| i.body);
         let Some(media) = req.media else {
             if let Some(body) = stored.or_else(|| req.body.is_object().then(|| req.body.clone())) {
                 self.keep(key, id, body, req.body);
@@ -264,7 +270,7 @@ impl App {
             origin: origin.clone(),
             queue: Vec::new(),
         };
-        lock(&self.store).put(key, item, self.config.max_resources);
+        self.rows(|s| s.put(key, item, self.config.max_resources));
     }
 
     /// Copies the request's top-level fields into `value` where the
@@ -304,12 +310,11 @@ impl App {
     fn list(&self, req: &Crud<'_>, resource: &Resource, key: &str) -> Option<Reply> {
         let media = req.media?;
         let query: Vec<(String, String)> = query_pairs(req.parts.uri.query()).collect();
-        let (stored, touched) = {
-            let store = lock(&self.store);
-            let stored: Vec<Value> = store.list(key).iter().map(|i| i.body.clone()).collect();
-            let touched = !stored.is_empty() || store.has_gone_in(key);
+        let (stored, touched) = self.rows(|s| {
+            let stored: Vec<Value> = s.list(key).into_iter().map(|i| i.body).collect();
+            let touched = !stored.is_empty() || s.has_gone_in(key);
             (stored, touched)
-        };
+        });
         let asks = query
             .iter()
             .any(|(k, _)| LIMITS.contains(&k.as_str()) || SORTS.contains(&k.as_str()));
@@ -328,13 +333,12 @@ impl App {
         let Some(Value::Array(items)) = value.pointer_mut(array) else {
             return None;
         };
-        {
-            let store = lock(&self.store);
+        self.rows(|s| {
             items.retain(|it| {
                 let id = it.get(field).map(id_text).unwrap_or_default();
-                id.is_empty() || !store.is_gone(&format!("{key}/{id}"))
-            });
-        }
+                id.is_empty() || !s.is_gone(&format!("{key}/{id}"))
+            })
+        });
         for s in stored {
             let id = s.get(field).map(id_text);
             match items

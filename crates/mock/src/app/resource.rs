@@ -4,10 +4,10 @@
 use decoy_spec::{MediaType, OpId, Operation};
 use serde_json::Value;
 
+use super::App;
 use super::answer::{pick_media, resource_path};
 use super::echo::{Ctx, apply, build};
 use super::state::fresh_id;
-use super::{App, lock};
 use crate::context::Context;
 use crate::generate::Seeds;
 use crate::{context, util};
@@ -165,12 +165,11 @@ impl App {
             }
         } else if let Some(l) = &rules.list {
             let key = l.collection.render(ctx.params);
-            let store = lock(&self.store);
-            let items = store.list(&key);
+            let items = self.rows(|s| s.list(&key));
             if !items.is_empty()
                 && let Some(Value::Array(a)) = util::field_mut(&mut value, &l.into)
             {
-                a.extend(items.iter().map(|it| it.body.clone()));
+                a.extend(items.into_iter().map(|it| it.body));
             }
         }
         value

@@ -4,11 +4,11 @@
 use decoy_spec::{MediaType, OpId};
 use serde_json::Value;
 
+use super::App;
 use super::echo::{Ctx, apply, build};
 use super::reply::Reply;
-use super::{App, lock};
 use crate::generate::Seeds;
-use crate::store::Item;
+use crate::state::Item;
 use crate::util;
 
 impl App {
@@ -25,7 +25,7 @@ impl App {
         let rules = self.rules(op_id);
         if let Some(c) = &rules.create {
             let key = c.collection.render(ctx.params);
-            let n = lock(&self.store).next_number(&key);
+            let n = self.rows(|s| s.next_number(&key));
             let op = &self.spec.operations()[op_id];
             let seeds = self.seeds(op, ctx.params);
             let seeds = Seeds {
@@ -55,7 +55,7 @@ impl App {
                 origin: ctx.body.clone(),
                 queue,
             };
-            lock(&self.store).insert(&key, item, self.config.max_resources);
+            self.rows(|s| s.insert(&key, item, self.config.max_resources));
             return Ok(Some(value));
         }
         let Some(t) = &rules.transition else {
@@ -67,66 +67,73 @@ impl App {
             .iter()
             .find(|(k, _)| *k == t.item)
             .map_or("", |(_, v)| v.as_str());
-        let mut store = lock(&self.store);
-        let Some(item) = store.get_mut(&key, id) else {
-            drop(store);
-            let message = format!("{key}/{} does not exist", util::truncate(id, 200));
-            return Err(self.error(Some(op_id), 404, &message, &[], false));
-        };
-        if let Some(why) = t.guard().forbids(&item.body) {
-            let message = format!("{} refused: {why}", util::truncate(id, 200));
-            drop(store);
-            return Err(self.error(Some(op_id), 409, &message, &[], false));
-        }
-        let origin = item.origin.clone();
-        apply(&mut item.body, &t.set, &t.echo, ctx, &origin);
-        let mut response = item.body.clone();
-        let mut dialled = false;
-        if let Some(next) = &t.next {
-            util::assign(&mut response, &next.into, Value::Null);
-            let wanted = next
-                .when
-                .as_deref()
-                .is_none_or(|p| ctx.body.pointer(p) == Some(&Value::Bool(true)));
-            if wanted && !item.queue.is_empty() {
-                let dest = item.queue.remove(0);
-                let queue = std::mem::take(&mut item.queue);
-                let current = item.body.clone();
-                let n = store.next_number(&key);
-                let mut attempt = current.clone();
-                let new_id = fresh_id(
-                    &mut attempt,
-                    util::mix(self.config.seed, format!("{key}#{n}")),
-                );
-                let dest_ctx = Ctx {
-                    body: &dest,
-                    params: ctx.params,
-                    parts: ctx.parts,
-                    context: ctx.context,
-                };
-                apply(&mut attempt, &next.set, &next.echo, &dest_ctx, &origin);
-                if let Some(a) = &next.attempts {
-                    util::assign(
-                        &mut response,
-                        a,
-                        Value::Array(vec![current, attempt.clone()]),
+        // The guard check and the change are one step: under the lock in
+        // memory, one compare-and-set commit on Redis.
+        let max = self.config.max_resources;
+        let done = self.rows(|store| -> Result<(Value, Value, bool), (u16, String)> {
+            let Some(mut item) = store.get(&key, id) else {
+                let message = format!("{key}/{} does not exist", util::truncate(id, 200));
+                return Err((404, message));
+            };
+            if let Some(why) = t.guard().forbids(&item.body) {
+                return Err((409, format!("{} refused: {why}", util::truncate(id, 200))));
+            }
+            let origin = item.origin.clone();
+            apply(&mut item.body, &t.set, &t.echo, ctx, &origin);
+            let mut response = item.body.clone();
+            let mut dialled = None;
+            if let Some(next) = &t.next {
+                util::assign(&mut response, &next.into, Value::Null);
+                let wanted = next
+                    .when
+                    .as_deref()
+                    .is_none_or(|p| ctx.body.pointer(p) == Some(&Value::Bool(true)));
+                if wanted && !item.queue.is_empty() {
+                    let dest = item.queue.remove(0);
+                    let queue = std::mem::take(&mut item.queue);
+                    let current = item.body.clone();
+                    let n = store.next_number(&key);
+                    let mut attempt = current.clone();
+                    let new_id = fresh_id(
+                        &mut attempt,
+                        util::mix(self.config.seed, format!("{key}#{n}")),
                     );
-                }
-                util::assign(&mut response, &next.into, attempt.clone());
-                store.insert(
-                    &key,
-                    Item {
+                    let dest_ctx = Ctx {
+                        body: &dest,
+                        params: ctx.params,
+                        parts: ctx.parts,
+                        context: ctx.context,
+                    };
+                    apply(&mut attempt, &next.set, &next.echo, &dest_ctx, &origin);
+                    if let Some(a) = &next.attempts {
+                        util::assign(
+                            &mut response,
+                            a,
+                            Value::Array(vec![current, attempt.clone()]),
+                        );
+                    }
+                    util::assign(&mut response, &next.into, attempt.clone());
+                    dialled = Some(Item {
                         id: new_id,
                         body: attempt,
                         origin: origin.clone(),
                         queue,
-                    },
-                    self.config.max_resources,
-                );
-                dialled = true;
+                    });
+                }
             }
-        }
-        drop(store);
+            store.put(&key, item, max);
+            let was_dialled = dialled.is_some();
+            if let Some(next) = dialled {
+                store.insert(&key, next, max);
+            }
+            Ok((response, origin, was_dialled))
+        });
+        let (mut response, origin, dialled) = match done {
+            Ok(d) => d,
+            Err((status, message)) => {
+                return Err(self.error(Some(op_id), status, &message, &[], false));
+            }
+        };
         if let Some(f) = &t.fallback {
             let value = if dialled {
                 Value::Null

@@ -1,5 +1,6 @@
-//! Stored resources (created, changed or deleted by clients): bounded,
-//! oldest out.
+//! Stored resources in memory (created, changed or deleted by clients):
+//! bounded, oldest out. The in-memory backend keeps one per namespace; a
+//! Redis [`View`](super::view::View) keeps the part one request loaded.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -15,6 +16,32 @@ pub(crate) struct Item {
     pub(crate) origin: Value,
     /// Attempts still to dial (`create.queue`), in order.
     pub(crate) queue: Vec<Value>,
+}
+
+impl Item {
+    /// The item as stored in Redis.
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "body": self.body,
+            "origin": self.origin,
+            "queue": self.queue,
+        })
+    }
+
+    /// An item stored by [`Item::to_json`]; `None` for anything else.
+    pub(crate) fn from_json(v: &Value) -> Option<Item> {
+        Some(Item {
+            id: v.get("id")?.as_str()?.to_owned(),
+            body: v.get("body")?.clone(),
+            origin: v.get("origin").cloned().unwrap_or(Value::Null),
+            queue: v
+                .get("queue")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +86,18 @@ impl Store {
                     self.created.remove(&c);
                 }
             }
+        }
+    }
+
+    /// Sets a collection's creation count (loaded from Redis).
+    pub(crate) fn set_created(&mut self, collection: &str, n: u64) {
+        self.created.insert(collection.to_owned(), n);
+    }
+
+    /// Remembers a deleted path (loaded from Redis).
+    pub(crate) fn add_gone(&mut self, path: String) {
+        if !self.gone.contains(&path) {
+            self.gone.push_back(path);
         }
     }
 
@@ -124,10 +163,10 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn item(id: &str) -> Item {
+    pub(crate) fn item(id: &str) -> Item {
         Item {
             id: id.to_owned(),
             body: Value::Null,
