@@ -172,11 +172,15 @@ pub(crate) enum Backend {
     Redis(Box<redis::RedisState>),
 }
 
+/// The request header that names a namespace (an HTTP header, not a
+/// document extension).
+pub(crate) const NAMESPACE_HEADER: &str = "X-Decoy-Namespace";
+
 /// The namespace a request names: `X-Decoy-Namespace: worker-7`, or
 /// `Prefer: namespace=worker-7`. `Ok(None)`: the default namespace.
 pub(crate) fn namespace(headers: &HeaderMap) -> Result<Option<String>, String> {
     let named = headers
-        .get("x-decoy-namespace")
+        .get(NAMESPACE_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
         .or_else(|| {
             headers.get_all("prefer").iter().find_map(|v| {
@@ -221,9 +225,10 @@ mod tests {
             "code=200, namespace=\"worker-7\"".parse().unwrap(),
         );
         assert_eq!(namespace(&h), Ok(Some("worker-7".to_owned())));
-        h.insert("x-decoy-namespace", "w2".parse().unwrap());
+        let name = hyper::header::HeaderName::from_bytes(NAMESPACE_HEADER.as_bytes()).unwrap();
+        h.insert(name.clone(), "w2".parse().unwrap());
         assert_eq!(namespace(&h), Ok(Some("w2".to_owned())));
-        h.insert("x-decoy-namespace", "a b".parse().unwrap());
+        h.insert(name, "a b".parse().unwrap());
         assert!(namespace(&h).is_err());
     }
 
