@@ -2,10 +2,10 @@
 //! selection, state. No sockets here: `App::handle` takes any `http` request,
 //! so it can be driven in-process.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
@@ -28,23 +28,24 @@ mod admin;
 mod answer;
 mod auth;
 mod body;
+mod cache;
 mod crud;
 mod echo;
 mod error_body;
 mod params;
 mod parent;
 mod prefer;
+mod recorder;
 mod reply;
 mod resource;
 mod state;
 
 use answer::{lowest_success, pick_media};
+use cache::Cache;
 use parent::shared_properties;
 use prefer::Prefer;
+use recorder::Recorder;
 use reply::Reply;
-
-/// Cached response bodies before the cache starts over.
-const CACHE_ENTRIES: usize = 256;
 
 /// What the document and the mock know about one operation.
 struct OpInfo {
@@ -85,9 +86,15 @@ pub(crate) struct App {
     /// Every `x-decoy-shared` property: (key, pointer), in document order.
     shared: Vec<(String, String)>,
     store: Mutex<Store>,
-    recorded: Mutex<VecDeque<RecordedRequest>>,
-    cache: Mutex<HashMap<(OpId, String), Bytes>>,
+    /// Whether a request may ever have written to `store`: until one does,
+    /// reads skip the store's lock. Set before the write, never cleared.
+    written: AtomicBool,
+    recorded: Recorder,
+    cache: Cache,
+    /// Fault and latency draws so far; counted only where `draws` says a
+    /// draw is ever used, so plain requests share no counter.
     counter: AtomicU64,
+    draws: bool,
     /// A hash of the document, reported by `/__decoy/health`.
     revision: String,
     /// Why the last reload of a watched document failed, if it did.
@@ -183,6 +190,12 @@ impl App {
             .filter_map(|r| pick_media(&r.content)?.schema.as_deref())
             .collect();
         bodies.prepare(&success_schemas);
+        let draws = config.latency.is_some()
+            || config.error_rate > 0.0
+            || spec.op_ids().any(|id| {
+                let f = &spec.model().operation(id).rules.faults;
+                f.latency.is_some() || f.error_rate.is_some()
+            });
         Ok(App {
             bodies,
             validators,
@@ -192,9 +205,11 @@ impl App {
             spec,
             config,
             store: Mutex::new(Store::default()),
-            recorded: Mutex::new(VecDeque::new()),
-            cache: Mutex::new(HashMap::new()),
+            written: AtomicBool::new(false),
+            recorded: Recorder::new(),
+            cache: Cache::new(),
             counter: AtomicU64::new(0),
+            draws,
             revision: format!("{:016x}", util::mix(0, spec_text)),
             reload_error: Mutex::new(None),
         })
@@ -220,11 +235,23 @@ impl App {
     /// Forgets stored resources and recorded requests.
     pub(crate) fn reset(&self) {
         lock(&self.store).clear();
-        lock(&self.recorded).clear();
+        self.recorded.clear();
     }
 
     pub(crate) fn recorded(&self) -> Vec<RecordedRequest> {
-        lock(&self.recorded).iter().cloned().collect()
+        self.recorded.list(self.config.max_recorded)
+    }
+
+    /// Marks the store as written; call before writing to it.
+    fn will_write(&self) {
+        if !self.written.load(Ordering::Relaxed) {
+            self.written.store(true, Ordering::Release);
+        }
+    }
+
+    /// Whether the store may hold anything (resources or deletions).
+    fn may_have_state(&self) -> bool {
+        self.written.load(Ordering::Acquire)
     }
 
     /// Answers one request. Never panics on client input; every failure is
@@ -292,13 +319,7 @@ impl App {
         if let Some(cb) = &self.config.on_request {
             cb(&record);
         }
-        {
-            let mut recorded = lock(&self.recorded);
-            if recorded.len() >= self.config.max_recorded.max(1) {
-                recorded.pop_front();
-            }
-            recorded.push_back(record);
-        }
+        self.recorded.push(record, self.config.max_recorded);
         let mut response = Response::new(Full::new(reply.body));
         *response.status_mut() =
             hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::OK);
@@ -365,7 +386,10 @@ impl App {
             Err(m) => return (self.error(Some(op_id), 400, &m, &[], false), name),
         };
 
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let n = match self.draws {
+            true => self.counter.fetch_add(1, Ordering::Relaxed),
+            false => 0,
+        };
         let draw = util::splitmix(self.config.seed ^ util::splitmix(n));
         let faults = &self.rules(op_id).faults;
         let delay = faults

@@ -55,7 +55,8 @@ impl App {
                 Reply::empty(204)
             }
             ("GET" | "HEAD", "requests") => {
-                let list: Vec<Value> = lock(&self.recorded)
+                let list: Vec<Value> = self
+                    .recorded()
                     .iter()
                     .map(RecordedRequest::to_json)
                     .collect();
