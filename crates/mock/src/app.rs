@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response};
 
 use crate::config::{Config, RecordedRequest};
+use crate::context::Reach;
 use crate::error::MockError;
 
 use crate::generate::Bodies;
@@ -99,6 +100,8 @@ pub(crate) struct App {
     revision: String,
     /// Why the last reload of a watched document failed, if it did.
     reload_error: Mutex<Option<String>>,
+    /// The schemas marks can be reached from, built on first use.
+    reach: OnceLock<Reach>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -212,12 +215,17 @@ impl App {
             draws,
             revision: format!("{:016x}", util::mix(0, spec_text)),
             reload_error: Mutex::new(None),
+            reach: OnceLock::new(),
         })
     }
 
     /// The operation's `x-decoy-*` rules, from the document's model.
     fn rules(&self, op_id: OpId) -> &Rules {
         &self.spec.model().operation(op_id).rules
+    }
+
+    fn reach(&self) -> &Reach {
+        self.reach.get_or_init(|| Reach::new(self.spec.document()))
     }
 
     pub(crate) fn config(&self) -> &Config {
