@@ -53,16 +53,22 @@ struct OpInfo {
     name: String,
     /// Index into `responses` of the lowest documented 2xx.
     success: Option<usize>,
-    /// Per parameter: its validator.
-    params: Vec<Option<Validator>>,
-    /// Per request media type: its validator.
-    bodies: Vec<Option<Validator>>,
+    /// The operation's validators, compiled when it is first asked for:
+    /// startup does not wait for operations nobody calls.
+    validators: OnceLock<OpValidators>,
     /// Whether a plain GET can be answered from the cache.
     cacheable: bool,
     /// The last template segment is a bare `{param}`: echo it as `id`.
     id_param: Option<String>,
     /// An echo uses `template:`, which may need the context.
     templated: bool,
+}
+
+struct OpValidators {
+    /// Per parameter: its validator.
+    params: Vec<Option<Validator>>,
+    /// Per request media type: its validator.
+    bodies: Vec<Option<Validator>>,
 }
 
 /// Per-operation knowledge, indexed by [`OpId`].
@@ -97,7 +103,8 @@ pub(crate) struct App {
     counter: AtomicU64,
     draws: bool,
     /// A hash of the document, reported by `/__decoy/health`.
-    revision: String,
+    /// Hashed on first need: startup does not serialize the document.
+    revision: OnceLock<String>,
     /// Why the last reload of a watched document failed, if it did.
     reload_error: Mutex<Option<String>>,
     /// The schemas marks can be reached from, built on first use.
@@ -128,17 +135,6 @@ impl App {
         for (op_id, op) in spec.op_ids().zip(spec.operations()) {
             let rules = &spec.model().operation(op_id).rules;
             let success = lowest_success(op);
-            let params = op
-                .parameters
-                .iter()
-                .map(|p| p.schema.as_deref().and_then(|s| validators.compile(s).ok()))
-                .collect();
-            let bodies = op
-                .request_body
-                .iter()
-                .flat_map(|rb| &rb.content)
-                .map(|m| m.schema.as_deref().and_then(|s| validators.compile(s).ok()))
-                .collect();
             let dynamic_echo = rules.echo.iter().flat_map(|(_, s)| s).any(|s| {
                 !matches!(
                     s,
@@ -164,8 +160,7 @@ impl App {
             ops.push(OpInfo {
                 name: op.name(),
                 success,
-                params,
-                bodies,
+                validators: OnceLock::new(),
                 cacheable,
                 id_param,
                 templated,
@@ -183,7 +178,6 @@ impl App {
                 }
             }
         }
-        let spec_text = spec.document().to_string();
         let bodies = Bodies::new(&spec);
         let success_schemas: Vec<&str> = spec
             .operations()
@@ -213,7 +207,7 @@ impl App {
             cache: Cache::new(),
             counter: AtomicU64::new(0),
             draws,
-            revision: format!("{:016x}", util::mix(0, spec_text)),
+            revision: OnceLock::new(),
             reload_error: Mutex::new(None),
             reach: OnceLock::new(),
         })
@@ -228,12 +222,34 @@ impl App {
         self.reach.get_or_init(|| Reach::new(self.spec.document()))
     }
 
+    /// The operation's parameter and body validators.
+    fn validators(&self, op_id: OpId) -> &OpValidators {
+        self.ops[op_id].validators.get_or_init(|| {
+            let op = &self.spec.operations()[op_id];
+            let compile = |s: Option<&str>| s.and_then(|s| self.validators.compile(s).ok());
+            OpValidators {
+                params: op
+                    .parameters
+                    .iter()
+                    .map(|p| compile(p.schema.as_deref()))
+                    .collect(),
+                bodies: op
+                    .request_body
+                    .iter()
+                    .flat_map(|rb| &rb.content)
+                    .map(|m| compile(m.schema.as_deref()))
+                    .collect(),
+            }
+        })
+    }
+
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
     pub(crate) fn revision(&self) -> &str {
-        &self.revision
+        self.revision
+            .get_or_init(|| format!("{:016x}", util::mix(0, self.spec.document().to_string())))
     }
 
     pub(crate) fn set_reload_error(&self, error: Option<String>) {

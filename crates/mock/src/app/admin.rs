@@ -45,7 +45,7 @@ impl App {
                     "status": "ok",
                     "document": title,
                     "operations": self.ops.0.len(),
-                    "revision": self.revision,
+                    "revision": self.revision(),
                     "reload_error": *lock(&self.reload_error),
                 });
                 Reply::json(200, "application/json", &body)

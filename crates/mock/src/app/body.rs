@@ -200,7 +200,7 @@ impl App {
                 MediaKind::Text | MediaKind::Binary => return Ok(Value::String(text())),
             }
         };
-        if let Some(Some(validator)) = self.ops[op_id].bodies.get(k) {
+        if let Some(Some(validator)) = self.validators(op_id).bodies.get(k) {
             for v in validator.validate(&value) {
                 problems.push(Problem {
                     location: "body",

@@ -27,7 +27,7 @@ impl App {
             .parameters_in(ParameterLocation::Query)
             .map(|p| p.name.as_str())
             .collect();
-        for (p, validator) in op.parameters.iter().zip(&self.ops[op_id].params) {
+        for (p, validator) in op.parameters.iter().zip(&self.validators(op_id).params) {
             // OpenAPI: header parameters with these names are ignored.
             if p.location == ParameterLocation::Header
                 && ["accept", "content-type", "authorization"]
