@@ -69,7 +69,7 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         .direction(direction)
         .full(args.full)
         .examples(args.examples);
-    let generator = Generator::new(spec.document().clone(), options);
+    let generator = Generator::new(spec.shared_document(), options);
     let plan = generator
         .plan(&pointer)
         .with_context(|| format!("cannot generate `{}` (schema at {pointer})", args.name))?;

@@ -73,6 +73,7 @@ pub mod seed;
 pub mod style;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -96,7 +97,8 @@ pub struct Spec {
     origin: String,
     version: String,
     source: String,
-    doc: Value,
+    /// Shared with the generators (`shared_document`), never copied.
+    doc: Arc<Value>,
     operations: Vec<Operation>,
     router: Router,
     model: model::Model,
@@ -249,7 +251,7 @@ impl Spec {
             origin: origin.to_owned(),
             version,
             source: text.to_owned(),
-            doc,
+            doc: Arc::new(doc),
             operations,
             router,
             model,
@@ -270,6 +272,11 @@ impl Spec {
     /// The lowered document: schemas are JSON Schema 2020-12 throughout.
     pub fn document(&self) -> &Value {
         &self.doc
+    }
+
+    /// The lowered document, shared: for a generator that keeps it.
+    pub fn shared_document(&self) -> Arc<Value> {
+        Arc::clone(&self.doc)
     }
 
     /// The value at a JSON pointer.
