@@ -48,7 +48,9 @@ urls() {
 measure() {
   local many=$1; shift
   rm -f "$work"/cg.*
-  valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$@" >/dev/null 2>&1 & pid=$!
+  # One worker thread: counts that do not depend on how tokio spreads work.
+  TOKIO_WORKER_THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$@" \
+    >/dev/null 2>&1 & pid=$!
   wait_up "http://127.0.0.1:$PORT/v1/calls/call_abc"
   # Warm-up: caches filled, lazy work done, threads started.
   urls 1000000 200 "$many" > "$work/warm"; curl -s -K "$work/warm"
@@ -57,7 +59,7 @@ measure() {
   curl -s -K "$work/load"
   callgrind_control -d "$pid" >/dev/null 2>&1
   local total
-  total=$(grep -h '^summary:\|^totals:' "$work"/cg.*.[0-9]* 2>/dev/null | awk '{ s += $2 } END { print s }')
+  total=$(grep -h '^summary:\|^totals:' "$work"/cg.*.[0-9]* 2>/dev/null | awk '{ s += $2 } END { printf "%d", s }')
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   echo $(( total / N ))
 }

@@ -129,7 +129,7 @@ fn schema_marks(doc: &Value, s: &Value) -> bool {
 /// is the document's.
 pub(crate) fn marks(doc: &Value, reach: &Reach, pointer: &str, value: &Value) -> Marks {
     let mut m = Marks::default();
-    if let Some(s) = doc.pointer(pointer) {
+    if let Some(s) = decoy_spec::pointer::get(doc, pointer) {
         walk(doc, reach, s, value, &mut String::new(), 0, &mut m);
     }
     m.shared.sort();

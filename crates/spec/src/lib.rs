@@ -281,7 +281,7 @@ impl Spec {
 
     /// The value at a JSON pointer.
     pub fn get(&self, pointer: &str) -> Option<&Value> {
-        self.doc.pointer(pointer)
+        pointer::get(&self.doc, pointer)
     }
 
     /// Follows `$ref`s from the value at `pointer` to what they name.
