@@ -174,12 +174,12 @@ fn in_parallel(
         error: Option<anyhow::Error>,
     }
     // Enough batches per round to keep every thread busy, small enough to
-    // bound memory (a round is held whole before it is written).
+    // bound memory (two rounds are held at a time); the next round is made
+    // while this one is written.
     let per = (count / (threads as u64 * 4)).clamp(1, 512);
-    let mut start = 0;
-    while start < count {
-        let round: Vec<Batch> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads as u64)
+    std::thread::scope(|s| {
+        let spawn_round = |start: u64| -> Vec<std::thread::ScopedJoinHandle<'_, Batch>> {
+            (0..threads as u64)
                 .map(|t| start + t * per)
                 .take_while(|&from| from < count)
                 .map(|from| {
@@ -199,25 +199,30 @@ fn in_parallel(
                         b
                     })
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
-        });
-        for batch in round {
-            let mut from = 0;
-            for &end in &batch.ends {
-                emit(start, &batch.bytes[from..end])?;
-                start += 1;
-                from = end;
+        };
+        let mut start = 0;
+        let mut round = spawn_round(0);
+        while !round.is_empty() {
+            let next = spawn_round(start + threads as u64 * per);
+            for handle in round {
+                let batch = handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                let mut from = 0;
+                for &end in &batch.ends {
+                    emit(start, &batch.bytes[from..end])?;
+                    start += 1;
+                    from = end;
+                }
+                if let Some(e) = batch.error {
+                    return Err(e);
+                }
             }
-            if let Some(e) = batch.error {
-                return Err(e);
-            }
+            round = next;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value, pretty: bool) -> serde_json::Result<()> {
