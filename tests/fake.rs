@@ -6,7 +6,7 @@ use decoy_spec::Spec;
 use decoy_validate::Validators;
 use serde_json::Value;
 
-use crate::util::{Scratch, decoy, parts, root, snapshots};
+use crate::util::{Scratch, decoy, parts, root, snapshots, wild_dir};
 
 fn fake(args: &[&str]) -> String {
     let mut all = vec!["fake"];
@@ -55,6 +55,31 @@ fn same_seed_same_bytes_other_seed_other_data() {
     let ids: std::collections::HashSet<&str> =
         records.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 20, "records of one stream differ");
+}
+
+/// Records are seeded by index, so any number of threads writes the bytes
+/// one thread writes: arrays, lines, invalid records, another document.
+#[test]
+fn many_threads_write_the_bytes_of_one() {
+    let spotify = wild_dir().join("spotify-webapi.yaml");
+    let spotify = spotify.to_str().unwrap();
+    let runs: &[&[&str]] = &[
+        &["CallDetail", "--count", "300"],
+        &["CallDetail", "--count", "301", "--format", "ndjson"],
+        &["BlindTransferParams", "--count", "97", "--invalid"],
+        &["PagingSavedTrackObject", "--doc", spotify, "--count", "250"],
+    ];
+    for args in runs {
+        let one = fake(&[args, &["--threads", "1"][..]].concat());
+        for n in ["2", "5"] {
+            let many = fake(&[args, &["--threads", n][..]].concat());
+            assert!(
+                one == many,
+                "decoy fake {args:?}: --threads {n} differs from 1"
+            );
+        }
+        assert!(one.len() > 1000, "decoy fake {args:?} wrote too little");
+    }
 }
 
 #[test]

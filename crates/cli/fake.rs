@@ -46,7 +46,14 @@ pub(crate) struct FakeArgs {
     /// on error nothing (not even a partial file) is left behind.
     #[arg(long, short = 'o')]
     out: Option<PathBuf>,
+    /// Threads that generate records; the output is the same for any
+    /// number. Default: every core from 1,000 records on, else one.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
+
+/// From this many records on, `decoy fake` uses every core by default.
+const PARALLEL_FROM: u64 = 1_000;
 
 /// Output formats of `decoy fake`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,7 +69,7 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         .direction(direction)
         .full(args.full)
         .examples(args.examples);
-    let generator = Generator::new(spec.document().clone(), options);
+    let generator = Generator::new(spec.shared_document(), options);
     let plan = generator
         .plan(&pointer)
         .with_context(|| format!("cannot generate `{}` (schema at {pointer})", args.name))?;
@@ -73,41 +80,62 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         );
     }
 
+    let array = args.format == FakeFormat::Json && args.count != 1;
+    let pretty = args.format == FakeFormat::Json && !array;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| match args.count >= PARALLEL_FROM {
+            true => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            false => 1,
+        })
+        .max(1);
+    let record = |i: u64, out: &mut Vec<u8>| -> anyhow::Result<()> {
+        let seed = record_seed(args.seed, i);
+        let context = || format!("record {i} (seed {})", args.seed);
+        if args.invalid {
+            let bad = match plan.generate_invalid(seed) {
+                Ok(Some(bad)) => bad,
+                Ok(None) => bail!("{}: no invalid value could be made", context()),
+                Err(e) => return Err(e).with_context(context),
+            };
+            let value =
+                json!({"invalid": bad.kind.name(), "at": bad.instance_pointer, "value": bad.value});
+            write_value(out, &value, pretty)?;
+        } else if pretty {
+            let value = plan.generate(seed).with_context(context)?;
+            write_value(out, &value, true)?;
+        } else {
+            // The fast path: straight to JSON, no `Value` tree in between.
+            plan.write_json(seed, out).with_context(context)?;
+        }
+        Ok(())
+    };
+
     let write = |out: &mut dyn Write| -> anyhow::Result<()> {
         let mut progress = Progress::new(args.count);
-        let array = args.format == FakeFormat::Json && args.count != 1;
         if array {
             out.write_all(b"[\n")?;
         }
-        let mut line = Vec::with_capacity(16 * 1024);
-        for i in 0..args.count {
-            let seed = record_seed(args.seed, i);
-            let context = || format!("record {i} (seed {})", args.seed);
-            line.clear();
+        let mut emit = |i: u64, bytes: &[u8]| -> std::io::Result<()> {
             if array && i > 0 {
                 out.write_all(b",\n")?;
             }
-            let pretty = args.format == FakeFormat::Json && !array;
-            if args.invalid {
-                let bad = match plan.generate_invalid(seed) {
-                    Ok(Some(bad)) => bad,
-                    Ok(None) => bail!("{}: no invalid value could be made", context()),
-                    Err(e) => return Err(e).with_context(context),
-                };
-                let value = json!({"invalid": bad.kind.name(), "at": bad.instance_pointer, "value": bad.value});
-                write_value(&mut line, &value, pretty)?;
-            } else if pretty {
-                let value = plan.generate(seed).with_context(context)?;
-                write_value(&mut line, &value, true)?;
-            } else {
-                // The fast path: straight to JSON, no `Value` tree in between.
-                plan.write_json(seed, &mut line).with_context(context)?;
-            }
+            out.write_all(bytes)?;
             if !array {
-                line.push(b'\n');
+                out.write_all(b"\n")?;
             }
-            out.write_all(&line)?;
-            progress.tick(i + 1, line.len());
+            progress.tick(i + 1, bytes.len() + usize::from(!array));
+            Ok(())
+        };
+        if threads == 1 {
+            let mut line = Vec::with_capacity(16 * 1024);
+            for i in 0..args.count {
+                line.clear();
+                record(i, &mut line)?;
+                emit(i, &line)?;
+            }
+        } else {
+            in_parallel(args.count, threads, &record, &mut emit)?;
         }
         if array {
             out.write_all(b"\n]\n")?;
@@ -126,6 +154,75 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Generates records `0..count` on `threads` threads, batch by batch, and
+/// hands them to `emit` in index order: each record depends only on its
+/// index, so the bytes are those of one thread. The first failing record
+/// stops the run after the ones before it are emitted, as on one thread.
+fn in_parallel(
+    count: u64,
+    threads: usize,
+    record: &(dyn Fn(u64, &mut Vec<u8>) -> anyhow::Result<()> + Sync),
+    emit: &mut dyn FnMut(u64, &[u8]) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    /// Records of one batch: their bytes end to end, where each ends, and
+    /// the error that stopped the batch, if one did.
+    struct Batch {
+        bytes: Vec<u8>,
+        ends: Vec<usize>,
+        error: Option<anyhow::Error>,
+    }
+    // Enough batches per round to keep every thread busy, small enough to
+    // bound memory (two rounds are held at a time); the next round is made
+    // while this one is written.
+    let per = (count / (threads as u64 * 4)).clamp(1, 512);
+    std::thread::scope(|s| {
+        let spawn_round = |start: u64| -> Vec<std::thread::ScopedJoinHandle<'_, Batch>> {
+            (0..threads as u64)
+                .map(|t| start + t * per)
+                .take_while(|&from| from < count)
+                .map(|from| {
+                    s.spawn(move || {
+                        let mut b = Batch {
+                            bytes: Vec::new(),
+                            ends: Vec::new(),
+                            error: None,
+                        };
+                        for i in from..(from + per).min(count) {
+                            if let Err(e) = record(i, &mut b.bytes) {
+                                b.error = Some(e);
+                                break;
+                            }
+                            b.ends.push(b.bytes.len());
+                        }
+                        b
+                    })
+                })
+                .collect()
+        };
+        let mut start = 0;
+        let mut round = spawn_round(0);
+        while !round.is_empty() {
+            let next = spawn_round(start + threads as u64 * per);
+            for handle in round {
+                let batch = handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                let mut from = 0;
+                for &end in &batch.ends {
+                    emit(start, &batch.bytes[from..end])?;
+                    start += 1;
+                    from = end;
+                }
+                if let Some(e) = batch.error {
+                    return Err(e);
+                }
+            }
+            round = next;
+        }
+        Ok(())
+    })
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value, pretty: bool) -> serde_json::Result<()> {

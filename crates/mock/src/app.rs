@@ -2,10 +2,10 @@
 //! selection, state. No sockets here: `App::handle` takes any `http` request,
 //! so it can be driven in-process.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response};
 
 use crate::config::{Config, RecordedRequest};
+use crate::context::Reach;
 use crate::error::MockError;
 
 use crate::generate::Bodies;
@@ -30,40 +31,47 @@ mod admin;
 mod answer;
 mod auth;
 mod body;
+mod cache;
 mod crud;
 mod echo;
 mod error_body;
 mod params;
 mod parent;
 mod prefer;
+mod recorder;
 mod reply;
 mod resource;
 mod state;
 mod tx;
 
 use answer::{lowest_success, pick_media};
+use cache::Cache;
 use parent::shared_properties;
 use prefer::Prefer;
+use recorder::Recorder;
 use reply::Reply;
-
-/// Cached response bodies before the cache starts over.
-const CACHE_ENTRIES: usize = 256;
 
 /// What the document and the mock know about one operation.
 struct OpInfo {
     name: String,
     /// Index into `responses` of the lowest documented 2xx.
     success: Option<usize>,
-    /// Per parameter: its validator.
-    params: Vec<Option<Validator>>,
-    /// Per request media type: its validator.
-    bodies: Vec<Option<Validator>>,
+    /// The operation's validators, compiled when it is first asked for:
+    /// startup does not wait for operations nobody calls.
+    validators: OnceLock<OpValidators>,
     /// Whether a plain GET can be answered from the cache.
     cacheable: bool,
     /// The last template segment is a bare `{param}`: echo it as `id`.
     id_param: Option<String>,
     /// An echo uses `template:`, which may need the context.
     templated: bool,
+}
+
+struct OpValidators {
+    /// Per parameter: its validator.
+    params: Vec<Option<Validator>>,
+    /// Per request media type: its validator.
+    bodies: Vec<Option<Validator>>,
 }
 
 /// Per-operation knowledge, indexed by [`OpId`].
@@ -89,13 +97,23 @@ pub(crate) struct App {
     shared: Vec<(String, String)>,
     /// Stored resources: in memory or in Redis, per namespace.
     state: Backend,
-    recorded: Mutex<VecDeque<RecordedRequest>>,
-    cache: Mutex<HashMap<(OpId, String), Bytes>>,
+    /// Whether a request may ever have written state: until one does,
+    /// reads skip the store. Set before the write, never cleared; always
+    /// set with a shared (Redis) store, which other replicas write.
+    written: AtomicBool,
+    recorded: Recorder,
+    cache: Cache,
+    /// Fault and latency draws so far; counted only where `draws` says a
+    /// draw is ever used, so plain requests share no counter.
     counter: AtomicU64,
+    draws: bool,
     /// A hash of the document, reported by `/__decoy/health`.
-    revision: String,
+    /// Hashed on first need: startup does not serialize the document.
+    revision: OnceLock<String>,
     /// Why the last reload of a watched document failed, if it did.
     reload_error: Mutex<Option<String>>,
+    /// The schemas marks can be reached from, built on first use.
+    reach: OnceLock<Reach>,
 }
 
 impl App {
@@ -117,17 +135,6 @@ impl App {
         for (op_id, op) in spec.op_ids().zip(spec.operations()) {
             let rules = &spec.model().operation(op_id).rules;
             let success = lowest_success(op);
-            let params = op
-                .parameters
-                .iter()
-                .map(|p| p.schema.as_deref().and_then(|s| validators.compile(s).ok()))
-                .collect();
-            let bodies = op
-                .request_body
-                .iter()
-                .flat_map(|rb| &rb.content)
-                .map(|m| m.schema.as_deref().and_then(|s| validators.compile(s).ok()))
-                .collect();
             let dynamic_echo = rules.echo.iter().flat_map(|(_, s)| s).any(|s| {
                 !matches!(
                     s,
@@ -153,8 +160,7 @@ impl App {
             ops.push(OpInfo {
                 name: op.name(),
                 success,
-                params,
-                bodies,
+                validators: OnceLock::new(),
                 cacheable,
                 id_param,
                 templated,
@@ -172,7 +178,6 @@ impl App {
                 }
             }
         }
-        let spec_text = spec.document().to_string();
         let bodies = Bodies::new(&spec);
         let success_schemas: Vec<&str> = spec
             .operations()
@@ -182,6 +187,7 @@ impl App {
             .filter_map(|r| pick_media(&r.content)?.schema.as_deref())
             .collect();
         bodies.prepare(&success_schemas);
+        let shared_state = config.state.is_some();
         let state = match &config.state {
             None => Backend::Memory(Memory::default()),
             Some(url) => Backend::Redis(Box::new(
@@ -189,6 +195,12 @@ impl App {
                     .map_err(MockError::State)?,
             )),
         };
+        let draws = config.latency.is_some()
+            || config.error_rate > 0.0
+            || spec.op_ids().any(|id| {
+                let f = &spec.model().operation(id).rules.faults;
+                f.latency.is_some() || f.error_rate.is_some()
+            });
         Ok(App {
             bodies,
             validators,
@@ -197,12 +209,15 @@ impl App {
             shared,
             spec,
             config,
+            written: AtomicBool::new(shared_state),
             state,
-            recorded: Mutex::new(VecDeque::new()),
-            cache: Mutex::new(HashMap::new()),
+            recorded: Recorder::new(),
+            cache: Cache::new(),
             counter: AtomicU64::new(0),
-            revision: format!("{:016x}", util::mix(0, spec_text)),
+            draws,
+            revision: OnceLock::new(),
             reload_error: Mutex::new(None),
+            reach: OnceLock::new(),
         })
     }
 
@@ -211,12 +226,38 @@ impl App {
         &self.spec.model().operation(op_id).rules
     }
 
+    fn reach(&self) -> &Reach {
+        self.reach.get_or_init(|| Reach::new(self.spec.document()))
+    }
+
+    /// The operation's parameter and body validators.
+    fn validators(&self, op_id: OpId) -> &OpValidators {
+        self.ops[op_id].validators.get_or_init(|| {
+            let op = &self.spec.operations()[op_id];
+            let compile = |s: Option<&str>| s.and_then(|s| self.validators.compile(s).ok());
+            OpValidators {
+                params: op
+                    .parameters
+                    .iter()
+                    .map(|p| compile(p.schema.as_deref()))
+                    .collect(),
+                bodies: op
+                    .request_body
+                    .iter()
+                    .flat_map(|rb| &rb.content)
+                    .map(|m| compile(m.schema.as_deref()))
+                    .collect(),
+            }
+        })
+    }
+
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
     pub(crate) fn revision(&self) -> &str {
-        &self.revision
+        self.revision
+            .get_or_init(|| format!("{:016x}", util::mix(0, self.spec.document().to_string())))
     }
 
     pub(crate) fn set_reload_error(&self, error: Option<String>) {
@@ -229,7 +270,7 @@ impl App {
         &self,
         namespace: Option<&str>,
     ) -> Result<(), crate::state::redis::Unavailable> {
-        lock(&self.recorded).clear();
+        self.recorded.clear();
         if let Some(replay) = &self.config.replay {
             replay.rewind();
         }
@@ -253,7 +294,19 @@ impl App {
     }
 
     pub(crate) fn recorded(&self) -> Vec<RecordedRequest> {
-        lock(&self.recorded).iter().cloned().collect()
+        self.recorded.list(self.config.max_recorded)
+    }
+
+    /// Marks the store as written; call before writing to it.
+    fn will_write(&self) {
+        if !self.written.load(Ordering::Relaxed) {
+            self.written.store(true, Ordering::Release);
+        }
+    }
+
+    /// Whether the store may hold anything (resources or deletions).
+    fn may_have_state(&self) -> bool {
+        self.written.load(Ordering::Acquire)
     }
 
     /// Answers one request. Never panics on client input; every failure is
@@ -334,13 +387,7 @@ impl App {
         if let Some(cb) = &self.config.on_request {
             cb(&record);
         }
-        {
-            let mut recorded = lock(&self.recorded);
-            if recorded.len() >= self.config.max_recorded.max(1) {
-                recorded.pop_front();
-            }
-            recorded.push_back(record);
-        }
+        self.recorded.push(record, self.config.max_recorded);
         let mut response = Response::new(Full::new(reply.body));
         *response.status_mut() =
             hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::OK);
@@ -411,7 +458,10 @@ impl App {
             Err(m) => return (self.error(Some(op_id), 400, &m, &[], false), name),
         };
 
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let n = match self.draws {
+            true => self.counter.fetch_add(1, Ordering::Relaxed),
+            false => 0,
+        };
         let draw = util::splitmix(self.config.seed ^ util::splitmix(n));
         let faults = &self.rules(op_id).faults;
         let delay = faults

@@ -14,6 +14,8 @@
 //!
 //! Nothing here names a field: the marks come from the document.
 
+use std::collections::{HashMap, HashSet};
+
 use decoy_spec::hints::SchemaHints;
 use serde_json::Value;
 
@@ -49,11 +51,86 @@ pub(crate) fn deref<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
     decoy_spec::refs::deref(doc, s)
 }
 
-/// Walks `value` along the schema at `pointer`, collecting marks.
-pub(crate) fn marks(doc: &Value, pointer: &str, value: &Value) -> Marks {
+/// The schemas of a document from which a mark can be reached (through
+/// `$ref`s, properties, items and branches), by address: the walk skips
+/// every other one, so a value pays only for the parts of its schema that
+/// carry marks. Built once per document.
+#[derive(Debug, Default)]
+pub(crate) struct Reach(HashSet<usize>);
+
+impl Reach {
+    pub(crate) fn new(doc: &Value) -> Reach {
+        // Edges child → parents over every object of the document read as
+        // a schema, then everything upstream of a marked schema: cycles
+        // (recursive schemas) need no special case.
+        let mut parents: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut marked = Vec::new();
+        let mut stack = vec![doc];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(map) => {
+                    let at = addr(v);
+                    if schema_marks(doc, v) {
+                        marked.push(at);
+                    }
+                    for child in children(v) {
+                        parents.entry(addr(deref(doc, child))).or_default().push(at);
+                    }
+                    stack.extend(map.values());
+                }
+                Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        let mut reach = HashSet::new();
+        while let Some(at) = marked.pop() {
+            if reach.insert(at) {
+                marked.extend(parents.get(&at).into_iter().flatten());
+            }
+        }
+        Reach(reach)
+    }
+
+    fn has(&self, s: &Value) -> bool {
+        self.0.contains(&addr(s))
+    }
+}
+
+fn addr(v: &Value) -> usize {
+    std::ptr::from_ref(v) as usize
+}
+
+/// The schemas `walk` goes on to from `s`.
+fn children(s: &Value) -> impl Iterator<Item = &Value> {
+    let branches = ["allOf", "anyOf", "oneOf"]
+        .into_iter()
+        .filter_map(|k| s.get(k)?.as_array())
+        .flatten();
+    let props = s
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.values());
+    branches.chain(props).chain(s.get("items"))
+}
+
+/// Whether `walk` may collect a mark at `s` itself.
+fn schema_marks(doc: &Value, s: &Value) -> bool {
+    let shared = |sub: &Value| {
+        SchemaHints::of(sub).shared.is_some() || SchemaHints::of(deref(doc, sub)).shared.is_some()
+    };
+    SchemaHints::of(s).timeline.is_some()
+        || s.get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| p.values().any(shared))
+}
+
+/// Walks `value` along the schema at `pointer`, collecting marks; `reach`
+/// is the document's.
+pub(crate) fn marks(doc: &Value, reach: &Reach, pointer: &str, value: &Value) -> Marks {
     let mut m = Marks::default();
-    if let Some(s) = doc.pointer(pointer) {
-        walk(doc, s, value, &mut String::new(), 0, &mut m);
+    if let Some(s) = decoy_spec::pointer::get(doc, pointer) {
+        walk(doc, reach, s, value, &mut String::new(), 0, &mut m);
     }
     m.shared.sort();
     m.shared.dedup();
@@ -62,15 +139,26 @@ pub(crate) fn marks(doc: &Value, pointer: &str, value: &Value) -> Marks {
     m
 }
 
-fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mut Marks) {
+fn walk(
+    doc: &Value,
+    reach: &Reach,
+    s: &Value,
+    v: &Value,
+    at: &mut String,
+    depth: usize,
+    m: &mut Marks,
+) {
     if depth > MAX_DEPTH {
         return;
     }
     let s = deref(doc, s);
+    if !reach.has(s) {
+        return;
+    }
     for key in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(parts)) = s.get(key) {
             for p in parts {
-                walk(doc, p, v, at, depth + 1, m);
+                walk(doc, reach, p, v, at, depth + 1, m);
             }
         }
     }
@@ -105,7 +193,7 @@ fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mu
                 if let Some(key) = key {
                     m.shared.push((at.clone(), key.to_owned()));
                 }
-                walk(doc, sub, child, at, depth + 1, m);
+                walk(doc, reach, sub, child, at, depth + 1, m);
                 at.truncate(len);
             }
         }
@@ -117,7 +205,7 @@ fn walk(doc: &Value, s: &Value, v: &Value, at: &mut String, depth: usize, m: &mu
                 let len = at.len();
                 at.push('/');
                 at.push_str(&k.to_string());
-                walk(doc, item, child, at, depth + 1, m);
+                walk(doc, reach, item, child, at, depth + 1, m);
                 at.truncate(len);
             }
         }
@@ -250,6 +338,27 @@ mod tests {
     }
 
     #[test]
+    fn marks_are_found_through_recursive_schemas_and_only_there() {
+        let doc = json!({
+            "a": {"properties": {"next": {"$ref": "#/b"}, "plain": {"$ref": "#/c"}}},
+            "b": {"properties": {"back": {"$ref": "#/a"}, "k": {SHARED: "org"}}},
+            "c": {"properties": {"x": {"type": "string"}}}
+        });
+        let reach = Reach::new(&doc);
+        let v =
+            json!({"next": {"back": {"next": {"k": "deep"}}, "k": "near"}, "plain": {"x": "s"}});
+        let m = marks(&doc, &reach, "/a", &v);
+        assert_eq!(
+            m.shared,
+            [
+                ("/next/back/next/k".to_owned(), "org".to_owned()),
+                ("/next/k".to_owned(), "org".to_owned())
+            ]
+        );
+        assert!(reach.has(&doc["b"]) && !reach.has(&doc["c"]));
+    }
+
+    #[test]
     fn timelines_move_into_the_span_in_order() {
         let doc = json!({"s": {"type": "array", "items": {
             TIMELINE: ["a", "b"],
@@ -259,7 +368,7 @@ mod tests {
             {"a": "2020-01-01T00:00:00Z", "b": "2020-01-03T00:00:00Z", "k": "x"},
             {"a": "2020-01-02T00:00:00Z", "b": null, "k": "y"}
         ]);
-        let m = marks(&doc, "/s", &v);
+        let m = marks(&doc, &Reach::new(&doc), "/s", &v);
         let ctx = Context {
             shared: vec![("org".into(), json!("o1"))],
             span: Some((1000, 3000)),

@@ -27,7 +27,7 @@ pub(crate) struct Bodies {
 
 impl Bodies {
     pub(crate) fn new(spec: &Spec) -> Bodies {
-        let doc = Arc::new(spec.document().clone());
+        let doc = spec.shared_document();
         Bodies {
             synth: Generator::new(doc.clone(), Options::default()),
             doc,

@@ -74,6 +74,7 @@ pub mod style;
 pub mod wire;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -97,7 +98,8 @@ pub struct Spec {
     origin: String,
     version: String,
     source: String,
-    doc: Value,
+    /// Shared with the generators (`shared_document`), never copied.
+    doc: Arc<Value>,
     operations: Vec<Operation>,
     router: Router,
     model: model::Model,
@@ -250,7 +252,7 @@ impl Spec {
             origin: origin.to_owned(),
             version,
             source: text.to_owned(),
-            doc,
+            doc: Arc::new(doc),
             operations,
             router,
             model,
@@ -273,9 +275,14 @@ impl Spec {
         &self.doc
     }
 
+    /// The lowered document, shared: for a generator that keeps it.
+    pub fn shared_document(&self) -> Arc<Value> {
+        Arc::clone(&self.doc)
+    }
+
     /// The value at a JSON pointer.
     pub fn get(&self, pointer: &str) -> Option<&Value> {
-        self.doc.pointer(pointer)
+        pointer::get(&self.doc, pointer)
     }
 
     /// Follows `$ref`s from the value at `pointer` to what they name.

@@ -33,7 +33,7 @@ pub fn follow<'a>(
             seen.push(target);
             return Err(format!("{ptr}: cyclic $ref: {}", seen.join(" -> ")));
         }
-        let Some(next) = doc.pointer(&target) else {
+        let Some(next) = crate::pointer::get(doc, &target) else {
             return Err(format!(
                 "{at}/$ref: `{reference}` does not exist in the document"
             ));

@@ -336,11 +336,36 @@ impl Validators {
         self.compile_pointers(&pointers)
     }
 
+    /// Compiles each schema not compiled yet and keeps only the failures:
+    /// a linter compiles every schema of a document once, and holding all
+    /// of them at once would take many times the document's memory.
     fn compile_pointers(&self, pointers: &[String]) -> Vec<Problem> {
-        let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
-        self.compile_many(&refs)
+        let mut options = None;
+        let mut failures = Vec::new();
+        for p in pointers {
+            let known = self
+                .cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(p.as_str())
+                .cloned();
+            let result = match known {
+                Some(r) => r,
+                None => {
+                    let r = self.build(p, &mut options);
+                    if r.is_err() {
+                        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+                        cache.insert(p.clone(), r.clone());
+                    }
+                    r
+                }
+            };
+            if let Err(e) = result {
+                failures.push(e);
+            }
+        }
+        failures
             .into_iter()
-            .filter_map(Result::err)
             .map(|e| match e {
                 ValidateError::Compile { pointer, message } => {
                     Problem::error(pointer, format!("cannot compile the schema: {message}"))
@@ -356,9 +381,10 @@ impl Validators {
 /// Pointers to every schema an operation uses, in document order, deduplicated.
 pub fn operation_schemas(spec: &Spec) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut push = |p: &Option<String>| {
         if let Some(p) = p
-            && !out.contains(p)
+            && seen.insert(p.clone())
         {
             out.push(p.clone());
         }

@@ -54,7 +54,7 @@ impl App {
                     "status": "ok",
                     "document": title,
                     "operations": self.ops.0.len(),
-                    "revision": self.revision,
+                    "revision": self.revision(),
                     "state": match &self.state {
                         Backend::Memory(_) => "memory",
                         Backend::Redis(r) => r.url(),
@@ -82,7 +82,8 @@ impl App {
                 }
             }
             ("GET" | "HEAD", "requests") => {
-                let list: Vec<Value> = lock(&self.recorded)
+                let list: Vec<Value> = self
+                    .recorded()
                     .iter()
                     .map(RecordedRequest::to_json)
                     .collect();

@@ -9,11 +9,11 @@ use hyper::header::HeaderName;
 use hyper::http::request::Parts;
 use serde_json::Value;
 
+use super::App;
 use super::crud::Crud;
 use super::echo::Ctx;
 use super::prefer::Prefer;
 use super::reply::Reply;
-use super::{App, CACHE_ENTRIES, lock};
 use crate::generate::Seeds;
 use decoy_spec::model::Template;
 
@@ -129,20 +129,24 @@ impl App {
         // A listing with stored resources is built fresh; an empty one is
         // the generated body, which the cache holds.
         let listed = match (&self.rules(op_id).list, self.config.stateless) {
-            (Some(l), false) => self.rows(|s| s.count(&l.collection.render(params))) > 0,
+            (Some(l), false) if self.may_have_state() => {
+                self.rows(|s| s.count(&l.collection.render(params))) > 0
+            }
             _ => false,
         };
-        let cache_key = (info.cacheable && prefer.is_empty() && !listed)
-            .then(|| (op_id, resource_path(&op.path, params)));
-        if let Some(key) = &cache_key
-            && let Some(bytes) = lock(&self.cache).get(key).cloned()
-        {
-            let mut r = Reply::empty(status);
-            r.header(header::CONTENT_TYPE, &content_type(media));
-            r.body = bytes;
-            self.documented_headers(response, &mut r);
-            return r;
-        }
+        let cache_key = match info.cacheable && prefer.is_empty() && !listed {
+            true => match self.cache.get(op_id, resource_path(&op.path, params)) {
+                Ok(bytes) => {
+                    let mut r = Reply::empty(status);
+                    r.header(header::CONTENT_TYPE, &content_type(media));
+                    r.body = bytes;
+                    self.documented_headers(response, &mut r);
+                    return r;
+                }
+                Err(key) => Some(key),
+            },
+            false => None,
+        };
         let value = match self.stateful(op_id, &ctx, media) {
             Ok(Some(v)) => v,
             // A schema that says little (`type: object`) next to a full
@@ -156,11 +160,7 @@ impl App {
         };
         let reply = self.finish(status, response, media, &value);
         if let Some(key) = cache_key {
-            let mut cache = lock(&self.cache);
-            if cache.len() >= CACHE_ENTRIES {
-                cache.clear();
-            }
-            cache.insert(key, reply.body.clone());
+            self.cache.put(key, reply.body.clone());
         }
         reply
     }

@@ -82,6 +82,10 @@ impl App {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
+        // Most reads carry no body: no timer, no buffer.
+        if body.is_end_stream() {
+            return Ok(Bytes::new());
+        }
         match tokio::time::timeout(
             self.config.body_timeout,
             Limited::new(body, limit).collect(),
@@ -196,7 +200,7 @@ impl App {
                 MediaKind::Text | MediaKind::Binary => return Ok(Value::String(text())),
             }
         };
-        if let Some(Some(validator)) = self.ops[op_id].bodies.get(k) {
+        if let Some(Some(validator)) = self.validators(op_id).bodies.get(k) {
             for v in validator.validate(&value) {
                 problems.push(Problem {
                     location: "body",

@@ -21,7 +21,7 @@ impl App {
     ) {
         let op = &self.spec.operations()[op_id];
         let sent = sent(op, params, parts);
-        for (p, validator) in op.parameters.iter().zip(&self.ops[op_id].params) {
+        for (p, validator) in op.parameters.iter().zip(&self.validators(op_id).params) {
             let location = p.location.as_str();
             let value = match sent.read(&self.spec, op, p) {
                 Read::Value(v) => v,

@@ -80,7 +80,7 @@ impl App {
         let Some(schema) = media.schema.as_deref() else {
             return;
         };
-        let marks = context::marks(self.spec.document(), schema, value);
+        let marks = context::marks(self.spec.document(), self.reach(), schema, value);
         if marks.shared.is_empty() && marks.timeline.is_empty() {
             return;
         }
@@ -116,7 +116,7 @@ impl App {
         let media = pick_media(&op.responses[self.ops[p].success?].content)?;
         let schema = media.schema.as_deref()?;
         let value = self.generate_at(p, params, media, depth + 1);
-        let marks = context::marks(self.spec.document(), schema, &value);
+        let marks = context::marks(self.spec.document(), self.reach(), schema, &value);
         let mut ctx = context::harvest(&marks, &value);
         let seed = self.seeds(op, params).request;
         for (key, pointer) in &self.shared {

@@ -23,6 +23,9 @@ impl App {
             return Ok(None);
         }
         let rules = self.rules(op_id);
+        if rules.create.is_some() || rules.transition.is_some() {
+            self.will_write();
+        }
         if let Some(c) = &rules.create {
             let key = c.collection.render(ctx.params);
             let n = self.rows(|s| s.next_number(&key));

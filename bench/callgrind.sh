@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by callgrind: a figure that does not
+# depend on what else the machine runs, for before/after comparisons of the
+# mock's request path on a shared machine.
+#
+#   GET /v1/calls/call_abc        (repeated reads: the response cache)
+#   GET /v1/calls/call_N, N=1..   (new resources: the generator)
+#
+# For each binary in BINS (default: target/release/decoy) and the bare-hyper
+# ceilings (CEILING, default target/release/examples/ceiling), it starts the
+# server under callgrind, warms it up, zeroes the counters, sends N requests
+# on one keep-alive connection, dumps, and prints instructions per request.
+#
+#   BINS="old/decoy new/decoy" N=2000 bench/callgrind.sh
+# Needs valgrind (callgrind_control) and curl.
+set -eu
+cd "$(dirname "$0")/.."
+N=${N:-2000}
+PORT=${PORT:-4630}
+BINS=${BINS:-target/release/decoy}
+CEILING=${CEILING:-target/release/examples/ceiling}
+command -v callgrind_control >/dev/null || { echo "valgrind is missing" >&2; exit 2; }
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+wait_up() {
+  for _ in $(seq 1 3000); do
+    curl -s -o /dev/null -H 'Authorization: Bearer t' "$1" && return 0
+    sleep 0.02
+  done
+  echo "server did not start" >&2; return 1
+}
+
+# urls FIRST COUNT MANY: a curl config of COUNT requests.
+urls() {
+  local first=$1 count=$2 many=$3 i
+  echo 'header = "Authorization: Bearer t"'
+  for ((i = first; i < first + count; i++)); do
+    if [ "$many" = 1 ]; then echo "url = \"http://127.0.0.1:$PORT/v1/calls/call_$i\""
+    else echo "url = \"http://127.0.0.1:$PORT/v1/calls/call_abc\""; fi
+    echo 'output = "/dev/null"'
+  done
+}
+
+# measure MANY CMD...: instructions per request.
+measure() {
+  local many=$1; shift
+  rm -f "$work"/cg.*
+  # One worker thread: counts that do not depend on how tokio spreads work.
+  TOKIO_WORKER_THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$@" \
+    >/dev/null 2>&1 & pid=$!
+  wait_up "http://127.0.0.1:$PORT/v1/calls/call_abc"
+  # Warm-up: caches filled, lazy work done, threads started.
+  urls 1000000 200 "$many" > "$work/warm"; curl -s -K "$work/warm"
+  urls 1 "$N" "$many" > "$work/load"
+  callgrind_control -z "$pid" >/dev/null 2>&1
+  curl -s -K "$work/load"
+  callgrind_control -d "$pid" >/dev/null 2>&1
+  local total
+  total=$(grep -h '^summary:\|^totals:' "$work"/cg.*.[0-9]* 2>/dev/null | awk '{ s += $2 } END { printf "%d", s }')
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  echo $(( total / N ))
+}
+
+body="$work/body.json"
+first=${BINS%% *}
+"$first" mock --port "$PORT" --log off >/dev/null 2>&1 & pid=$!
+wait_up "http://127.0.0.1:$PORT/v1/calls/call_abc"
+curl -s -H 'Authorization: Bearer t' "http://127.0.0.1:$PORT/v1/calls/call_abc" > "$body"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+echo "instructions per request (callgrind), $N requests on one connection"
+printf '%-40s %12s %12s\n' server "one id" "many ids"
+if [ -x "$CEILING" ]; then
+  printf '%-40s %12s %12s\n' "ceiling (fixed / fresh)" \
+    "$(measure 0 "$CEILING" fixed "$PORT" "$body")" "$(measure 1 "$CEILING" fresh "$PORT" "$body")"
+fi
+for b in $BINS; do
+  printf '%-40s %12s %12s\n' "$b" \
+    "$(measure 0 "$b" mock --port "$PORT" --log off)" "$(measure 1 "$b" mock --port "$PORT" --log off)"
+done
