@@ -373,7 +373,7 @@ fn unsatisfiable_schemas_are_reported_with_the_pointer() {
 
 #[test]
 fn coherence_extensions() {
-    let f = fixture_document(include_str!("../../../specs/fixtures/coherence.yaml"));
+    let f = fixture_document(include_str!("../../../../specs/fixtures/coherence.yaml"));
     for v in f.valid("Call", 200) {
         let id = v["id"].as_str().unwrap();
         assert!(id.starts_with("call_") && id.len() == 21, "{id}");
@@ -680,3 +680,5 @@ fn nested_repetitions_terminate() {
         }
     }
 }
+
+mod stability;
