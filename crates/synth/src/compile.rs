@@ -510,8 +510,11 @@ impl<'a> Compiler<'a> {
             .iter()
             .filter_map(|t| props.iter().position(|p: &Prop| &*p.name == t))
             .collect();
+        let mut order: Vec<usize> = (0..props.len()).collect();
+        order.sort_by(|&a, &b| props[a].name.cmp(&props[b].name));
         ObjC {
             props,
+            order,
             additional,
             pattern_props,
             min_props,

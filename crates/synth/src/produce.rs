@@ -67,6 +67,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) arena: &'a Arena,
     opts: &'a Options,
     pub(crate) rng: Rng,
+    /// The seed of the place being generated: a property's is derived from
+    /// its object's and its name, an item's from its array's and its index,
+    /// so a value depends on where it is, not on what was generated first.
+    seed: u64,
     simplicity: Simplicity,
     full: bool,
     budget: u32,
@@ -104,6 +108,7 @@ impl<'a> Ctx<'a> {
             arena,
             opts,
             rng: <Rng as rand::SeedableRng>::seed_from_u64(seed),
+            seed,
             simplicity,
             full: full || opts.full,
             budget: opts.value_budget,
@@ -166,6 +171,26 @@ impl<'a> Ctx<'a> {
             Some((lo, hi)) => (hi + 1, hi - lo + 1),
             None => (self.clock, CLUSTER),
         }
+    }
+
+    /// Moves generation to the place `seed` names (a property, an item):
+    /// returns what [`Ctx::leave`] restores.
+    fn enter(&mut self, seed: u64) -> (Rng, u64) {
+        let rng = <Rng as rand::SeedableRng>::seed_from_u64(seed);
+        (
+            std::mem::replace(&mut self.rng, rng),
+            std::mem::replace(&mut self.seed, seed),
+        )
+    }
+
+    fn leave(&mut self, (rng, seed): (Rng, u64)) {
+        self.rng = rng;
+        self.seed = seed;
+    }
+
+    /// The seed of property `name` of the object being generated.
+    fn prop_seed(&self, name: &str) -> u64 {
+        decoy_spec::seed::derive(self.seed, name)
     }
 
     /// True when depth or size says: make this part as small as allowed.
@@ -730,6 +755,7 @@ impl<'a> Ctx<'a> {
             // inside one item is that item's own, not its siblings'.
             let mark = self.shared.len();
             let mut tries = 0;
+            let place = self.enter(decoy_spec::seed::record(self.seed, i as u64));
             let v = loop {
                 let v = match child {
                     Some(c) => self.value(c, hint, depth + 1),
@@ -738,6 +764,7 @@ impl<'a> Ctx<'a> {
                 let v = match v {
                     Ok(v) => v,
                     Err(e) => {
+                        self.leave(place);
                         self.path.pop();
                         self.items.pop();
                         return Err(e);
@@ -756,6 +783,7 @@ impl<'a> Ctx<'a> {
                 }
                 break Some(v);
             };
+            self.leave(place);
             self.path.pop();
             self.items.pop();
             let mut j = 0;
@@ -819,7 +847,11 @@ impl<'a> Ctx<'a> {
                 !hidden
                     && !self.simplicity.omit_optional()
                     && !self.pressed(depth, child.height.saturating_add(1))
-                    && (self.full || self.rng.random_bool(self.opts.optional_probability))
+                    && (self.full
+                        || decoy_spec::seed::unit(decoy_spec::seed::derive(
+                            self.prop_seed(&p.name),
+                            "?",
+                        )) < self.opts.optional_probability)
             };
             include[slot] = inc;
         }
@@ -849,6 +881,23 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        // Pinned values are shared before anything is generated: the order
+        // properties are generated in is not the document's.
+        if is_root {
+            for p in &o.props {
+                let key = arena
+                    .node(p.node)
+                    .meta
+                    .as_deref()
+                    .and_then(|m| m.shared.as_deref());
+                if let Some(key) = key.map(SharedKey::Declared)
+                    && let Some((_, v)) = self.overrides.iter().find(|(k, _)| *k == &*p.name)
+                    && !self.shared.iter().any(|(k, _)| *k == key)
+                {
+                    self.shared.push((key, Tree::Leaf(v.clone())));
+                }
+            }
+        }
         // The timeline's properties come first: they set the window the
         // date-times of everything nested fall in.
         let timed = o.timeline.len() >= 2;
@@ -857,7 +906,8 @@ impl<'a> Ctx<'a> {
             if first && !timed {
                 continue;
             }
-            for (i, p) in o.props.iter().enumerate() {
+            for &i in &o.order {
+                let p = &o.props[i];
                 if !include[i] || (timed && o.timeline.contains(&i)) != first {
                     continue;
                 }
@@ -975,7 +1025,9 @@ impl<'a> Ctx<'a> {
             return Ok(v.clone());
         }
         self.path.push(Seg::Key(Cow::Borrowed(&p.name)));
+        let place = self.enter(self.prop_seed(&p.name));
         let v = self.value(p.node, p.hint, depth + 1);
+        self.leave(place);
         self.path.pop();
         let v = v?;
         if let Some(key) = key
@@ -1047,10 +1099,12 @@ impl<'a> Ctx<'a> {
             }
             let hint = realism::from_name(&key, None);
             self.path.push(Seg::Key(Cow::Owned(key.clone())));
+            let place = self.enter(self.prop_seed(&key));
             let v = match node {
                 Some(n) => self.value(n, hint, depth + 1),
                 None => Ok(Tree::Leaf(self.any_value(hint))),
             };
+            self.leave(place);
             self.path.pop();
             map.push((Cow::Owned(key), v?));
             return Ok(());

@@ -61,6 +61,9 @@ fn compare(
             }
             total += 1;
             same += usize::from(a.get(path) == Some(value));
+            if a.get(path) != Some(value) && std::env::var_os("DECOY_STABILITY_DIFF").is_some() {
+                eprintln!("{path}: {value} -> {:?}", a.get(path));
+            }
         }
     }
     (same, total)
@@ -126,6 +129,23 @@ fn values_survive_edits_to_other_properties() {
     let document = spec.document();
     let share = stability(document, "CallDetail", "room_name");
     eprintln!("CallDetail: {:.1}% unchanged", share * 100.0);
+    assert!(
+        share >= 0.99,
+        "only {:.1}% of values unchanged",
+        share * 100.0
+    );
+}
+
+#[test]
+fn values_survive_edits_in_a_wild_document() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/specs-wild/twilio-voice-v1.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let spec = Spec::parse(&text, "twilio-voice-v1.json").expect("the Twilio document loads");
+    let share = stability(spec.document(), "voice.v1.byoc_trunk", "friendly_name");
+    eprintln!("voice.v1.byoc_trunk: {:.1}% unchanged", share * 100.0);
     assert!(
         share >= 0.99,
         "only {:.1}% of values unchanged",
