@@ -203,6 +203,8 @@ pub(crate) struct ObjC {
 pub(crate) enum GroupKind {
     OneOf,
     AnyOf,
+    /// `if`/`then`/`else`, as two branches.
+    If,
 }
 
 /// Constraints checked after generation (and by the matcher).

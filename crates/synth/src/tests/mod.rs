@@ -682,3 +682,39 @@ fn nested_repetitions_terminate() {
 }
 
 mod stability;
+
+#[test]
+fn if_then_else_is_chosen_first() {
+    // Three rules on one status: retrying random values would rarely meet
+    // all of them; choosing each branch first always does.
+    let f = one(json!({
+        "type": "object",
+        "required": ["status", "ended_at", "cause", "note"],
+        "properties": {
+            "status": {"enum": ["queued", "ringing", "live", "done", "failed", "busy"]},
+            "ended_at": {"type": ["string", "null"], "format": "date-time"},
+            "cause": {"type": ["string", "null"]},
+            "note": {"type": ["string", "null"]},
+        },
+        "allOf": [
+            {
+                "if": {"properties": {"status": {"enum": ["done", "failed", "busy"]}}},
+                "then": {"properties": {"ended_at": {"type": "string"}}},
+                "else": {"properties": {"ended_at": {"type": "null"}}},
+            },
+            {
+                "if": {"properties": {"status": {"enum": ["failed", "busy"]}}},
+                "then": {"properties": {"cause": {"type": "string"}}},
+                "else": {"properties": {"cause": {"type": "null"}}},
+            },
+            {
+                "if": {"properties": {"status": {"const": "queued"}}},
+                "then": {"properties": {"note": {"type": "null"}}},
+            },
+        ],
+    }));
+    let values = f.valid("S", 2_000);
+    let statuses: std::collections::BTreeSet<&str> =
+        values.iter().filter_map(|v| v["status"].as_str()).collect();
+    assert_eq!(statuses.len(), 6, "every state appears: {statuses:?}");
+}
