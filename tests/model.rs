@@ -258,5 +258,9 @@ fn only_decoy_spec_names_extensions() {
             walk(&dir, &mut found);
         }
     }
-    assert!(found.is_empty(), "x-decoy-* read outside decoy-spec:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "x-decoy-* read outside decoy-spec:\n{}",
+        found.join("\n")
+    );
 }

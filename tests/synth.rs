@@ -769,6 +769,97 @@ mod coherence {
     }
 }
 
+/// Component schemas that state a lifecycle in standard JSON Schema: an
+/// `if` (on the schema or one of its `allOf`) that tests a property against
+/// an `enum` or `const`.
+fn lifecycle_schemas(spec: &Spec) -> Vec<String> {
+    let tests_a_state = |s: &Value| {
+        s.get("if")
+            .and_then(|i| i.get("properties"))
+            .and_then(Value::as_object)
+            .is_some_and(|props| {
+                props
+                    .values()
+                    .any(|p| p.get("enum").is_some() || p.get("const").is_some())
+            })
+    };
+    let Some(schemas) = spec
+        .document()
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    schemas
+        .iter()
+        .filter(|(_, s)| {
+            tests_a_state(s)
+                || s.get("allOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(|all| all.iter().any(tests_a_state))
+        })
+        .map(|(name, _)| {
+            format!(
+                "/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
+    let mut paths = documents();
+    paths.push(root().join("specs/fixtures/lifecycle.yaml"));
+    let mut found = Vec::new();
+    for path in paths {
+        let d = load(&path);
+        for pointer in lifecycle_schemas(&d.spec) {
+            let plan = d
+                .response
+                .plan(&pointer)
+                .unwrap_or_else(|e| panic!("{} {pointer}: {e}", d.name));
+            let validator = d.validators.compile(&pointer).expect("validator compiles");
+            let mut states = std::collections::BTreeSet::new();
+            for seed in 0..2_000 {
+                let value = plan
+                    .generate(seed)
+                    .unwrap_or_else(|e| panic!("{} {pointer} seed {seed}: {e}", d.name));
+                let violations = validator.validate(&value);
+                assert!(
+                    violations.is_empty(),
+                    "{} {pointer} seed {seed}: {}\n{violations:#?}",
+                    d.name,
+                    short(&value)
+                );
+                states.insert(value.get("status").map(Value::to_string));
+            }
+            eprintln!(
+                "synth: 2000 values of {} {pointer} keep its lifecycle rules",
+                d.name
+            );
+            found.push((d.name.clone(), pointer, states.len()));
+        }
+    }
+    let names: Vec<String> = found.iter().map(|(d, p, _)| format!("{d} {p}")).collect();
+    assert_eq!(
+        names,
+        [
+            "calls.openapi.yaml /components/schemas/CallDetail",
+            "calls.openapi.yaml /components/schemas/CallTransfer",
+            "lifecycle.yaml /components/schemas/Order",
+        ],
+        "the schemas with a lifecycle changed"
+    );
+    // Choosing the branch first must not starve any state.
+    for (doc, pointer, states) in &found {
+        assert!(
+            *states >= 5,
+            "{doc} {pointer}: only {states} states generated"
+        );
+    }
+}
+
 #[test]
 fn calls_coherence_rules_hold_in_ten_thousand_call_details() {
     let path = root().join("specs/calls.openapi.yaml");
