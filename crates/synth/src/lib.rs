@@ -128,8 +128,9 @@ mod realism;
 mod regex_gen;
 mod strategy;
 mod tree;
+mod vocabulary;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
@@ -140,6 +141,7 @@ pub use crate::strategy::{InvalidStrategy, InvalidValueTree, SchemaValueTree, Va
 use crate::ir::{Arena, NodeId};
 use crate::produce::{Ctx, Simplicity};
 use crate::realism::Hint;
+use crate::vocabulary::Vocabulary;
 
 /// The RNG behind every value: small, fast, and the same on every platform.
 pub(crate) type Rng = rand::rngs::Xoshiro256PlusPlus;
@@ -247,6 +249,8 @@ struct Inner {
     inline: Option<Value>,
     options: Options,
     arena: RwLock<Arena>,
+    /// The document's example strings by property name, read on first use.
+    vocabulary: Arc<OnceLock<Vocabulary>>,
 }
 
 impl Inner {
@@ -256,7 +260,13 @@ impl Inner {
             inline,
             options,
             arena: RwLock::new(Arena::default()),
+            vocabulary: Arc::default(),
         }
+    }
+
+    fn vocabulary(&self) -> &Vocabulary {
+        self.vocabulary
+            .get_or_init(|| Vocabulary::of(&self.document))
     }
 
     fn plan(self: &Arc<Self>, ptr: &str) -> Result<Plan, SynthError> {
@@ -339,12 +349,13 @@ impl Generator {
     ///
     /// As [`Generator::plan`].
     pub fn plan_value(&self, schema: &Value) -> Result<Plan, SynthError> {
-        let inner = Arc::new(Inner::new(
+        let mut inner = Inner::new(
             self.inner.document.clone(),
             Some(schema.clone()),
             self.inner.options.clone(),
-        ));
-        inner.plan("~")
+        );
+        inner.vocabulary = self.inner.vocabulary.clone();
+        Arc::new(inner).plan("~")
     }
 
     /// One value of the schema at `pointer`, from `seed`.
@@ -430,6 +441,7 @@ impl Plan {
         let mut ctx = Ctx::new(
             &arena,
             &self.inner.options,
+            self.inner.vocabulary(),
             seed,
             simplicity,
             full,
@@ -473,7 +485,15 @@ impl Plan {
     /// As [`Plan::generate`]; `out` is left as it was on error.
     pub fn write_json(&self, seed: u64, out: &mut Vec<u8>) -> Result<(), SynthError> {
         let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
-        let mut ctx = Ctx::new(&arena, &self.inner.options, seed, Simplicity(0), false, &[]);
+        let mut ctx = Ctx::new(
+            &arena,
+            &self.inner.options,
+            self.inner.vocabulary(),
+            seed,
+            Simplicity(0),
+            false,
+            &[],
+        );
         let value = ctx.root(self.root, Hint::None)?;
         // Writing JSON into a Vec cannot fail: every key is a string and
         // every number finite.

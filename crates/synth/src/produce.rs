@@ -12,6 +12,7 @@ use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
 use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
 use crate::tree::{self, Tree};
+use crate::vocabulary::Vocabulary;
 use crate::{Direction, Options, Rng, SynthError};
 
 /// Nesting past which generation gives up (only a schema forcing endless
@@ -66,6 +67,7 @@ impl Simplicity {
 pub(crate) struct Ctx<'a> {
     pub(crate) arena: &'a Arena,
     opts: &'a Options,
+    vocabulary: &'a Vocabulary,
     pub(crate) rng: Rng,
     /// The seed of the place being generated: a property's is derived from
     /// its object's and its name, an item's from its array's and its index,
@@ -99,6 +101,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn new(
         arena: &'a Arena,
         opts: &'a Options,
+        vocabulary: &'a Vocabulary,
         seed: u64,
         simplicity: Simplicity,
         full: bool,
@@ -107,6 +110,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             arena,
             opts,
+            vocabulary,
             rng: <Rng as rand::SeedableRng>::seed_from_u64(seed),
             seed,
             simplicity,
@@ -616,12 +620,26 @@ impl<'a> Ctx<'a> {
         let simple = self.simplicity.min_scalars();
         if !simple {
             let faker = meta.and_then(|m| m.faker);
-            for h in [faker, Some(hint)].into_iter().flatten() {
-                if let Some(text) = realism::string(h, &mut self.rng, anchor, window)
-                    && fits(&text)
-                {
-                    return Ok(Value::String(text));
-                }
+            if let Some(h) = faker
+                && let Some(text) = realism::string(h, &mut self.rng, anchor, window)
+                && fits(&text)
+            {
+                return Ok(Value::String(text));
+            }
+            // Free text: the document's own words first (this property's
+            // examples, then those of same-named properties elsewhere).
+            // Ids stay generated: a handful of example ids would repeat.
+            if s.formats.is_empty()
+                && s.patterns.is_empty()
+                && !matches!(hint, Hint::Id(_))
+                && let Some(text) = self.document_word(meta, fits)
+            {
+                return Ok(Value::String(text));
+            }
+            if let Some(text) = realism::string(hint, &mut self.rng, anchor, window)
+                && fits(&text)
+            {
+                return Ok(Value::String(text));
             }
         }
         if let Some(&f) = s.formats.first() {
@@ -673,6 +691,24 @@ impl<'a> Ctx<'a> {
             4,
             "no string satisfied the format and length keywords",
         ))
+    }
+
+    /// A string the document gives as an example of this property, or of a
+    /// property of the same name, that fits; tried from a random start.
+    fn document_word(
+        &mut self,
+        meta: Option<&'a crate::ir::Meta>,
+        fits: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let own = meta.map_or(&[][..], |m| m.examples.as_slice());
+        if let Some(text) = pick(&mut self.rng, own.len(), |i| own[i].as_str(), &fits) {
+            return Some(text.to_owned());
+        }
+        let named: &[Box<str>] = match self.path.last() {
+            Some(Seg::Key(name)) => self.vocabulary.get(name),
+            _ => &[],
+        };
+        pick(&mut self.rng, named.len(), |i| Some(&*named[i]), &fits).map(str::to_owned)
     }
 
     fn words(&mut self, min: u64, max: Option<u64>) -> String {
@@ -1211,6 +1247,22 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+}
+
+/// The first of `n` candidates, from a random start, that exists and fits.
+fn pick<'v>(
+    rng: &mut Rng,
+    n: usize,
+    at: impl Fn(usize) -> Option<&'v str>,
+    fits: impl Fn(&str) -> bool,
+) -> Option<&'v str> {
+    if n == 0 {
+        return None;
+    }
+    let start = rng.random_range(0..n);
+    (0..n)
+        .filter_map(|k| at((start + k) % n))
+        .find(|text| fits(text))
 }
 
 fn number_value(x: f64, integer: bool) -> Value {

@@ -317,8 +317,12 @@ fn examples_are_used_under_the_option() {
     let schemas = json!({"S": {"type": "string", "examples": ["hello"], "default": "hi"}});
     let f = fixture(schemas.clone(), Options::default().examples(true));
     assert!(f.valid("S", 20).iter().all(|v| v == "hello" || v == "hi"));
+    // Without the option, only free text draws from the examples (as the
+    // document's vocabulary); other values are generated.
     let f = fixture(schemas, Options::default());
-    assert!(f.valid("S", 20).iter().any(|v| v != "hello" && v != "hi"));
+    assert!(f.valid("S", 20).iter().all(|v| v == "hello" || v == "hi"));
+    let f = one(json!({"type": "integer", "examples": [7], "default": 7}));
+    assert!(f.valid("S", 20).iter().any(|v| v != 7));
 }
 
 #[test]
@@ -717,4 +721,45 @@ fn if_then_else_is_chosen_first() {
     let statuses: std::collections::BTreeSet<&str> =
         values.iter().filter_map(|v| v["status"].as_str()).collect();
     assert_eq!(statuses.len(), 6, "every state appears: {statuses:?}");
+}
+
+#[test]
+fn free_text_speaks_the_documents_vocabulary() {
+    let f = fixture(
+        json!({
+            "Line": {"type": "object", "properties": {
+                "provider": {"type": "string", "examples": ["deepgram", "cartesia"]},
+            }},
+            "Entry": {
+                "type": "object",
+                "required": ["provider", "model", "note", "code"],
+                "properties": {
+                    "provider": {"type": ["string", "null"]},
+                    "model": {"type": "string", "examples": ["nova-3"]},
+                    "note": {"type": "string"},
+                    // Words the schema refuses are not used.
+                    "code": {"type": "string", "minLength": 12, "examples": ["short"]},
+                },
+            },
+        }),
+        Options::default(),
+    );
+    let values = f.valid("Entry", 200);
+    let providers: std::collections::BTreeSet<&str> = values
+        .iter()
+        .filter_map(|v| v["provider"].as_str())
+        .collect();
+    assert_eq!(
+        providers,
+        ["cartesia", "deepgram"].into(),
+        "same-named examples"
+    );
+    assert!(
+        values.iter().all(|v| v["model"] == "nova-3"),
+        "own examples"
+    );
+    assert!(values.iter().all(|v| v["code"] != "short"));
+    let notes: std::collections::BTreeSet<&str> =
+        values.iter().filter_map(|v| v["note"].as_str()).collect();
+    assert!(notes.len() > 50, "no vocabulary: words as before");
 }
