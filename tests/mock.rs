@@ -300,7 +300,7 @@ async fn real_errors_follow_the_error_schema() {
     let invalid = post(
         &server,
         "/v1/calls/abc/transfers/blind",
-        json!({"ringingTimeout": 0, "bogus": 1}),
+        json!({"ringingTimeout": 0, "playDialtone": "yes"}),
     )
     .await;
     assert_eq!(invalid.status, 400);
