@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use decoy_spec::Spec;
-use decoy_synth::{Direction, Generator, Options, Plan, SynthError};
+use decoy_synth::{Direction, Generator, Options, Plan, Profile, SynthError};
 use decoy_validate::{Validator, Validators};
 use proptest::prop_assert;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -858,6 +858,69 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
             "{doc} {pointer}: only {states} states generated"
         );
     }
+}
+
+#[test]
+fn edge_profile_bodies_validate_for_every_operation() {
+    let docs = [
+        "specs/calls.openapi.yaml",
+        "swaggerapi-petstore3.yaml",
+        "spotify-webapi.yaml",
+        "twilio-voice-v1.json",
+    ];
+    let (mut checked, mut nulls, mut long) = (0u32, 0u32, 0u32);
+    for doc in docs {
+        let path = if doc.starts_with("specs/") {
+            root().join(doc)
+        } else {
+            crate::util::wild_dir().join(doc)
+        };
+        let spec = Spec::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let validators = Validators::new(&spec);
+        let edge = |d: Direction| {
+            Generator::new(
+                spec.document().clone(),
+                Options::default().direction(d).profile(Profile::Edge),
+            )
+        };
+        let (response, request) = (edge(Direction::Response), edge(Direction::Request));
+        for (pointer, direction) in body_schemas(&spec) {
+            let generator = if direction == Direction::Request {
+                &request
+            } else {
+                &response
+            };
+            let plan = generator
+                .plan(&pointer)
+                .unwrap_or_else(|e| panic!("{doc} {pointer}: {e}"));
+            let validator = validators.compile(&pointer).expect("validator compiles");
+            for seed in 0..20 {
+                let value = plan
+                    .generate(seed)
+                    .unwrap_or_else(|e| panic!("{doc} {pointer} seed {seed}: {e}"));
+                assert_eq!(
+                    value,
+                    plan.generate(seed).unwrap(),
+                    "{doc} {pointer}: seeded"
+                );
+                let violations = validator.validate(&value);
+                assert!(
+                    violations.is_empty(),
+                    "{doc} {pointer} seed {seed}: {}\n{violations:#?}",
+                    short(&value)
+                );
+                let text = value.to_string();
+                nulls += u32::from(text.contains("null"));
+                long += u32::from(text.contains("שלום"));
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("synth: {checked} edge bodies valid ({nulls} with nulls, {long} with RTL text)");
+    assert!(
+        checked > 500 && nulls > 50 && long > 50,
+        "{checked} {nulls} {long}"
+    );
 }
 
 #[test]

@@ -157,6 +157,33 @@ pub enum Direction {
     Request,
 }
 
+/// Which values to aim for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Profile {
+    /// Values a person believes: realistic, coherent.
+    #[default]
+    Realistic,
+    /// Schema-valid extremes, for frontends: every optional property,
+    /// arrays empty or at their longest, free text at its longest in
+    /// non-ASCII and right-to-left scripts, every nullable field null,
+    /// numbers at their largest. Seeded and stable like the rest.
+    Edge,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Profile, String> {
+        match s {
+            "realistic" => Ok(Profile::Realistic),
+            "edge" => Ok(Profile::Edge),
+            other => Err(format!(
+                "unknown profile {other:?} (expected `realistic` or `edge`)"
+            )),
+        }
+    }
+}
+
 /// How values are generated. Build with [`Options::default`] and the
 /// chainable setters.
 #[derive(Debug, Clone)]
@@ -186,6 +213,8 @@ pub struct Options {
     pub share_ids: bool,
     /// Most schema nodes one plan may compile.
     pub max_nodes: usize,
+    /// Realistic values, or extremes (see [`Profile`]).
+    pub profile: Profile,
 }
 
 impl Default for Options {
@@ -201,6 +230,7 @@ impl Default for Options {
             value_budget: 1_500,
             share_ids: true,
             max_nodes: 250_000,
+            profile: Profile::Realistic,
         }
     }
 }
@@ -222,6 +252,13 @@ impl Options {
     #[must_use]
     pub fn examples(mut self, examples: bool) -> Self {
         self.examples = examples;
+        self
+    }
+    /// Sets [`Options::profile`]; [`Profile::Edge`] also includes every
+    /// optional property.
+    #[must_use]
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
         self
     }
     /// Sets [`Options::max_depth`].

@@ -13,7 +13,7 @@ use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
 use crate::tree::{self, Tree};
 use crate::vocabulary::Vocabulary;
-use crate::{Direction, Options, Rng, SynthError};
+use crate::{Direction, Options, Profile, Rng, SynthError};
 
 /// Nesting past which generation gives up (only a schema forcing endless
 /// recursion through required properties can reach it).
@@ -75,6 +75,8 @@ pub(crate) struct Ctx<'a> {
     seed: u64,
     simplicity: Simplicity,
     full: bool,
+    /// [`Profile::Edge`]: extremes instead of realistic values.
+    edge: bool,
     budget: u32,
     shared: Vec<(SharedKey<'a>, Tree<'a>)>,
     path: Vec<Seg<'a>>,
@@ -114,7 +116,8 @@ impl<'a> Ctx<'a> {
             rng: <Rng as rand::SeedableRng>::seed_from_u64(seed),
             seed,
             simplicity,
-            full: full || opts.full,
+            full: full || opts.full || opts.profile == Profile::Edge,
+            edge: opts.profile == Profile::Edge,
             budget: opts.value_budget,
             shared: Vec::new(),
             path: Vec::new(),
@@ -284,12 +287,11 @@ impl<'a> Ctx<'a> {
         };
         // Null-only branches (`anyOf: [X, {type: null}]`) are picked
         // rarely: a nullable field mostly holds a value.
-        let weight = |i: usize| {
-            if branch(i).sat == Types::NULL && !pressed {
-                1u32
-            } else {
-                6
-            }
+        let edge = self.edge;
+        let weight = |i: usize| match (branch(i).sat == Types::NULL, edge) {
+            (true, true) => 1_000u32,
+            (true, false) if !pressed => 1,
+            _ => 6,
         };
         let mut last_err = None;
         let attempts = 8 * n.min(8) as u32 + 8;
@@ -458,6 +460,9 @@ impl<'a> Ctx<'a> {
         if len == 1 {
             return cats[0];
         }
+        if self.edge && cats.contains(&Types::NULL) {
+            return Types::NULL;
+        }
         let pressed =
             self.pressed(depth, node.height.saturating_add(1)) || self.simplicity.min_scalars();
         if pressed {
@@ -517,6 +522,11 @@ impl<'a> Ctx<'a> {
             hint
         };
         let (t_anchor, t_window) = self.span();
+        if self.edge
+            && let Some(x) = self.largest(num, integer)
+        {
+            return Ok(x);
+        }
         if !self.simplicity.min_scalars()
             && let Some(x) = realism::number(hint, &mut self.rng, integer, t_anchor, t_window)
             // A time whose bounds only milliseconds meet is in milliseconds.
@@ -618,6 +628,16 @@ impl<'a> Ctx<'a> {
             }
         }
         let simple = self.simplicity.min_scalars();
+        if self.edge && s.formats.is_empty() && s.patterns.is_empty() {
+            let text = edge_text(
+                s.min_len,
+                s.max_len,
+                self.rng.random_range(0..EDGE_TEXT.len()),
+            );
+            if fits(&text) {
+                return Ok(Value::String(text));
+            }
+        }
         if !simple {
             let faker = meta.and_then(|m| m.faker);
             if let Some(h) = faker
@@ -693,6 +713,21 @@ impl<'a> Ctx<'a> {
         ))
     }
 
+    /// The largest number the bounds allow (or a large one when unbounded).
+    fn largest(&self, num: &NumC, integer: bool) -> Option<Value> {
+        const BIG: f64 = 9_007_199_254_740_991.0; // 2^53 - 1: exact in JSON readers
+        let hi = if num.max.is_finite() { num.max } else { BIG };
+        if integer {
+            let x = find_int_below(num, hi.min(BIG))?;
+            return Some(Value::from(x));
+        }
+        let candidates = [hi, hi - 0.01, (hi * 100.0).floor() / 100.0 - 0.01];
+        candidates
+            .into_iter()
+            .find(|&x| check::number_ok(num, x))
+            .map(|x| number_value(x, false))
+    }
+
     /// A string the document gives as an example of this property, or of a
     /// property of the same name, that fits; tried from a random start.
     fn document_word(
@@ -761,6 +796,14 @@ impl<'a> Ctx<'a> {
         let min_items = a.min;
         let n = if items_dead {
             (a.prefix.len() as u64).min(a.min)
+        } else if self.edge && depth < 4 {
+            // Empty or as long as allowed (bounded: a frontend list, not a
+            // memory test).
+            if self.rng.random_bool(0.5) {
+                a.min
+            } else {
+                a.max.unwrap_or(EDGE_ITEMS).min(EDGE_ITEMS).max(a.min)
+            }
         } else if self.simplicity.min_arrays() || self.pressed(depth, item_height.saturating_add(1))
         {
             a.min
@@ -1247,6 +1290,54 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+}
+
+/// Longest array items under [`Profile::Edge`] when `maxItems` allows more.
+const EDGE_ITEMS: u64 = 20;
+/// Longest free text under [`Profile::Edge`] when `maxLength` allows more.
+const EDGE_CHARS: u64 = 256;
+/// Text a UI must survive: accents, CJK, Arabic and Hebrew (right to left),
+/// combining marks, emoji.
+const EDGE_TEXT: &[&str] = &[
+    "Zoë Ångström-Núñez ",
+    "東京都渋谷区 ",
+    "مرحبا بالعالم ",
+    "שלום עולם ",
+    "e\u{301}\u{323} ",
+    "🙂👩‍💻🇫🇷 ",
+];
+
+/// Free text as long as `max` allows (in characters, as JSON Schema counts),
+/// cycling the edge samples from `start`.
+fn edge_text(min: u64, max: Option<u64>, start: usize) -> String {
+    let want = max.unwrap_or(EDGE_CHARS).min(EDGE_CHARS.max(min)).max(min) as usize;
+    let mut out = String::new();
+    let mut n = 0;
+    'fill: for k in 0.. {
+        for c in EDGE_TEXT[(start + k) % EDGE_TEXT.len()].chars() {
+            if n == want {
+                break 'fill;
+            }
+            out.push(c);
+            n += 1;
+        }
+    }
+    out
+}
+
+/// The largest integer at most `hi` that the bounds and `multipleOf` allow.
+fn find_int_below(num: &NumC, hi: f64) -> Option<i64> {
+    let top = hi.floor() as i64;
+    let m = num.multiple_of.first().copied().unwrap_or(1.0);
+    let start = if m.fract() == 0.0 && m >= 1.0 {
+        let m = m as i64;
+        top.div_euclid(m) * m
+    } else {
+        top
+    };
+    (0..64)
+        .map(|k| start.saturating_sub(k))
+        .find(|&x| check::number_ok(num, x as f64))
 }
 
 /// The first of `n` candidates, from a random start, that exists and fits.
