@@ -174,7 +174,7 @@ impl App {
             }
         }
         let spec_text = spec.document().to_string();
-        let bodies = Bodies::new(&spec);
+        let bodies = Bodies::new(&spec, config.profile);
         let success_schemas: Vec<&str> = spec
             .operations()
             .iter()
