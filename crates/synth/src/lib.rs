@@ -100,6 +100,13 @@
 //! their value ([`Options::share_ids`]). Every rule yields to the schema: a
 //! value it proposes is used only if it validates.
 //!
+//! `if`/`then`/`else` is chosen first, as two branches (so a status decides
+//! its dependent fields), free text speaks the document's vocabulary (the
+//! examples it gives that property, or same-named ones), and a value depends
+//! on the seed and its place in the schema only: adding, removing or
+//! reordering other properties leaves it unchanged. [`Profile::Edge`] aims
+//! for schema-valid extremes instead.
+//!
 //! # Guarantees and limits
 //!
 //! Unsatisfiable schemas (contradictory `allOf` types, `minimum` > `maximum`,
