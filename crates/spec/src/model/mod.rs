@@ -17,7 +17,7 @@
 //! ```
 //! use decoy_spec::{Spec, model::Kind};
 //!
-//! let spec = Spec::parse(r#"
+//! let spec = Spec::parse(r##"
 //! openapi: 3.1.0
 //! info: {title: Pets, version: "1"}
 //! paths:
@@ -31,7 +31,7 @@
 //! components:
 //!   schemas:
 //!     Pet: {type: object, properties: {id: {type: integer}, name: {type: string}}}
-//! "#, "pets.yaml")?;
+//! "##, "pets.yaml")?;
 //! let model = spec.model();
 //! let pets = &model.resources()[0];
 //! assert_eq!(pets.collection, "/pets");
