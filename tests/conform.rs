@@ -127,7 +127,7 @@ async fn value_outside_enum() {
     assert!(
         f.violations
             .iter()
-            .any(|v| v.instance_pointer == "/kind" && v.keyword == "enum")
+            .any(|v| v.instance_pointer == "/transcript/entries/0/source" && v.keyword == "enum")
     );
 }
 
@@ -297,7 +297,7 @@ async fn reports_render() {
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("JSON report");
     assert_eq!(json["findings"][0]["check"], "response-schema");
     let text = report.render_text(decoy_conform::TextOptions::colour(false));
-    assert!(text.contains("/kind"), "{text}");
+    assert!(text.contains("/transcript/entries/0/source"), "{text}");
     assert!(report.coverage_table().contains("getCall"));
 }
 
@@ -382,7 +382,7 @@ async fn snapshots_record_then_match() {
     assert!(
         f.diff
             .as_deref()
-            .is_some_and(|d| d.contains("+  \"kind\": \"sip\"")),
+            .is_some_and(|d| d.contains("\"source\": \"caller\"")),
         "{:?}",
         f.diff
     );

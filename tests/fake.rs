@@ -218,6 +218,18 @@ fn unknown_names_suggest_close_matches() {
 }
 
 #[test]
+fn edge_profile_fixture() {
+    // Extremes, seeded: the same seed gives the same bytes.
+    let out = fake(&["CallTransfer", "--seed", "3", "--profile", "edge"]);
+    assert_eq!(
+        out,
+        fake(&["CallTransfer", "--seed", "3", "--profile", "edge"])
+    );
+    let value: Value = serde_json::from_str(&out).unwrap();
+    snapshots(|| insta::assert_json_snapshot!("fake_CallTransfer_edge", value));
+}
+
+#[test]
 fn seeded_calls_fixtures() {
     for name in [
         "CallDetail",

@@ -29,7 +29,7 @@ pub(crate) enum Bug {
     MissingRequired,
     /// `listCallEvents` sends `sip_status_code` as a string.
     WrongType,
-    /// `getCall` sends `kind: "sip"`, outside its enum.
+    /// `getCall` sends a transcript entry with `source: "caller"`, outside its enum.
     OutsideEnum,
     /// `getCallReport` sends `summary: null`.
     NullNotAllowed,
@@ -426,7 +426,7 @@ fn respond(state: &State, op: &str, call: &str, transfer: Option<&str>, input: &
                 "resource_uri": format!("/v1/calls/{call}"),
                 "agent_id": null,
                 "status": "in_progress",
-                "kind": if state.bug == Some(Bug::OutsideEnum) { "sip" } else { "inbound" },
+                "kind": "inbound",
                 "room_name": format!("room_{call}"),
                 "language": "en-US",
                 "pipeline_config": {},
@@ -445,6 +445,11 @@ fn respond(state: &State, op: &str, call: &str, transfer: Option<&str>, input: &
             });
             if state.bug == Some(Bug::MissingRequired) {
                 v.as_object_mut().expect("object").remove("language");
+            }
+            // `source` is one of the SDK's fixed literals (`kind` is a free
+            // string, so "sip" there would be no bug).
+            if state.bug == Some(Bug::OutsideEnum) {
+                v["transcript"]["entries"][0]["source"] = json!("caller");
             }
             ok(v)
         }

@@ -73,6 +73,66 @@ fn request_for(spec: &Spec, op_id: &str) -> (String, Option<Value>) {
 }
 
 #[tokio::test]
+async fn edge_profile_answers_validate_for_every_operation() {
+    let spec = calls();
+    let validators = Validators::new(&spec);
+    let server = MockServer::builder()
+        .stateless(true)
+        .profile(decoy_synth::Profile::Edge)
+        .start(calls())
+        .await
+        .unwrap();
+    // The same extremes on a realistic server, asked for per request.
+    let realistic = MockServer::builder()
+        .stateless(true)
+        .start(calls())
+        .await
+        .unwrap();
+    let prefer = ("Prefer", "profile=edge");
+    for op in spec.operations() {
+        let id = op.id.clone().unwrap();
+        let (path, body) = request_for(&spec, &id);
+        let body = body.map(|b| b.to_string());
+        let reply = send(&server, &op.method, &path, &[AUTH, JSON], body.as_deref()).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{id}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_documented(&spec, &validators, &id, &reply);
+        let again = send(&server, &op.method, &path, &[AUTH, JSON], body.as_deref()).await;
+        assert_eq!(reply.body, again.body, "{id}: seeded and stable");
+        let asked = send(
+            &realistic,
+            &op.method,
+            &path,
+            &[AUTH, JSON, prefer],
+            body.as_deref(),
+        )
+        .await;
+        assert_eq!(
+            asked.status,
+            200,
+            "{id}: {}",
+            String::from_utf8_lossy(&asked.body)
+        );
+        assert_documented(&spec, &validators, &id, &asked);
+    }
+    let call = send(&realistic, "GET", "/v1/calls/abc", &[AUTH, prefer], None).await;
+    assert!(call.json()["transcript"]["entries"].is_array());
+    let bad = send(
+        &realistic,
+        "GET",
+        "/v1/calls/abc",
+        &[AUTH, ("Prefer", "profile=wild")],
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, 400, "{}", String::from_utf8_lossy(&bad.body));
+}
+
+#[tokio::test]
 async fn every_operation_answers_a_valid_200() {
     let spec = calls();
     let validators = Validators::new(&spec);
@@ -239,7 +299,7 @@ async fn real_errors_follow_the_error_schema() {
     let invalid = post(
         &server,
         "/v1/calls/abc/transfers/blind",
-        json!({"ringingTimeout": 0, "bogus": 1}),
+        json!({"ringingTimeout": 0, "playDialtone": "yes"}),
     )
     .await;
     assert_eq!(invalid.status, 400);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use decoy_spec::Spec;
-use decoy_synth::{Direction, Generator, Options, Plan, SynthError};
+use decoy_synth::{Direction, Generator, Options, Plan, Profile, SynthError};
 use decoy_validate::{Validator, Validators};
 use proptest::prop_assert;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -767,6 +767,160 @@ mod coherence {
             _ => {}
         }
     }
+}
+
+/// Component schemas that state a lifecycle in standard JSON Schema: an
+/// `if` (on the schema or one of its `allOf`) that tests a property against
+/// an `enum` or `const`.
+fn lifecycle_schemas(spec: &Spec) -> Vec<String> {
+    let tests_a_state = |s: &Value| {
+        s.get("if")
+            .and_then(|i| i.get("properties"))
+            .and_then(Value::as_object)
+            .is_some_and(|props| {
+                props
+                    .values()
+                    .any(|p| p.get("enum").is_some() || p.get("const").is_some())
+            })
+    };
+    let Some(schemas) = spec
+        .document()
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    schemas
+        .iter()
+        .filter(|(_, s)| {
+            tests_a_state(s)
+                || s.get("allOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(|all| all.iter().any(tests_a_state))
+        })
+        .map(|(name, _)| {
+            format!(
+                "/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
+    let mut paths = documents();
+    paths.push(root().join("specs/fixtures/lifecycle.yaml"));
+    let mut found = Vec::new();
+    for path in paths {
+        let d = load(&path);
+        for pointer in lifecycle_schemas(&d.spec) {
+            let plan = d
+                .response
+                .plan(&pointer)
+                .unwrap_or_else(|e| panic!("{} {pointer}: {e}", d.name));
+            let validator = d.validators.compile(&pointer).expect("validator compiles");
+            let mut states = std::collections::BTreeSet::new();
+            for seed in 0..2_000 {
+                let value = plan
+                    .generate(seed)
+                    .unwrap_or_else(|e| panic!("{} {pointer} seed {seed}: {e}", d.name));
+                let violations = validator.validate(&value);
+                assert!(
+                    violations.is_empty(),
+                    "{} {pointer} seed {seed}: {}\n{violations:#?}",
+                    d.name,
+                    short(&value)
+                );
+                states.insert(value.get("status").map(Value::to_string));
+            }
+            eprintln!(
+                "synth: 2000 values of {} {pointer} keep its lifecycle rules",
+                d.name
+            );
+            found.push((d.name.clone(), pointer, states.len()));
+        }
+    }
+    let names: Vec<String> = found.iter().map(|(d, p, _)| format!("{d} {p}")).collect();
+    assert_eq!(
+        names,
+        [
+            "calls.openapi.yaml /components/schemas/CallDetail",
+            "calls.openapi.yaml /components/schemas/CallTransfer",
+            "lifecycle.yaml /components/schemas/Order",
+        ],
+        "the schemas with a lifecycle changed"
+    );
+    // Choosing the branch first must not starve any state.
+    for (doc, pointer, states) in &found {
+        assert!(
+            *states >= 5,
+            "{doc} {pointer}: only {states} states generated"
+        );
+    }
+}
+
+#[test]
+fn edge_profile_bodies_validate_for_every_operation() {
+    let docs = [
+        "specs/calls.openapi.yaml",
+        "swaggerapi-petstore3.yaml",
+        "spotify-webapi.yaml",
+        "twilio-voice-v1.json",
+    ];
+    let (mut checked, mut nulls, mut long) = (0u32, 0u32, 0u32);
+    for doc in docs {
+        let path = if doc.starts_with("specs/") {
+            root().join(doc)
+        } else {
+            crate::util::wild_dir().join(doc)
+        };
+        let spec = Spec::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let validators = Validators::new(&spec);
+        let edge = |d: Direction| {
+            Generator::new(
+                spec.document().clone(),
+                Options::default().direction(d).profile(Profile::Edge),
+            )
+        };
+        let (response, request) = (edge(Direction::Response), edge(Direction::Request));
+        for (pointer, direction) in body_schemas(&spec) {
+            let generator = if direction == Direction::Request {
+                &request
+            } else {
+                &response
+            };
+            let plan = generator
+                .plan(&pointer)
+                .unwrap_or_else(|e| panic!("{doc} {pointer}: {e}"));
+            let validator = validators.compile(&pointer).expect("validator compiles");
+            for seed in 0..20 {
+                let value = plan
+                    .generate(seed)
+                    .unwrap_or_else(|e| panic!("{doc} {pointer} seed {seed}: {e}"));
+                assert_eq!(
+                    value,
+                    plan.generate(seed).unwrap(),
+                    "{doc} {pointer}: seeded"
+                );
+                let violations = validator.validate(&value);
+                assert!(
+                    violations.is_empty(),
+                    "{doc} {pointer} seed {seed}: {}\n{violations:#?}",
+                    short(&value)
+                );
+                let text = value.to_string();
+                nulls += u32::from(text.contains("null"));
+                long += u32::from(text.contains("שלום"));
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("synth: {checked} edge bodies valid ({nulls} with nulls, {long} with RTL text)");
+    assert!(
+        checked > 500 && nulls > 50 && long > 50,
+        "{checked} {nulls} {long}"
+    );
 }
 
 #[test]

@@ -42,6 +42,11 @@ pub(crate) struct FakeArgs {
     /// Use the document's `examples`/`default` values where present.
     #[arg(long)]
     examples: bool,
+    /// `realistic` values, or `edge`: schema-valid extremes for frontends
+    /// (empty and longest arrays, longest non-ASCII and right-to-left text,
+    /// every nullable field null, largest numbers).
+    #[arg(long, default_value = "realistic", value_parser = ["realistic", "edge"])]
+    profile: String,
     /// Write to this file instead of stdout. It appears only when complete:
     /// on error nothing (not even a partial file) is left behind.
     #[arg(long, short = 'o')]
@@ -68,7 +73,8 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
     let options = Options::default()
         .direction(direction)
         .full(args.full)
-        .examples(args.examples);
+        .examples(args.examples)
+        .profile(args.profile.parse().map_err(anyhow::Error::msg)?);
     let generator = Generator::new(spec.shared_document(), options);
     let plan = generator
         .plan(&pointer)

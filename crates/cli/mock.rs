@@ -35,6 +35,12 @@ pub(crate) struct MockArgs {
     /// function of the seed and the request.
     #[arg(long)]
     stateless: bool,
+    /// `realistic` bodies, or `edge`: schema-valid extremes for frontends
+    /// (empty and longest arrays, longest non-ASCII and right-to-left text,
+    /// every nullable field null, largest numbers). A request's
+    /// `Prefer: profile=edge` asks for either.
+    #[arg(long, default_value = "realistic", value_parser = ["realistic", "edge"])]
+    profile: String,
     /// Answer 404 for resource ids no client created, instead of generated
     /// data for any id.
     #[arg(long, conflicts_with = "stateless")]
@@ -134,6 +140,7 @@ pub(crate) fn run(args: MockArgs) -> anyhow::Result<Outcome> {
     config.seed = args.seed;
     config.token = args.token;
     config.stateless = args.stateless;
+    config.profile = args.profile.parse().map_err(anyhow::Error::msg)?;
     config.strict_ids = args.strict_ids;
     config.cors = !args.no_cors;
     config.body_limit = args.body_limit;

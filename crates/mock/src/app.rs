@@ -178,7 +178,7 @@ impl App {
                 }
             }
         }
-        let bodies = Bodies::new(&spec);
+        let bodies = Bodies::new(&spec, config.profile);
         let success_schemas: Vec<&str> = spec
             .operations()
             .iter()

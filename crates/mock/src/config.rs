@@ -84,6 +84,9 @@ pub struct Config {
     pub latency: Option<Latency>,
     /// Share of requests answered with a documented 5xx or 429 (`0.0..=1.0`).
     pub error_rate: f64,
+    /// Realistic bodies, or schema-valid extremes (`--profile edge`); a
+    /// request's `Prefer: profile=edge` asks for either.
+    pub profile: decoy_synth::Profile,
     /// Called after each request is answered (the CLI prints log lines).
     pub on_request: Option<RequestCallback>,
     /// Called after each reload of the watched document.
@@ -115,6 +118,7 @@ impl Default for Config {
             max_recorded: 256,
             latency: None,
             error_rate: 0.0,
+            profile: decoy_synth::Profile::Realistic,
             on_request: None,
             on_reload: None,
             replay: None,

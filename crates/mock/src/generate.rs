@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use decoy_spec::{MediaType, Spec};
-use decoy_synth::{Generator, Options};
+use decoy_synth::{Generator, Options, Profile};
 use serde_json::{Map, Number, Value};
 
 /// Seeds for one resource: `resource` is shared by a resource and its
@@ -22,16 +22,46 @@ pub(crate) struct Seeds {
 
 pub(crate) struct Bodies {
     doc: Arc<Value>,
+    /// Bodies of the configured profile.
     synth: Generator,
+    /// Bodies of the other profile (`Prefer: profile=...`).
+    other: Generator,
+    profile: Profile,
 }
 
 impl Bodies {
-    pub(crate) fn new(spec: &Spec) -> Bodies {
+    pub(crate) fn new(spec: &Spec, profile: Profile) -> Bodies {
         let doc = spec.shared_document();
+        let other = match profile {
+            Profile::Edge => Profile::Realistic,
+            _ => Profile::Edge,
+        };
         Bodies {
-            synth: Generator::new(doc.clone(), Options::default()),
+            synth: Generator::new(doc.clone(), Options::default().profile(profile)),
+            other: Generator::new(doc.clone(), Options::default().profile(other)),
+            profile,
             doc,
         }
+    }
+
+    /// A body of `profile` (a request's `Prefer: profile=...`).
+    pub(crate) fn generate_as(
+        &self,
+        profile: Profile,
+        media: &MediaType,
+        seeds: Seeds,
+        pins: &[(&str, Value)],
+    ) -> Value {
+        if profile == self.profile {
+            return self.generate(media, seeds, pins);
+        }
+        if let Some(p) = &media.schema
+            && let Ok(plan) = self.other.plan(p)
+            && let Ok(v) = plan.generate_with(seeds.request, pins)
+        {
+            return v;
+        }
+        self.generate(media, seeds, pins)
     }
 
     /// Compiles the plans of these schemas now, so the first request does

@@ -322,6 +322,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Realistic bodies, or schema-valid extremes ([`decoy_synth::Profile`]).
+    pub fn profile(mut self, profile: decoy_synth::Profile) -> Self {
+        self.config.profile = profile;
+        self
+    }
+
     /// Answer 404 for resource ids no client created.
     pub fn strict_ids(mut self, strict: bool) -> Self {
         self.config.strict_ids = strict;

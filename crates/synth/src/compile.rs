@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use crate::SynthError;
 use crate::analyze;
 use crate::ir::{Addl, Arena, ArrC, Checks, Choice, GroupKind, Key, Node, NodeId, ObjC, Prop};
-use crate::merge::{ArrayParts, Composition, Group, Merged, ObjectParts, SKIP_ANY_OF, SKIP_ONE_OF};
+use crate::merge::{
+    ArrayParts, Composition, Group, Merged, ObjectParts, SKIP_ANY_OF, SKIP_IF, SKIP_ONE_OF,
+};
 use crate::pointer::{component_name, display_pointer, push_token, ref_pointer, unescape};
 use crate::realism;
 use crate::regex_gen::Pattern;
@@ -56,8 +58,9 @@ fn is_inert(key: &str) -> bool {
 
 fn meaningful(map: &Map<String, Value>, skip: u8) -> bool {
     map.keys().any(|k| {
-        let distributed =
-            (k == "oneOf" && skip & SKIP_ONE_OF != 0) || (k == "anyOf" && skip & SKIP_ANY_OF != 0);
+        let distributed = (k == "oneOf" && skip & SKIP_ONE_OF != 0)
+            || (k == "anyOf" && skip & SKIP_ANY_OF != 0)
+            || (matches!(k.as_str(), "if" | "then" | "else") && skip & SKIP_IF != 0);
         !(is_inert(k) || distributed)
     })
 }
@@ -328,10 +331,13 @@ impl<'a> Compiler<'a> {
             checks.conditionals.push((ni, nt, ne));
         }
         for g in &c.groups {
-            let raw: Vec<NodeId> = g.branches.iter().map(|b| self.compile_at(b)).collect();
+            if g.kind == GroupKind::If {
+                continue;
+            }
+            let raw: Vec<NodeId> = g.branches.iter().map(|b| self.compile_at(&b[0])).collect();
             match g.kind {
                 GroupKind::OneOf => checks.one_of.push(raw),
-                GroupKind::AnyOf => checks.any_of.push(raw),
+                _ => checks.any_of.push(raw),
             }
         }
         let Some(first) = c.groups.first() else {
@@ -364,6 +370,7 @@ impl<'a> Compiler<'a> {
         let flag = |kind| match kind {
             GroupKind::OneOf => SKIP_ONE_OF,
             GroupKind::AnyOf => SKIP_ANY_OF,
+            GroupKind::If => SKIP_IF,
         };
         base[first.leaf].1 |= flag(first.kind);
         if !distribute_all {
@@ -377,10 +384,11 @@ impl<'a> Compiler<'a> {
         });
         let mut branches = Vec::with_capacity(first.branches.len());
         for b in &first.branches {
-            let mut flat = self.flatten_one(b);
+            let mut flat = self.flatten_many(b);
             flat.leaves.extend(base.iter().cloned());
             normalize(&mut flat.leaves);
-            branches.push(self.node_for(flat, b));
+            let display = b.first().map_or(&*key[first.leaf].0, String::as_str);
+            branches.push(self.node_for(flat, display));
         }
         let discriminator = first.discriminator.as_ref().and_then(|d| {
             let property = d.get("propertyName")?.as_str()?;
@@ -390,7 +398,7 @@ impl<'a> Compiler<'a> {
                 .iter()
                 .map(|b| {
                     let target = self
-                        .resolve(b)
+                        .resolve(b.first()?)
                         .and_then(|v| v.get("$ref"))
                         .and_then(Value::as_str)
                         .and_then(ref_pointer)?;
@@ -510,8 +518,11 @@ impl<'a> Compiler<'a> {
             .iter()
             .filter_map(|t| props.iter().position(|p: &Prop| &*p.name == t))
             .collect();
+        let mut order: Vec<usize> = (0..props.len()).collect();
+        order.sort_by(|&a, &b| props[a].name.cmp(&props[b].name));
         ObjC {
             props,
+            order,
             additional,
             pattern_props,
             min_props,

@@ -181,6 +181,10 @@ pub(crate) struct DurationRule {
 #[derive(Debug, Clone)]
 pub(crate) struct ObjC {
     pub(crate) props: Vec<Prop>,
+    /// Property indexes in the order they are generated: by name, so what
+    /// one property shares with another (a `*_id`) does not depend on where
+    /// the document lists them.
+    pub(crate) order: Vec<usize>,
     pub(crate) additional: Addl,
     pub(crate) pattern_props: Vec<(u32, NodeId)>,
     pub(crate) min_props: u64,
@@ -199,6 +203,8 @@ pub(crate) struct ObjC {
 pub(crate) enum GroupKind {
     OneOf,
     AnyOf,
+    /// `if`/`then`/`else`, as two branches.
+    If,
 }
 
 /// Constraints checked after generation (and by the matcher).

@@ -100,6 +100,13 @@
 //! their value ([`Options::share_ids`]). Every rule yields to the schema: a
 //! value it proposes is used only if it validates.
 //!
+//! `if`/`then`/`else` is chosen first, as two branches (so a status decides
+//! its dependent fields), free text speaks the document's vocabulary (the
+//! examples it gives that property, or same-named ones), and a value depends
+//! on the seed and its place in the schema only: adding, removing or
+//! reordering other properties leaves it unchanged. [`Profile::Edge`] aims
+//! for schema-valid extremes instead.
+//!
 //! # Guarantees and limits
 //!
 //! Unsatisfiable schemas (contradictory `allOf` types, `minimum` > `maximum`,
@@ -128,8 +135,9 @@ mod realism;
 mod regex_gen;
 mod strategy;
 mod tree;
+mod vocabulary;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
@@ -140,6 +148,7 @@ pub use crate::strategy::{InvalidStrategy, InvalidValueTree, SchemaValueTree, Va
 use crate::ir::{Arena, NodeId};
 use crate::produce::{Ctx, Simplicity};
 use crate::realism::Hint;
+use crate::vocabulary::Vocabulary;
 
 /// The RNG behind every value: small, fast, and the same on every platform.
 pub(crate) type Rng = rand::rngs::Xoshiro256PlusPlus;
@@ -153,6 +162,33 @@ pub enum Direction {
     Response,
     /// A request body or parameter: optional `readOnly` properties are left out.
     Request,
+}
+
+/// Which values to aim for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Profile {
+    /// Values a person believes: realistic, coherent.
+    #[default]
+    Realistic,
+    /// Schema-valid extremes, for frontends: every optional property,
+    /// arrays empty or at their longest, free text at its longest in
+    /// non-ASCII and right-to-left scripts, every nullable field null,
+    /// numbers at their largest. Seeded and stable like the rest.
+    Edge,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Profile, String> {
+        match s {
+            "realistic" => Ok(Profile::Realistic),
+            "edge" => Ok(Profile::Edge),
+            other => Err(format!(
+                "unknown profile {other:?} (expected `realistic` or `edge`)"
+            )),
+        }
+    }
 }
 
 /// How values are generated. Build with [`Options::default`] and the
@@ -184,6 +220,8 @@ pub struct Options {
     pub share_ids: bool,
     /// Most schema nodes one plan may compile.
     pub max_nodes: usize,
+    /// Realistic values, or extremes (see [`Profile`]).
+    pub profile: Profile,
 }
 
 impl Default for Options {
@@ -199,6 +237,7 @@ impl Default for Options {
             value_budget: 1_500,
             share_ids: true,
             max_nodes: 250_000,
+            profile: Profile::Realistic,
         }
     }
 }
@@ -220,6 +259,13 @@ impl Options {
     #[must_use]
     pub fn examples(mut self, examples: bool) -> Self {
         self.examples = examples;
+        self
+    }
+    /// Sets [`Options::profile`]; [`Profile::Edge`] also includes every
+    /// optional property.
+    #[must_use]
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
         self
     }
     /// Sets [`Options::max_depth`].
@@ -247,6 +293,8 @@ struct Inner {
     inline: Option<Value>,
     options: Options,
     arena: RwLock<Arena>,
+    /// The document's example strings by property name, read on first use.
+    vocabulary: Arc<OnceLock<Vocabulary>>,
 }
 
 impl Inner {
@@ -256,7 +304,13 @@ impl Inner {
             inline,
             options,
             arena: RwLock::new(Arena::default()),
+            vocabulary: Arc::default(),
         }
+    }
+
+    fn vocabulary(&self) -> &Vocabulary {
+        self.vocabulary
+            .get_or_init(|| Vocabulary::of(&self.document))
     }
 
     fn plan(self: &Arc<Self>, ptr: &str) -> Result<Plan, SynthError> {
@@ -339,12 +393,13 @@ impl Generator {
     ///
     /// As [`Generator::plan`].
     pub fn plan_value(&self, schema: &Value) -> Result<Plan, SynthError> {
-        let inner = Arc::new(Inner::new(
+        let mut inner = Inner::new(
             self.inner.document.clone(),
             Some(schema.clone()),
             self.inner.options.clone(),
-        ));
-        inner.plan("~")
+        );
+        inner.vocabulary = self.inner.vocabulary.clone();
+        Arc::new(inner).plan("~")
     }
 
     /// One value of the schema at `pointer`, from `seed`.
@@ -430,6 +485,7 @@ impl Plan {
         let mut ctx = Ctx::new(
             &arena,
             &self.inner.options,
+            self.inner.vocabulary(),
             seed,
             simplicity,
             full,
@@ -473,7 +529,15 @@ impl Plan {
     /// As [`Plan::generate`]; `out` is left as it was on error.
     pub fn write_json(&self, seed: u64, out: &mut Vec<u8>) -> Result<(), SynthError> {
         let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
-        let mut ctx = Ctx::new(&arena, &self.inner.options, seed, Simplicity(0), false, &[]);
+        let mut ctx = Ctx::new(
+            &arena,
+            &self.inner.options,
+            self.inner.vocabulary(),
+            seed,
+            Simplicity(0),
+            false,
+            &[],
+        );
         let value = ctx.root(self.root, Hint::None)?;
         // Writing JSON into a Vec cannot fail: every key is a string and
         // every number finite.

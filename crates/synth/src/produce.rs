@@ -12,7 +12,8 @@ use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
 use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
 use crate::tree::{self, Tree};
-use crate::{Direction, Options, Rng, SynthError};
+use crate::vocabulary::Vocabulary;
+use crate::{Direction, Options, Profile, Rng, SynthError};
 
 /// Nesting past which generation gives up (only a schema forcing endless
 /// recursion through required properties can reach it).
@@ -66,9 +67,16 @@ impl Simplicity {
 pub(crate) struct Ctx<'a> {
     pub(crate) arena: &'a Arena,
     opts: &'a Options,
+    vocabulary: &'a Vocabulary,
     pub(crate) rng: Rng,
+    /// The seed of the place being generated: a property's is derived from
+    /// its object's and its name, an item's from its array's and its index,
+    /// so a value depends on where it is, not on what was generated first.
+    seed: u64,
     simplicity: Simplicity,
     full: bool,
+    /// [`Profile::Edge`]: extremes instead of realistic values.
+    edge: bool,
     budget: u32,
     shared: Vec<(SharedKey<'a>, Tree<'a>)>,
     path: Vec<Seg<'a>>,
@@ -95,6 +103,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn new(
         arena: &'a Arena,
         opts: &'a Options,
+        vocabulary: &'a Vocabulary,
         seed: u64,
         simplicity: Simplicity,
         full: bool,
@@ -103,9 +112,12 @@ impl<'a> Ctx<'a> {
         Ctx {
             arena,
             opts,
+            vocabulary,
             rng: <Rng as rand::SeedableRng>::seed_from_u64(seed),
+            seed,
             simplicity,
-            full: full || opts.full,
+            full: full || opts.full || opts.profile == Profile::Edge,
+            edge: opts.profile == Profile::Edge,
             budget: opts.value_budget,
             shared: Vec::new(),
             path: Vec::new(),
@@ -166,6 +178,26 @@ impl<'a> Ctx<'a> {
             Some((lo, hi)) => (hi + 1, hi - lo + 1),
             None => (self.clock, CLUSTER),
         }
+    }
+
+    /// Moves generation to the place `seed` names (a property, an item):
+    /// returns what [`Ctx::leave`] restores.
+    fn enter(&mut self, seed: u64) -> (Rng, u64) {
+        let rng = <Rng as rand::SeedableRng>::seed_from_u64(seed);
+        (
+            std::mem::replace(&mut self.rng, rng),
+            std::mem::replace(&mut self.seed, seed),
+        )
+    }
+
+    fn leave(&mut self, (rng, seed): (Rng, u64)) {
+        self.rng = rng;
+        self.seed = seed;
+    }
+
+    /// The seed of property `name` of the object being generated.
+    fn prop_seed(&self, name: &str) -> u64 {
+        decoy_spec::seed::derive(self.seed, name)
     }
 
     /// True when depth or size says: make this part as small as allowed.
@@ -255,12 +287,11 @@ impl<'a> Ctx<'a> {
         };
         // Null-only branches (`anyOf: [X, {type: null}]`) are picked
         // rarely: a nullable field mostly holds a value.
-        let weight = |i: usize| {
-            if branch(i).sat == Types::NULL && !pressed {
-                1u32
-            } else {
-                6
-            }
+        let edge = self.edge;
+        let weight = |i: usize| match (branch(i).sat == Types::NULL, edge) {
+            (true, true) => 1_000u32,
+            (true, false) if !pressed => 1,
+            _ => 6,
         };
         let mut last_err = None;
         let attempts = 8 * n.min(8) as u32 + 8;
@@ -429,6 +460,9 @@ impl<'a> Ctx<'a> {
         if len == 1 {
             return cats[0];
         }
+        if self.edge && cats.contains(&Types::NULL) {
+            return Types::NULL;
+        }
         let pressed =
             self.pressed(depth, node.height.saturating_add(1)) || self.simplicity.min_scalars();
         if pressed {
@@ -488,6 +522,11 @@ impl<'a> Ctx<'a> {
             hint
         };
         let (t_anchor, t_window) = self.span();
+        if self.edge
+            && let Some(x) = self.largest(num, integer)
+        {
+            return Ok(x);
+        }
         if !self.simplicity.min_scalars()
             && let Some(x) = realism::number(hint, &mut self.rng, integer, t_anchor, t_window)
             // A time whose bounds only milliseconds meet is in milliseconds.
@@ -589,14 +628,38 @@ impl<'a> Ctx<'a> {
             }
         }
         let simple = self.simplicity.min_scalars();
+        if self.edge && s.formats.is_empty() && s.patterns.is_empty() {
+            let text = edge_text(
+                s.min_len,
+                s.max_len,
+                self.rng.random_range(0..EDGE_TEXT.len()),
+            );
+            if fits(&text) {
+                return Ok(Value::String(text));
+            }
+        }
         if !simple {
             let faker = meta.and_then(|m| m.faker);
-            for h in [faker, Some(hint)].into_iter().flatten() {
-                if let Some(text) = realism::string(h, &mut self.rng, anchor, window)
-                    && fits(&text)
-                {
-                    return Ok(Value::String(text));
-                }
+            if let Some(h) = faker
+                && let Some(text) = realism::string(h, &mut self.rng, anchor, window)
+                && fits(&text)
+            {
+                return Ok(Value::String(text));
+            }
+            // Free text: the document's own words first (this property's
+            // examples, then those of same-named properties elsewhere).
+            // Ids stay generated: a handful of example ids would repeat.
+            if s.formats.is_empty()
+                && s.patterns.is_empty()
+                && !matches!(hint, Hint::Id(_))
+                && let Some(text) = self.document_word(meta, fits)
+            {
+                return Ok(Value::String(text));
+            }
+            if let Some(text) = realism::string(hint, &mut self.rng, anchor, window)
+                && fits(&text)
+            {
+                return Ok(Value::String(text));
             }
         }
         if let Some(&f) = s.formats.first() {
@@ -650,6 +713,39 @@ impl<'a> Ctx<'a> {
         ))
     }
 
+    /// The largest number the bounds allow (or a large one when unbounded).
+    fn largest(&self, num: &NumC, integer: bool) -> Option<Value> {
+        const BIG: f64 = 9_007_199_254_740_991.0; // 2^53 - 1: exact in JSON readers
+        let hi = if num.max.is_finite() { num.max } else { BIG };
+        if integer {
+            let x = find_int_below(num, hi.min(BIG))?;
+            return Some(Value::from(x));
+        }
+        let candidates = [hi, hi - 0.01, (hi * 100.0).floor() / 100.0 - 0.01];
+        candidates
+            .into_iter()
+            .find(|&x| check::number_ok(num, x))
+            .map(|x| number_value(x, false))
+    }
+
+    /// A string the document gives as an example of this property, or of a
+    /// property of the same name, that fits; tried from a random start.
+    fn document_word(
+        &mut self,
+        meta: Option<&'a crate::ir::Meta>,
+        fits: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let own = meta.map_or(&[][..], |m| m.examples.as_slice());
+        if let Some(text) = pick(&mut self.rng, own.len(), |i| own[i].as_str(), &fits) {
+            return Some(text.to_owned());
+        }
+        let named: &[Box<str>] = match self.path.last() {
+            Some(Seg::Key(name)) => self.vocabulary.get(name),
+            _ => &[],
+        };
+        pick(&mut self.rng, named.len(), |i| Some(&*named[i]), &fits).map(str::to_owned)
+    }
+
     fn words(&mut self, min: u64, max: Option<u64>) -> String {
         let min = min as usize;
         let max = max.map_or(usize::MAX, |m| m as usize);
@@ -700,6 +796,14 @@ impl<'a> Ctx<'a> {
         let min_items = a.min;
         let n = if items_dead {
             (a.prefix.len() as u64).min(a.min)
+        } else if self.edge && depth < 4 {
+            // Empty or as long as allowed (bounded: a frontend list, not a
+            // memory test).
+            if self.rng.random_bool(0.5) {
+                a.min
+            } else {
+                a.max.unwrap_or(EDGE_ITEMS).min(EDGE_ITEMS).max(a.min)
+            }
         } else if self.simplicity.min_arrays() || self.pressed(depth, item_height.saturating_add(1))
         {
             a.min
@@ -730,6 +834,7 @@ impl<'a> Ctx<'a> {
             // inside one item is that item's own, not its siblings'.
             let mark = self.shared.len();
             let mut tries = 0;
+            let place = self.enter(decoy_spec::seed::record(self.seed, i as u64));
             let v = loop {
                 let v = match child {
                     Some(c) => self.value(c, hint, depth + 1),
@@ -738,6 +843,7 @@ impl<'a> Ctx<'a> {
                 let v = match v {
                     Ok(v) => v,
                     Err(e) => {
+                        self.leave(place);
                         self.path.pop();
                         self.items.pop();
                         return Err(e);
@@ -756,6 +862,7 @@ impl<'a> Ctx<'a> {
                 }
                 break Some(v);
             };
+            self.leave(place);
             self.path.pop();
             self.items.pop();
             let mut j = 0;
@@ -819,7 +926,11 @@ impl<'a> Ctx<'a> {
                 !hidden
                     && !self.simplicity.omit_optional()
                     && !self.pressed(depth, child.height.saturating_add(1))
-                    && (self.full || self.rng.random_bool(self.opts.optional_probability))
+                    && (self.full
+                        || decoy_spec::seed::unit(decoy_spec::seed::derive(
+                            self.prop_seed(&p.name),
+                            "?",
+                        )) < self.opts.optional_probability)
             };
             include[slot] = inc;
         }
@@ -849,6 +960,23 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        // Pinned values are shared before anything is generated: the order
+        // properties are generated in is not the document's.
+        if is_root {
+            for p in &o.props {
+                let key = arena
+                    .node(p.node)
+                    .meta
+                    .as_deref()
+                    .and_then(|m| m.shared.as_deref());
+                if let Some(key) = key.map(SharedKey::Declared)
+                    && let Some((_, v)) = self.overrides.iter().find(|(k, _)| *k == &*p.name)
+                    && !self.shared.iter().any(|(k, _)| *k == key)
+                {
+                    self.shared.push((key, Tree::Leaf(v.clone())));
+                }
+            }
+        }
         // The timeline's properties come first: they set the window the
         // date-times of everything nested fall in.
         let timed = o.timeline.len() >= 2;
@@ -857,7 +985,8 @@ impl<'a> Ctx<'a> {
             if first && !timed {
                 continue;
             }
-            for (i, p) in o.props.iter().enumerate() {
+            for &i in &o.order {
+                let p = &o.props[i];
                 if !include[i] || (timed && o.timeline.contains(&i)) != first {
                     continue;
                 }
@@ -975,7 +1104,9 @@ impl<'a> Ctx<'a> {
             return Ok(v.clone());
         }
         self.path.push(Seg::Key(Cow::Borrowed(&p.name)));
+        let place = self.enter(self.prop_seed(&p.name));
         let v = self.value(p.node, p.hint, depth + 1);
+        self.leave(place);
         self.path.pop();
         let v = v?;
         if let Some(key) = key
@@ -1047,10 +1178,12 @@ impl<'a> Ctx<'a> {
             }
             let hint = realism::from_name(&key, None);
             self.path.push(Seg::Key(Cow::Owned(key.clone())));
+            let place = self.enter(self.prop_seed(&key));
             let v = match node {
                 Some(n) => self.value(n, hint, depth + 1),
                 None => Ok(Tree::Leaf(self.any_value(hint))),
             };
+            self.leave(place);
             self.path.pop();
             map.push((Cow::Owned(key), v?));
             return Ok(());
@@ -1157,6 +1290,70 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+}
+
+/// Longest array items under [`Profile::Edge`] when `maxItems` allows more.
+const EDGE_ITEMS: u64 = 20;
+/// Longest free text under [`Profile::Edge`] when `maxLength` allows more.
+const EDGE_CHARS: u64 = 256;
+/// Text a UI must survive: accents, CJK, Arabic and Hebrew (right to left),
+/// combining marks, emoji.
+const EDGE_TEXT: &[&str] = &[
+    "Zoë Ångström-Núñez ",
+    "東京都渋谷区 ",
+    "مرحبا بالعالم ",
+    "שלום עולם ",
+    "e\u{301}\u{323} ",
+    "🙂👩‍💻🇫🇷 ",
+];
+
+/// Free text as long as `max` allows (in characters, as JSON Schema counts),
+/// cycling the edge samples from `start`.
+fn edge_text(min: u64, max: Option<u64>, start: usize) -> String {
+    let want = max.unwrap_or(EDGE_CHARS).min(EDGE_CHARS.max(min)).max(min) as usize;
+    let mut out = String::new();
+    let mut n = 0;
+    'fill: for k in 0.. {
+        for c in EDGE_TEXT[(start + k) % EDGE_TEXT.len()].chars() {
+            if n == want {
+                break 'fill;
+            }
+            out.push(c);
+            n += 1;
+        }
+    }
+    out
+}
+
+/// The largest integer at most `hi` that the bounds and `multipleOf` allow.
+fn find_int_below(num: &NumC, hi: f64) -> Option<i64> {
+    let top = hi.floor() as i64;
+    let m = num.multiple_of.first().copied().unwrap_or(1.0);
+    let start = if m.fract() == 0.0 && m >= 1.0 {
+        let m = m as i64;
+        top.div_euclid(m) * m
+    } else {
+        top
+    };
+    (0..64)
+        .map(|k| start.saturating_sub(k))
+        .find(|&x| check::number_ok(num, x as f64))
+}
+
+/// The first of `n` candidates, from a random start, that exists and fits.
+fn pick<'v>(
+    rng: &mut Rng,
+    n: usize,
+    at: impl Fn(usize) -> Option<&'v str>,
+    fits: impl Fn(&str) -> bool,
+) -> Option<&'v str> {
+    if n == 0 {
+        return None;
+    }
+    let start = rng.random_range(0..n);
+    (0..n)
+        .filter_map(|k| at((start + k) % n))
+        .find(|text| fits(text))
 }
 
 fn number_value(x: f64, integer: bool) -> Value {

@@ -106,6 +106,12 @@ impl App {
         {
             return self.finish(status, response, media, &value);
         }
+        // A profile asks for generated data of that kind, not for state.
+        if let Some(profile) = prefer.profile {
+            let seeds = self.seeds(op, params);
+            let value = self.bodies.generate_as(profile, media, seeds, &[]);
+            return self.finish(status, response, media, &value);
+        }
         // An explicit code asks for the documented response, not for state.
         if !is_success || prefer.code.is_some() {
             let value = self

@@ -1,5 +1,5 @@
 //! The `Prefer` header (Prism's conventions): a status, an example, or
-//! static versus generated bodies.
+//! static versus generated bodies; and decoy's `profile=edge|realistic`.
 
 use crate::util;
 
@@ -9,6 +9,7 @@ pub(super) struct Prefer {
     pub(super) code: Option<u16>,
     pub(super) example: Option<String>,
     pub(super) dynamic: Option<bool>,
+    pub(super) profile: Option<decoy_synth::Profile>,
 }
 
 impl Prefer {
@@ -36,6 +37,11 @@ impl Prefer {
                         )
                     }
                     "example" => p.example = Some(v.to_owned()),
+                    "profile" => {
+                        p.profile = Some(v.parse().map_err(|e: String| {
+                            format!("Prefer: profile={}: {e}", util::truncate(v, 40))
+                        })?)
+                    }
                     "dynamic" => {
                         p.dynamic = Some(match v {
                             "true" => true,
@@ -56,6 +62,9 @@ impl Prefer {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.code.is_none() && self.example.is_none() && self.dynamic.is_none()
+        self.code.is_none()
+            && self.example.is_none()
+            && self.dynamic.is_none()
+            && self.profile.is_none()
     }
 }

@@ -57,12 +57,33 @@ impl App {
         media: &MediaType,
         depth: usize,
     ) -> Value {
-        let pin = self
+        self.generate_pinned(op_id, params, media, depth, &[])
+    }
+
+    /// As [`App::generate_at`], with more root properties pinned: the values
+    /// the operation sets, so the rest of the body agrees with them (a
+    /// `completed` transfer has no live fields).
+    fn generate_pinned(
+        &self,
+        op_id: OpId,
+        params: &[(String, String)],
+        media: &MediaType,
+        depth: usize,
+        set: &[(String, Value)],
+    ) -> Value {
+        let mut pins: Vec<(&str, Value)> = self
             .id_pin(op_id, params)
             .filter(|v| self.id_fits(media, v))
-            .map(|v| ("id", v));
+            .map(|v| ("id", v))
+            .into_iter()
+            .collect();
+        for pin in set_pins(set) {
+            if !pins.iter().any(|(k, _)| *k == pin.0) {
+                pins.push(pin);
+            }
+        }
         let seeds = self.seeds(&self.spec.operations()[op_id], params);
-        let mut value = self.bodies.generate(media, seeds, pin.as_slice());
+        let mut value = self.bodies.generate(media, seeds, &pins);
         self.agree(op_id, params, media, &mut value, depth);
         value
     }
@@ -141,7 +162,14 @@ impl App {
 
     /// A generated success body with the operation's pins, echoes and sets.
     pub(super) fn generate_success(&self, op_id: OpId, ctx: &Ctx<'_>, media: &MediaType) -> Value {
-        let mut value = self.generate(op_id, ctx.params, media);
+        let rules = self.rules(op_id);
+        let mut set = rules.set.clone();
+        if self.config.stateless
+            && let Some(t) = &rules.transition
+        {
+            set.extend(t.set.iter().cloned());
+        }
+        let mut value = self.generate_pinned(op_id, ctx.params, media, 0, &set);
         self.decorate(op_id, ctx, &mut value);
         if ctx
             .params
@@ -239,4 +267,14 @@ impl App {
 
 pub(super) fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// The root properties an operation sets, as generation pins: the rest of a
+/// generated body then agrees with them (the document's `if`/`then` rules
+/// choose by them).
+pub(super) fn set_pins(set: &[(String, Value)]) -> Vec<(&str, Value)> {
+    set.iter()
+        .filter(|(field, _)| !field.contains(['/', '.']))
+        .map(|(field, v)| (field.as_str(), v.clone()))
+        .collect()
 }

@@ -35,7 +35,8 @@ impl App {
                 resource: seeds.resource,
                 request: util::mix(seeds.request, n.to_string()),
             };
-            let mut value = self.bodies.generate(media, seeds, &[]);
+            let pins = super::resource::set_pins(&rules.set);
+            let mut value = self.bodies.generate(media, seeds, &pins);
             self.agree(op_id, ctx.params, media, &mut value, 0);
             self.decorate(op_id, ctx, &mut value);
             let id = fresh_id(&mut value, seeds.request);

@@ -317,8 +317,12 @@ fn examples_are_used_under_the_option() {
     let schemas = json!({"S": {"type": "string", "examples": ["hello"], "default": "hi"}});
     let f = fixture(schemas.clone(), Options::default().examples(true));
     assert!(f.valid("S", 20).iter().all(|v| v == "hello" || v == "hi"));
+    // Without the option, only free text draws from the examples (as the
+    // document's vocabulary); other values are generated.
     let f = fixture(schemas, Options::default());
-    assert!(f.valid("S", 20).iter().any(|v| v != "hello" && v != "hi"));
+    assert!(f.valid("S", 20).iter().all(|v| v == "hello" || v == "hi"));
+    let f = one(json!({"type": "integer", "examples": [7], "default": 7}));
+    assert!(f.valid("S", 20).iter().any(|v| v != 7));
 }
 
 #[test]
@@ -373,7 +377,7 @@ fn unsatisfiable_schemas_are_reported_with_the_pointer() {
 
 #[test]
 fn coherence_extensions() {
-    let f = fixture_document(include_str!("../../../specs/fixtures/coherence.yaml"));
+    let f = fixture_document(include_str!("../../../../specs/fixtures/coherence.yaml"));
     for v in f.valid("Call", 200) {
         let id = v["id"].as_str().unwrap();
         assert!(id.starts_with("call_") && id.len() == 21, "{id}");
@@ -679,4 +683,83 @@ fn nested_repetitions_terminate() {
             Err(e) => assert!(e.to_string().contains("pattern"), "{pattern}: {e}"),
         }
     }
+}
+
+mod stability;
+
+#[test]
+fn if_then_else_is_chosen_first() {
+    // Three rules on one status: retrying random values would rarely meet
+    // all of them; choosing each branch first always does.
+    let f = one(json!({
+        "type": "object",
+        "required": ["status", "ended_at", "cause", "note"],
+        "properties": {
+            "status": {"enum": ["queued", "ringing", "live", "done", "failed", "busy"]},
+            "ended_at": {"type": ["string", "null"], "format": "date-time"},
+            "cause": {"type": ["string", "null"]},
+            "note": {"type": ["string", "null"]},
+        },
+        "allOf": [
+            {
+                "if": {"properties": {"status": {"enum": ["done", "failed", "busy"]}}},
+                "then": {"properties": {"ended_at": {"type": "string"}}},
+                "else": {"properties": {"ended_at": {"type": "null"}}},
+            },
+            {
+                "if": {"properties": {"status": {"enum": ["failed", "busy"]}}},
+                "then": {"properties": {"cause": {"type": "string"}}},
+                "else": {"properties": {"cause": {"type": "null"}}},
+            },
+            {
+                "if": {"properties": {"status": {"const": "queued"}}},
+                "then": {"properties": {"note": {"type": "null"}}},
+            },
+        ],
+    }));
+    let values = f.valid("S", 2_000);
+    let statuses: std::collections::BTreeSet<&str> =
+        values.iter().filter_map(|v| v["status"].as_str()).collect();
+    assert_eq!(statuses.len(), 6, "every state appears: {statuses:?}");
+}
+
+#[test]
+fn free_text_speaks_the_documents_vocabulary() {
+    let f = fixture(
+        json!({
+            "Line": {"type": "object", "properties": {
+                "provider": {"type": "string", "examples": ["deepgram", "cartesia"]},
+            }},
+            "Entry": {
+                "type": "object",
+                "required": ["provider", "model", "note", "code"],
+                "properties": {
+                    "provider": {"type": ["string", "null"]},
+                    "model": {"type": "string", "examples": ["nova-3"]},
+                    "note": {"type": "string"},
+                    // Words the schema refuses are not used.
+                    "code": {"type": "string", "minLength": 12, "examples": ["short"]},
+                },
+            },
+        }),
+        Options::default(),
+    );
+    let values = f.valid("Entry", 200);
+    let providers: std::collections::BTreeSet<&str> = values
+        .iter()
+        .filter_map(|v| v["provider"].as_str())
+        .collect();
+    assert_eq!(
+        providers,
+        ["cartesia", "deepgram"].into(),
+        "same-named examples"
+    );
+    assert!(
+        values.iter().all(|v| v["model"] == "nova-3"),
+        "own examples"
+    );
+    assert!(values.iter().all(|v| v["code"] != "short"));
+    let notes: std::collections::BTreeSet<&str> =
+        values.iter().filter_map(|v| v["note"].as_str()).collect();
+    assert!(notes.len() > 50, "no vocabulary: words as before");
 }
