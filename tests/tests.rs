@@ -35,5 +35,7 @@ mod proxy;
 mod targets;
 // decoy test against correct but quirky servers: no false findings, hints, auth, filters.
 mod quirky;
+// decoy test's model-driven sequences against decoy mock: 2xx reached, state oracles.
+mod stateful;
 // Test helpers: paths, running the binary, insta settings.
 mod util;
