@@ -145,6 +145,14 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let method = req.method().clone();
     let query = req.uri().query().unwrap_or("").to_owned();
+    let json_sent = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if matches!(method, Method::POST | Method::PUT | Method::PATCH) && !json_sent {
+        return Ok(problem(415, "send JSON"));
+    }
     let path = req.uri().path().to_owned();
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),

@@ -47,6 +47,13 @@ async fn check(path: std::path::PathBuf, want: usize) {
         "{}: {ok} of {total} operations reached a 2xx",
         path.display()
     );
+    for c in report.coverage.iter().filter(|c| c.no_success.is_some()) {
+        println!(
+            "  {}: {}",
+            c.operation,
+            c.no_success.as_deref().unwrap_or("")
+        );
+    }
     assert!(
         ok >= want,
         "{ok} of {total} reached a 2xx, want {want}\n{text}"

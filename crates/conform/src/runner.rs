@@ -359,23 +359,35 @@ fn no_success(s: &Stats) -> Option<String> {
             "never sent".to_owned()
         });
     }
-    let all = |f: &dyn Fn(u16) -> bool| s.seen.keys().all(|&c| f(c));
-    let codes = s
-        .seen
-        .keys()
+    // Auth probes and negative cases answer 401 and 400 whatever happens
+    // to valid requests: look past them when anything else came back.
+    let codes: Vec<u16> = s.seen.keys().copied().collect();
+    let past_auth: Vec<u16> = codes
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, 401 | 403))
+        .collect();
+    let valid = if past_auth.is_empty() {
+        &codes
+    } else {
+        &past_auth
+    };
+    let all = |f: &dyn Fn(u16) -> bool| valid.iter().all(|&c| f(c));
+    let list = codes
+        .iter()
         .map(u16::to_string)
         .collect::<Vec<_>>()
         .join(", ");
     Some(if all(&|c| c == 401 || c == 403) {
-        format!("always {codes}: the credentials are missing or refused (--token, --auth)")
-    } else if all(&|c| c == 404 || c == 410) {
-        format!("always {codes}: no valid id found (seed one with --id)")
+        format!("always {list}: the credentials are missing or refused (--token, --auth)")
+    } else if valid.contains(&404) && all(&|c| matches!(c, 400 | 404 | 410 | 415 | 422)) {
+        format!("got {list}: no valid id found (seed one with --id)")
     } else if all(&|c| matches!(c, 400 | 409 | 415 | 422)) {
-        format!("every request refused ({codes}): no body or parameters it accepts")
+        format!("every request refused ({list}): no body or parameters it accepts")
     } else if all(&|c| c >= 500) {
-        format!("only server errors ({codes})")
+        format!("only server errors ({list})")
     } else {
-        format!("no 2xx; got {codes}")
+        format!("no 2xx; got {list}")
     })
 }
 
@@ -1286,7 +1298,10 @@ impl Ctx {
         }
     }
 
-    fn step_strategy(&self) -> (Erased<SeqStep>, Erased<SeqStep>) {
+    /// The first step of sequence `i` (a chain of creator `i` mod their
+    /// number, so that every creator gets one when there are enough
+    /// sequences) and the strategy for the steps after it.
+    fn step_strategy(&self, i: u32) -> (Erased<SeqStep>, Erased<SeqStep>) {
         let mut creates = Vec::new();
         let mut any = Vec::new();
         for (ci, c) in self.creators.iter().enumerate() {
@@ -1315,13 +1330,14 @@ impl Ctx {
                     })
                 })
                 .erased();
-            creates.push((3, whole.clone()));
+            if ci == i as usize % self.creators.len() {
+                creates.push((1, whole.clone()));
+            }
             any.push((1, whole));
             let create = self
                 .body_strategy(c.op)
                 .prop_map(move |body| SeqStep::Create { c: ci, body })
                 .erased();
-            creates.push((1, create.clone()));
             any.push((2, create));
             if c.listing.is_some() {
                 any.push((1, Just(SeqStep::List { c: ci }).erased()));
@@ -1352,8 +1368,12 @@ impl Ctx {
     /// of each parameter, else one generated from the seed.
     fn base_params(&self, i: u32) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for c in &self.creators {
-            let model = &self.models[c.op];
+        let ops = self
+            .creators
+            .iter()
+            .flat_map(|c| std::iter::once(c.op).chain(c.targets.iter().map(|t| t.op)));
+        for op in ops {
+            let model = &self.models[op];
             for (pi, p) in model
                 .params
                 .iter()
@@ -1407,7 +1427,7 @@ impl Ctx {
     }
 
     async fn sequence(&self, i: u32) {
-        let (first, any) = self.step_strategy();
+        let (first, any) = self.step_strategy(i);
         let strategy = (
             first,
             proptest::collection::vec(any, 0..self.config.max_sequence_len.max(1)),

@@ -54,46 +54,32 @@ impl Ctx {
         done: &mut Vec<Done>,
         vars: &mut usize,
     ) -> (Option<Resource>, Outcome) {
-        let creator = &self.creators[chain.c];
-        let op = creator.op;
         let mut outcome = Outcome {
             stages: Vec::new(),
             rejected: 0,
             unsure: None,
         };
-        // Bootstrap like a person: the step's body, then the document's
-        // examples, then bodies generated from other seeds.
-        let mut bodies: Vec<Option<Value>> = vec![chain.body.clone()];
-        bodies.extend(self.examples(op).into_iter().map(Some));
-        if let Some(plan) = self.models[op].body.as_ref().and_then(|b| b.plan.as_ref()) {
-            bodies.extend((1..4).filter_map(|s| plan.generate(s).ok()).map(Some));
+        // A nested collection needs its parent first: create one, as a
+        // person would, and use its id.
+        let mut base = base.to_vec();
+        for (param, id) in self
+            .parents(chain.c, &base, drafts, done, vars, &mut outcome)
+            .await
+        {
+            base.retain(|(n, _)| *n != param);
+            base.push((param, id));
         }
-        let mut created = None;
-        for body in bodies {
-            let input = self.input_for(op, base, body.clone());
-            let request = self.models[op].request(&input, Auth::Configured);
-            let (sent, mut d) = self.exchange(op, &request, &Expect::Valid).await;
-            drafts.append(&mut d);
-            let status = sent.as_ref().ok().map(|e| e.status);
-            done.push(Done {
-                op,
-                request,
-                status,
-                defines: None,
-                uses: None,
-            });
-            match sent {
-                Ok(ex) if ok(Some(ex.status)) => {
-                    let value = body_value(&ex.body).unwrap_or(Value::Null);
-                    if let Some(id) = value.get(&creator.id_field).map(scalar) {
-                        created = Some((id, value, body));
-                    }
-                    break;
-                }
-                Ok(ex) if (400..500).contains(&ex.status) => outcome.rejected += 1,
-                _ => break,
-            }
-        }
+        let base = base.as_slice();
+        let created = self
+            .create(
+                chain.c,
+                chain.body.clone(),
+                base,
+                drafts,
+                done,
+                &mut outcome,
+            )
+            .await;
         let Some((id, value, sent_body)) = created else {
             return (None, outcome);
         };
@@ -103,6 +89,7 @@ impl Ctx {
             last.defines = Some(var);
         }
         outcome.stages.push("create");
+        let creator = &self.creators[chain.c];
         let mut resource = Resource {
             c: chain.c,
             var,
@@ -198,7 +185,26 @@ impl Ctx {
         }
 
         if chain.act {
-            for t in creator.targets.iter().filter(|t| t.kind == Kind::Action) {
+            // What the member holds, in the order a person would try it:
+            // actions that add or change, then reads of what belongs to it,
+            // then actions that remove.
+            let removes = |t: &&crate::links::Target| {
+                self.spec.operations()[t.op]
+                    .method
+                    .eq_ignore_ascii_case("delete")
+            };
+            let order = creator
+                .targets
+                .iter()
+                .filter(|t| t.kind == Kind::Action && !removes(t))
+                .chain(creator.targets.iter().filter(|t| t.kind == Kind::Related))
+                .chain(
+                    creator
+                        .targets
+                        .iter()
+                        .filter(|t| t.kind == Kind::Action && removes(t)),
+                );
+            for t in order {
                 // Guarded actions are the act steps' business (their
                 // refusal is an oracle of its own).
                 if t.guard.forbids(&resource.last).is_some() {
@@ -263,6 +269,100 @@ impl Ctx {
             return (None, outcome);
         }
         (Some(resource), outcome)
+    }
+
+    /// Creates one member with creator `c`: `body`, then the document's
+    /// examples, then bodies generated from other seeds, until the target
+    /// accepts one. Returns its id, the response and the body sent.
+    async fn create(
+        &self,
+        c: usize,
+        body: Option<Value>,
+        base: &[(String, String)],
+        drafts: &mut Vec<Draft>,
+        done: &mut Vec<Done>,
+        outcome: &mut Outcome,
+    ) -> Option<(String, Value, Option<Value>)> {
+        let creator = &self.creators[c];
+        let op = creator.op;
+        let mut bodies: Vec<Option<Value>> = vec![body];
+        bodies.extend(self.examples(op).into_iter().map(Some));
+        if let Some(plan) = self.models[op].body.as_ref().and_then(|b| b.plan.as_ref()) {
+            bodies.extend((1..4).filter_map(|s| plan.generate(s).ok()).map(Some));
+        }
+        for body in bodies {
+            let input = self.input_for(op, base, body.clone());
+            let request = self.models[op].request(&input, Auth::Configured);
+            let (sent, mut d) = self.exchange(op, &request, &Expect::Valid).await;
+            drafts.append(&mut d);
+            let status = sent.as_ref().ok().map(|e| e.status);
+            done.push(Done {
+                op,
+                request,
+                status,
+                defines: None,
+                uses: None,
+            });
+            match sent {
+                Ok(ex) if ok(Some(ex.status)) => {
+                    let value = body_value(&ex.body).unwrap_or(Value::Null);
+                    let id = value.get(&creator.id_field).map(scalar)?;
+                    return Some((id, value, body));
+                }
+                Ok(ex) if (400..500).contains(&ex.status) => outcome.rejected += 1,
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Ids for the path parameters of creator `c` that another creator's
+    /// members fill (`libraryId` for `PUT /libraries/{libraryId}/shelves/{code}`):
+    /// one member of each such parent, created now.
+    async fn parents(
+        &self,
+        c: usize,
+        base: &[(String, String)],
+        drafts: &mut Vec<Draft>,
+        done: &mut Vec<Done>,
+        vars: &mut usize,
+        outcome: &mut Outcome,
+    ) -> Vec<(String, String)> {
+        let op = self.creators[c].op;
+        let own: Vec<&str> = self.creators[c]
+            .targets
+            .iter()
+            .map(|t| t.param.as_str())
+            .collect();
+        let mut out = Vec::new();
+        for p in self.models[op]
+            .params
+            .iter()
+            .filter(|p| p.location == decoy_spec::ParameterLocation::Path)
+        {
+            if own.contains(&p.name.as_str()) {
+                continue;
+            }
+            // The parent: a creator whose members this parameter names, and
+            // whose own path does not need it.
+            let parent = self.creators.iter().position(|other| {
+                other.targets.iter().any(|t| t.param == p.name)
+                    && !self.models[other.op].params.iter().any(|q| {
+                        q.location == decoy_spec::ParameterLocation::Path && q.name == p.name
+                    })
+            });
+            let Some(parent) = parent.filter(|&x| x != c) else {
+                continue;
+            };
+            if let Some((id, _, _)) = self.create(parent, None, base, drafts, done, outcome).await {
+                *vars += 1;
+                if let Some(last) = done.last_mut() {
+                    last.defines = Some(*vars);
+                }
+                out.push((p.name.clone(), id));
+            }
+        }
+        out
     }
 
     /// Reads the resource back; a 404/410 where the read documents a 2xx,
