@@ -51,7 +51,7 @@ pub(crate) fn infer(spec: &Spec) -> Vec<Creator> {
                 param: a.param.clone(),
                 guard: a.guard.clone(),
                 spawns: a.spawns.clone(),
-                kind: spec.model().operation(a.op).kind,
+                kind: role(spec, r, a),
             })
             .collect();
         let listing = r.listing.as_ref().map(|l| Listing {
@@ -68,4 +68,20 @@ pub(crate) fn infer(spec: &Spec) -> Vec<Creator> {
         }
     }
     creators
+}
+
+/// What `a` does to a member of `r`: the operation's own kind where its
+/// path ends at the member (`/libraries/{libraryId}`), else a read of or an
+/// action on something the member holds (`/libraries/{libraryId}/shelves`).
+fn role(spec: &Spec, r: &decoy_spec::model::Resource, a: &decoy_spec::model::Act) -> Kind {
+    let op = &spec.operations()[a.op.index()];
+    let own = r.id_param.as_deref() == Some(a.param.as_str())
+        && op.path.ends_with(&format!("{{{}}}", a.param));
+    if own {
+        spec.model().operation(a.op).kind
+    } else if op.method.eq_ignore_ascii_case("get") {
+        Kind::Related
+    } else {
+        Kind::Action
+    }
 }

@@ -1299,8 +1299,9 @@ impl Ctx {
     }
 
     /// The first step of sequence `i` (a chain of creator `i` mod their
-    /// number, so that every creator gets one when there are enough
-    /// sequences) and the strategy for the steps after it.
+    /// number half the time, so that every creator gets one when there are
+    /// enough sequences; else a plain create) and the strategy for the
+    /// steps after it.
     fn step_strategy(&self, i: u32) -> (Erased<SeqStep>, Erased<SeqStep>) {
         let mut creates = Vec::new();
         let mut any = Vec::new();
@@ -1331,13 +1332,14 @@ impl Ctx {
                 })
                 .erased();
             if ci == i as usize % self.creators.len() {
-                creates.push((1, whole.clone()));
+                creates.push((self.creators.len() as u32, whole.clone()));
             }
             any.push((1, whole));
             let create = self
                 .body_strategy(c.op)
                 .prop_map(move |body| SeqStep::Create { c: ci, body })
                 .erased();
+            creates.push((1, create.clone()));
             any.push((2, create));
             if c.listing.is_some() {
                 any.push((1, Just(SeqStep::List { c: ci }).erased()));

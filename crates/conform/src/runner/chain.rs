@@ -210,11 +210,17 @@ impl Ctx {
                 if t.guard.forbids(&resource.last).is_some() {
                     continue;
                 }
-                let (status, _) = self
+                let (status, reply) = self
                     .act_on(t.op, &t.param, &resource, base, None, done)
                     .await;
                 if ok(status) {
                     outcome.stages.push("act");
+                }
+                // The member's new state decides which action is allowed next.
+                if let Some(v) = reply
+                    .filter(|v| v.get(&creator.id_field).map(scalar).as_ref() == Some(&resource.id))
+                {
+                    resource.last = v;
                 }
             }
         }
