@@ -22,7 +22,8 @@ async fn run_on_mock(path: &std::path::Path) -> Report {
     let mut config = Config::new(mock.uri());
     config.token = Some(TOKEN.into());
     config.cases = 10;
-    config.sequences = 20;
+    // Enough for a chain per creator (vapi has dozens).
+    config.sequences = 60;
     config.seed = 7;
     decoy_conform::run(&spec, config)
         .await

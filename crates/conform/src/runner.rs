@@ -1299,8 +1299,8 @@ impl Ctx {
     }
 
     /// The first step of sequence `i` (a chain of creator `i` mod their
-    /// number half the time, so that every creator gets one when there are
-    /// enough sequences; else a plain create) and the strategy for the
+    /// number three times in four, so that every creator gets one when
+    /// there are enough sequences; else a plain create) and the strategy for the
     /// steps after it.
     fn step_strategy(&self, i: u32) -> (Erased<SeqStep>, Erased<SeqStep>) {
         let mut creates = Vec::new();
@@ -1331,10 +1331,21 @@ impl Ctx {
                     })
                 })
                 .erased();
-            if ci == i as usize % self.creators.len() {
-                creates.push((self.creators.len() as u32, whole.clone()));
+            // Chains for resources a client can read, update or delete;
+            // the others (lifecycles driven by actions) keep the random
+            // create-then-act sequences.
+            let crud = c.targets.iter().any(|t| {
+                matches!(
+                    t.kind,
+                    links::Kind::Read | links::Kind::Update | links::Kind::Delete
+                )
+            });
+            if crud {
+                if ci == i as usize % self.creators.len() {
+                    creates.push((3 * self.creators.len() as u32, whole.clone()));
+                }
+                any.push((1, whole));
             }
-            any.push((1, whole));
             let create = self
                 .body_strategy(c.op)
                 .prop_map(move |body| SeqStep::Create { c: ci, body })
@@ -1581,6 +1592,7 @@ impl Ctx {
                         continue;
                     };
                     let mut path = base.to_vec();
+                    path.retain(|(n, _)| *n != target.param);
                     path.push((target.param.clone(), resources[r].id.clone()));
                     let input = self.input_for(target.op, &path, body.clone());
                     let request = self.models[target.op].request(&input, Auth::Configured);

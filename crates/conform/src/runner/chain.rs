@@ -205,9 +205,10 @@ impl Ctx {
                         .filter(|t| t.kind == Kind::Action && removes(t)),
                 );
             for t in order {
-                // Guarded actions are the act steps' business (their
-                // refusal is an oracle of its own).
-                if t.guard.forbids(&resource.last).is_some() {
+                // Guarded actions move the member through its lifecycle:
+                // they are the act steps' business (a refusal is an oracle
+                // of its own), on members the chain leaves as created.
+                if t.guard != crate::links::Guard::Always {
                     continue;
                 }
                 let (status, reply) = self
