@@ -30,7 +30,10 @@ async fn run_on_mock(path: &std::path::Path) -> Report {
         .expect("the run completes")
 }
 
-/// Operations that got at least one 2xx, and how many there are.
+/// Operations that got at least one 2xx, and how many there are. The
+/// numbers each test asserts are what the runner reaches today against the
+/// mock with `--strict-ids` (main before model chains: petstore3 14 of 19,
+/// petstore-expanded 4 of 4, vapi 44 of 79, library 7 of 9): a drop fails.
 fn reached(report: &Report) -> (usize, usize) {
     let ok = report
         .coverage
@@ -74,28 +77,32 @@ async fn check(path: std::path::PathBuf, want: usize) {
 
 #[tokio::test]
 async fn petstore3_reaches_2xx() {
-    check(crate::util::wild_dir().join("swaggerapi-petstore3.yaml"), 0).await;
+    check(
+        crate::util::wild_dir().join("swaggerapi-petstore3.yaml"),
+        18,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn petstore_expanded_reaches_2xx() {
     check(
         crate::util::wild_dir().join("oai-petstore-expanded.yaml"),
-        0,
+        4,
     )
     .await;
 }
 
 #[tokio::test]
 async fn vapi_reaches_2xx() {
-    check(crate::util::wild_dir().join("vapi-api.json"), 0).await;
+    check(crate::util::wild_dir().join("vapi-api.json"), 60).await;
 }
 
 #[tokio::test]
 async fn library_reaches_2xx() {
     check(
         crate::util::root().join("specs/shapes/library.openapi.yaml"),
-        0,
+        9,
     )
     .await;
 }
