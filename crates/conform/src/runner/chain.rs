@@ -132,6 +132,7 @@ impl Ctx {
                     &resource,
                     base,
                     body.clone(),
+                    drafts,
                     done,
                 )
                 .await;
@@ -212,7 +213,7 @@ impl Ctx {
                     continue;
                 }
                 let (status, reply) = self
-                    .act_on(t.op, &t.param, &resource, base, None, done)
+                    .act_on(t.op, &t.param, &resource, base, None, drafts, done)
                     .await;
                 if ok(status) {
                     outcome.stages.push("act");
@@ -230,7 +231,15 @@ impl Ctx {
             && let Some(delete) = target(Kind::Delete)
         {
             let (status, _) = self
-                .act_on(delete.op, &delete.param, &resource, base, None, done)
+                .act_on(
+                    delete.op,
+                    &delete.param,
+                    &resource,
+                    base,
+                    None,
+                    drafts,
+                    done,
+                )
                 .await;
             if !ok(status) {
                 return (Some(resource), outcome);
@@ -483,7 +492,8 @@ impl Ctx {
         (sent, request)
     }
 
-    /// Sends `op` on the resource; returns its status and JSON body.
+    /// Sends `op` on the resource (its response checked like any other);
+    /// returns its status and JSON body.
     async fn act_on(
         &self,
         op: usize,
@@ -491,12 +501,10 @@ impl Ctx {
         resource: &Resource,
         base: &[(String, String)],
         body: Option<Value>,
+        drafts: &mut Vec<Draft>,
         done: &mut Vec<Done>,
     ) -> (Option<u16>, Option<Value>) {
-        let mut drafts = Vec::new();
-        let (sent, request) = self
-            .send_on(op, param, resource, base, body, &mut drafts)
-            .await;
+        let (sent, request) = self.send_on(op, param, resource, base, body, drafts).await;
         let status = sent.as_ref().ok().map(|e| e.status);
         push(done, op, request, status, resource);
         (
