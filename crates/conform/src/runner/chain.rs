@@ -494,6 +494,7 @@ impl Ctx {
 
     /// Sends `op` on the resource (its response checked like any other);
     /// returns its status and JSON body.
+    #[allow(clippy::too_many_arguments)]
     async fn act_on(
         &self,
         op: usize,
