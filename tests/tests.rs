@@ -37,5 +37,9 @@ mod targets;
 mod quirky;
 // Replicas on one Redis (a real redis-server per test), namespaces per test worker.
 mod redis;
+// decoy test's model-driven sequences against decoy mock: 2xx reached, state oracles.
+mod stateful;
+// A Library implementation with switchable state bugs (created not readable, update lost...).
+mod faulty_library;
 // Test helpers: paths, running the binary, insta settings.
 mod util;

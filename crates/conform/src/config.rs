@@ -296,6 +296,9 @@ checks! {
     AuthInvalid = "auth-invalid": "A protected operation refuses requests with invalid credentials.",
     StatefulConflict = "stateful-conflict": "An action on a resource in a state that forbids it is refused, not accepted.",
     Listing = "listing": "A created resource appears where the document lists it.",
+    CreatedReadable = "created-readable": "A created resource can be read back (no 404/410), agreeing on the fields its create echoed.",
+    UpdateVisible = "update-visible": "An update the target accepted and echoed is visible on the next read.",
+    DeletedGone = "deleted-gone": "After a successful delete, reading the resource answers 404 or 410 (when the read documents one).",
     ReadConsistency = "read-consistency": "The same read twice in a row agrees.",
     Snapshot = "snapshot": "Normalized responses match the committed snapshots.",
 }

@@ -135,7 +135,8 @@ pub use observe::{
 };
 pub use progress::{Progress, ProgressState};
 pub use report::{
-    Coverage, Finding, Report, Reproduction, SchemaViolation, SnapshotSummary, Step, TextOptions,
+    Coverage, Finding, Report, Reproduction, SchemaViolation, SequenceSummary, SnapshotSummary,
+    Step, TextOptions,
 };
 
 use decoy_spec::Spec;

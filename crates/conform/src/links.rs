@@ -3,7 +3,7 @@
 //! too: the same guards, the same collections, the same listings.
 
 use decoy_spec::Spec;
-pub(crate) use decoy_spec::model::Guard;
+pub(crate) use decoy_spec::model::{Guard, Kind};
 
 /// An operation that creates resources others act on.
 #[derive(Debug, Clone)]
@@ -13,6 +13,9 @@ pub(crate) struct Creator {
     pub(crate) targets: Vec<Target>,
     /// Where created resources are listed.
     pub(crate) listing: Option<Listing>,
+    /// The response field holding a member's id (`id` when the model has
+    /// none).
+    pub(crate) id_field: String,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +27,9 @@ pub(crate) struct Target {
     /// A response field holding a further resource the action started
     /// (`next_transfer`).
     pub(crate) spawns: Option<String>,
+    /// What the operation does to the resource (read, update, delete,
+    /// action): the model-driven chain orders its steps by it.
+    pub(crate) kind: Kind,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +51,7 @@ pub(crate) fn infer(spec: &Spec) -> Vec<Creator> {
                 param: a.param.clone(),
                 guard: a.guard.clone(),
                 spawns: a.spawns.clone(),
+                kind: role(spec, r, a),
             })
             .collect();
         let listing = r.listing.as_ref().map(|l| Listing {
@@ -56,8 +63,25 @@ pub(crate) fn infer(spec: &Spec) -> Vec<Creator> {
                 op: c.index(),
                 targets: targets.clone(),
                 listing: listing.clone(),
+                id_field: r.id_field.clone().unwrap_or_else(|| "id".to_owned()),
             });
         }
     }
     creators
+}
+
+/// What `a` does to a member of `r`: the operation's own kind where its
+/// path ends at the member (`/libraries/{libraryId}`), else a read of or an
+/// action on something the member holds (`/libraries/{libraryId}/shelves`).
+fn role(spec: &Spec, r: &decoy_spec::model::Resource, a: &decoy_spec::model::Act) -> Kind {
+    let op = &spec.operations()[a.op.index()];
+    let own = r.id_param.as_deref() == Some(a.param.as_str())
+        && op.path.ends_with(&format!("{{{}}}", a.param));
+    if own {
+        spec.model().operation(a.op).kind
+    } else if op.method.eq_ignore_ascii_case("get") {
+        Kind::Related
+    } else {
+        Kind::Action
+    }
 }

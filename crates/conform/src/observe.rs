@@ -97,6 +97,7 @@ impl Coverage {
             checks_run: Vec::new(),
             note: None,
             blind_negatives: false,
+            no_success: None,
         }
     }
 
@@ -139,6 +140,7 @@ pub fn coverage_table(coverage: &[Coverage]) -> String {
         cut_short: false,
         skipped_checks: Vec::new(),
         sequences: 0,
+        sequence_summary: Default::default(),
         hints: Vec::new(),
         findings: Vec::new(),
         coverage: coverage.to_vec(),

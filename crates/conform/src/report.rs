@@ -32,6 +32,8 @@ pub struct Report {
     pub skipped_checks: Vec<Check>,
     /// Stateful sequences run.
     pub sequences: u32,
+    /// What the sequences created and which chains completed.
+    pub sequence_summary: SequenceSummary,
     /// Advice the run's numbers support (a URL without the document's base
     /// path, an overloaded target).
     pub hints: Vec<String>,
@@ -118,6 +120,24 @@ pub struct Step {
     pub status: Option<u16>,
 }
 
+/// What the stateful sequences did (the first play of each; shrinking and
+/// replays are not counted).
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct SequenceSummary {
+    /// Resources created, per create operation.
+    pub created: BTreeMap<String, u32>,
+    /// Create requests the target refused (4xx) while a chain looked for a
+    /// body it accepts.
+    pub creates_rejected: u32,
+    /// Chains played, keyed by the stages that succeeded
+    /// (`create→read→update→read→list→delete→read`).
+    pub chains: BTreeMap<String, u32>,
+    /// What a chain could not judge (a delete whose read documents no 404
+    /// or 410), at most a few.
+    pub unsure: Vec<String>,
+}
+
 /// How one operation was exercised.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
@@ -150,6 +170,9 @@ pub struct Coverage {
     /// Negative cases were sent before any valid request succeeded, so a
     /// 4xx to them may be about a missing resource, not the invalid input.
     pub blind_negatives: bool,
+    /// Why no request got a 2xx (every request 401, every one 404, never
+    /// sent), when none did.
+    pub no_success: Option<String>,
 }
 
 impl Coverage {
@@ -372,6 +395,48 @@ impl Report {
             for c in unfinished {
                 let line = format!("{}: {}", c.operation, c.note.as_deref().unwrap_or(""));
                 for l in wrap_to(&line, "  ", WIDTH - 2) {
+                    let _ = writeln!(out, "  {l}");
+                }
+            }
+        }
+        let failing: Vec<&Coverage> = self
+            .coverage
+            .iter()
+            .filter(|c| c.no_success.is_some())
+            .collect();
+        if !failing.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                p.yellow(&format!(
+                    "{} of {} operations never got a 2xx",
+                    failing.len(),
+                    self.coverage.len()
+                ))
+            );
+            for c in failing {
+                let line = format!("{}: {}", c.operation, c.no_success.as_deref().unwrap_or(""));
+                for l in wrap_to(&line, "  ", WIDTH - 2) {
+                    let _ = writeln!(out, "  {l}");
+                }
+            }
+        }
+        let s = &self.sequence_summary;
+        if !s.chains.is_empty() || !s.created.is_empty() {
+            let created: u32 = s.created.values().sum();
+            let _ = writeln!(
+                out,
+                "\n{}",
+                p.dim(&format!(
+                    "sequences: {created} resources created, {} create bodies refused",
+                    s.creates_rejected
+                ))
+            );
+            for (stages, n) in &s.chains {
+                let _ = writeln!(out, "  {n:>3} × {}", clip_line(stages, WIDTH - 8));
+            }
+            for u in &s.unsure {
+                for l in wrap_to(&format!("unsure: {u}"), "  ", WIDTH - 2) {
                     let _ = writeln!(out, "  {l}");
                 }
             }

@@ -20,10 +20,12 @@ use crate::checks::{self, Draft, Expect, body_value};
 use crate::client::{Auth, Client, Exchange, Failure, Payload, Request};
 use crate::links::{self, Creator};
 use crate::model::{Input, OpModel, encode, scalar, segment_stays};
-use crate::report::{Coverage, Finding, Reproduction, SnapshotSummary, Step};
+use crate::report::{Coverage, Finding, Reproduction, SequenceSummary, SnapshotSummary, Step};
 use crate::repro::{body_summary, curl};
 use crate::snapshot::{self, Normalizer};
 use crate::{Check, Config, ConformError, Report};
+
+mod chain;
 
 #[derive(Default)]
 struct Stats {
@@ -92,6 +94,7 @@ pub(crate) struct Ctx {
     stats: Mutex<Vec<Stats>>,
     findings: Mutex<Findings>,
     snapshots: Mutex<SnapshotSummary>,
+    summary: Mutex<SequenceSummary>,
 }
 
 /// A TestRunner whose every draw follows from `seed` and `key`.
@@ -179,6 +182,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         large: Mutex::new(()),
         findings: Mutex::new(Findings::default()),
         snapshots: Mutex::new(SnapshotSummary::default()),
+        summary: Mutex::new(SequenceSummary::default()),
         config,
     });
     let sequence_units = if ctx.creators.is_empty() {
@@ -262,6 +266,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
                 checks_run: s.ran.iter().copied().collect(),
                 note: note(s, ctx.config.cases),
                 blind_negatives: s.blind_negatives,
+                no_success: no_success(s),
             }
         })
         .collect();
@@ -285,6 +290,9 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         cut_short: ctx.cut.load(Ordering::Relaxed),
         skipped_checks: ctx.config.skip.clone(),
         sequences: sequences_run,
+        sequence_summary: std::mem::take(
+            &mut *ctx.summary.lock().unwrap_or_else(|e| e.into_inner()),
+        ),
         hints,
         findings: findings.into_iter().map(|(_, f)| f).collect(),
         coverage,
@@ -336,6 +344,50 @@ fn note(s: &Stats, cases: u32) -> Option<String> {
             n >> 20
         ),
         Stop::Unresponsive => "stopped: the target stopped answering".to_owned(),
+    })
+}
+
+/// Why an operation never got a 2xx, read from what it did get.
+fn no_success(s: &Stats) -> Option<String> {
+    if s.seen.keys().any(|c| (200..300).contains(c)) {
+        return None;
+    }
+    if s.seen.is_empty() {
+        return Some(if s.rerouted > 0 {
+            "never sent: every generated path routes to another operation".to_owned()
+        } else {
+            "never sent".to_owned()
+        });
+    }
+    // Auth probes and negative cases answer 401 and 400 whatever happens
+    // to valid requests: look past them when anything else came back.
+    let codes: Vec<u16> = s.seen.keys().copied().collect();
+    let past_auth: Vec<u16> = codes
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, 401 | 403))
+        .collect();
+    let valid = if past_auth.is_empty() {
+        &codes
+    } else {
+        &past_auth
+    };
+    let all = |f: &dyn Fn(u16) -> bool| valid.iter().all(|&c| f(c));
+    let list = codes
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(if all(&|c| c == 401 || c == 403) {
+        format!("always {list}: the credentials are missing or refused (--token, --auth)")
+    } else if valid.contains(&404) && all(&|c| matches!(c, 400 | 404 | 410 | 415 | 422)) {
+        format!("got {list}: no valid id found (seed one with --id)")
+    } else if all(&|c| matches!(c, 400 | 409 | 415 | 422)) {
+        format!("every request refused ({list}): no body or parameters it accepts")
+    } else if all(&|c| c >= 500) {
+        format!("only server errors ({list})")
+    } else {
+        format!("no 2xx; got {list}")
     })
 }
 
@@ -1209,6 +1261,8 @@ enum SeqStep {
     List {
         c: usize,
     },
+    /// The model's whole life of one resource (see [`chain`]).
+    Chain(chain::Chain),
 }
 
 /// A request of an executed sequence, for the reproduction script.
@@ -1221,6 +1275,9 @@ struct Done {
     /// The resource variable (and its encoded id) the path uses.
     uses: Option<(usize, String)>,
 }
+
+/// What a sequence played: its findings, its requests, its chains.
+type Played = (Vec<Draft>, Vec<Done>, Vec<(usize, chain::Outcome)>);
 
 struct Resource {
     c: usize,
@@ -1241,10 +1298,54 @@ impl Ctx {
         }
     }
 
-    fn step_strategy(&self) -> (Erased<SeqStep>, Erased<SeqStep>) {
+    /// The first step of sequence `i` (a chain of creator `i` mod their
+    /// number three times in four, so that every creator gets one when
+    /// there are enough sequences; else a plain create) and the strategy for the
+    /// steps after it.
+    fn step_strategy(&self, i: u32) -> (Erased<SeqStep>, Erased<SeqStep>) {
         let mut creates = Vec::new();
         let mut any = Vec::new();
         for (ci, c) in self.creators.iter().enumerate() {
+            let update = match c.targets.iter().find(|t| t.kind == links::Kind::Update) {
+                Some(t) => proptest::option::weighted(0.9, self.body_strategy(t.op)).erased(),
+                None => Just(None).erased(),
+            };
+            let flag = || proptest::bool::weighted(0.9);
+            let whole = (
+                self.body_strategy(c.op),
+                flag(),
+                update,
+                flag(),
+                flag(),
+                flag(),
+            )
+                .prop_map(move |(body, read, update, list, act, delete)| {
+                    SeqStep::Chain(chain::Chain {
+                        c: ci,
+                        body,
+                        read,
+                        update,
+                        list,
+                        act,
+                        delete,
+                    })
+                })
+                .erased();
+            // Chains for resources a client can read, update or delete;
+            // the others (lifecycles driven by actions) keep the random
+            // create-then-act sequences.
+            let crud = c.targets.iter().any(|t| {
+                matches!(
+                    t.kind,
+                    links::Kind::Read | links::Kind::Update | links::Kind::Delete
+                )
+            });
+            if crud {
+                if ci == i as usize % self.creators.len() {
+                    creates.push((3 * self.creators.len() as u32, whole.clone()));
+                }
+                any.push((1, whole));
+            }
             let create = self
                 .body_strategy(c.op)
                 .prop_map(move |body| SeqStep::Create { c: ci, body })
@@ -1280,8 +1381,12 @@ impl Ctx {
     /// of each parameter, else one generated from the seed.
     fn base_params(&self, i: u32) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for c in &self.creators {
-            let model = &self.models[c.op];
+        let ops = self
+            .creators
+            .iter()
+            .flat_map(|c| std::iter::once(c.op).chain(c.targets.iter().map(|t| t.op)));
+        for op in ops {
+            let model = &self.models[op];
             for (pi, p) in model
                 .params
                 .iter()
@@ -1335,7 +1440,7 @@ impl Ctx {
     }
 
     async fn sequence(&self, i: u32) {
-        let (first, any) = self.step_strategy();
+        let (first, any) = self.step_strategy(i);
         let strategy = (
             first,
             proptest::collection::vec(any, 0..self.config.max_sequence_len.max(1)),
@@ -1350,7 +1455,8 @@ impl Ctx {
             return;
         };
         let base = self.base_params(i);
-        let (drafts, _) = self.play(&base, &tree.current()).await;
+        let (drafts, done, outcomes) = self.play(&base, &tree.current()).await;
+        self.tally(&done, outcomes);
         let fresh: Vec<Draft> = drafts.into_iter().filter(|d| !self.seen(d)).collect();
         let Some(draft) = fresh.into_iter().next() else {
             return;
@@ -1385,7 +1491,7 @@ impl Ctx {
             (best, true)
         };
         // Run the smallest sequence once more to print exactly what it sends.
-        let (drafts, done) = self.play(&base, &best).await;
+        let (drafts, done, _) = self.play(&base, &best).await;
         let draft = drafts
             .into_iter()
             .find(|d| d.signature == signature)
@@ -1407,7 +1513,8 @@ impl Ctx {
 
     /// Plays a sequence against the target; returns what went wrong and
     /// what was sent.
-    async fn play(&self, base: &[(String, String)], steps: &[SeqStep]) -> (Vec<Draft>, Vec<Done>) {
+    async fn play(&self, base: &[(String, String)], steps: &[SeqStep]) -> Played {
+        let mut outcomes = Vec::new();
         let mut drafts = Vec::new();
         let mut done = Vec::new();
         let mut resources: Vec<Resource> = Vec::new();
@@ -1417,12 +1524,20 @@ impl Ctx {
             // ends the sequence: it would only repeat what stopped it.
             let op = match step {
                 SeqStep::Create { c, .. } | SeqStep::List { c } => self.creators[*c].op,
+                SeqStep::Chain(ch) => self.creators[ch.c].op,
                 SeqStep::Act { op, .. } => *op,
             };
             if self.exhausted(op) {
                 break;
             }
             match step {
+                SeqStep::Chain(ch) => {
+                    let (made, outcome) = self
+                        .chain(ch, base, &mut drafts, &mut done, &mut vars)
+                        .await;
+                    resources.extend(made);
+                    outcomes.push((ch.c, outcome));
+                }
                 SeqStep::Create { c, body } => {
                     let creator = &self.creators[*c];
                     let op = creator.op;
@@ -1441,15 +1556,7 @@ impl Ctx {
                         .ok()
                         .filter(|e| (200..300).contains(&e.status))
                         .and_then(|e| serde_json::from_slice::<Value>(&e.body).ok())
-                        .and_then(|v| {
-                            Some((
-                                v.get("id")?
-                                    .as_str()
-                                    .map(str::to_owned)
-                                    .or_else(|| v.get("id").map(|i| i.to_string()))?,
-                                v,
-                            ))
-                        });
+                        .and_then(|v| Some((v.get(&creator.id_field).map(scalar)?, v)));
                     let Some((id, value)) = created else {
                         done.push(entry);
                         continue;
@@ -1463,55 +1570,7 @@ impl Ctx {
                         id: id.clone(),
                         last: value,
                     });
-                    if let Some(listing) = &creator.listing
-                        && self.config.enabled(Check::Listing)
-                    {
-                        self.ran(op, Check::Listing);
-                        let input = self.input_for(listing.op, base, None);
-                        let request = self.models[listing.op].request(&input, Auth::Configured);
-                        let (outcome, mut d) =
-                            self.exchange(listing.op, &request, &Expect::Valid).await;
-                        drafts.append(&mut d);
-                        let status = outcome.as_ref().ok().map(|e| e.status);
-                        if let Ok(ex) = outcome
-                            && (200..300).contains(&ex.status)
-                            && let Ok(list) = serde_json::from_slice::<Value>(&ex.body)
-                        {
-                            let items = list.pointer(&listing.array).and_then(Value::as_array);
-                            let present = items.is_some_and(|items| {
-                                items.iter().any(|it| {
-                                    it.get("id").map(scalar).as_deref() == Some(id.as_str())
-                                })
-                            });
-                            if !present {
-                                let lname = &self.models[listing.op].name;
-                                let cname = &self.models[op].name;
-                                let mut d = Draft::new(
-                                    Check::Listing,
-                                    cname,
-                                    lname,
-                                    format!(
-                                        "the resource {id} created by {cname} is missing from {lname} (at {})",
-                                        if listing.array.is_empty() {
-                                            "(root)"
-                                        } else {
-                                            &listing.array
-                                        }
-                                    ),
-                                );
-                                d.status = Some(ex.status);
-                                d.body = body_value(&ex.body);
-                                drafts.push(d);
-                            }
-                        }
-                        done.push(Done {
-                            op: listing.op,
-                            request,
-                            status,
-                            defines: None,
-                            uses: None,
-                        });
-                    }
+                    self.listed(*c, &id, base, &mut drafts, &mut done).await;
                 }
                 SeqStep::Act { op, pick, body } => {
                     let mine: Vec<usize> = (0..resources.len())
@@ -1533,6 +1592,7 @@ impl Ctx {
                         continue;
                     };
                     let mut path = base.to_vec();
+                    path.retain(|(n, _)| *n != target.param);
                     path.push((target.param.clone(), resources[r].id.clone()));
                     let input = self.input_for(target.op, &path, body.clone());
                     let request = self.models[target.op].request(&input, Auth::Configured);
@@ -1665,7 +1725,92 @@ impl Ctx {
                 }
             }
         }
-        (drafts, done)
+        (drafts, done, outcomes)
+    }
+
+    /// The `listing` oracle: the resource `id` just created by creator `c`
+    /// appears in the creator's listing.
+    async fn listed(
+        &self,
+        c: usize,
+        id: &str,
+        base: &[(String, String)],
+        drafts: &mut Vec<Draft>,
+        done: &mut Vec<Done>,
+    ) {
+        let op = self.creators[c].op;
+        if let Some(listing) = &self.creators[c].listing
+            && self.config.enabled(Check::Listing)
+        {
+            self.ran(op, Check::Listing);
+            let input = self.input_for(listing.op, base, None);
+            let request = self.models[listing.op].request(&input, Auth::Configured);
+            let (outcome, mut d) = self.exchange(listing.op, &request, &Expect::Valid).await;
+            drafts.append(&mut d);
+            let status = outcome.as_ref().ok().map(|e| e.status);
+            if let Ok(ex) = outcome
+                && (200..300).contains(&ex.status)
+                && let Ok(list) = serde_json::from_slice::<Value>(&ex.body)
+            {
+                let items = list.pointer(&listing.array).and_then(Value::as_array);
+                let present = items.is_some_and(|items| {
+                    items.iter().any(|it| {
+                        it.get(&self.creators[c].id_field).map(scalar).as_deref() == Some(id)
+                    })
+                });
+                if !present {
+                    let lname = &self.models[listing.op].name;
+                    let cname = &self.models[op].name;
+                    let mut d = Draft::new(
+                        Check::Listing,
+                        cname,
+                        lname,
+                        format!(
+                            "the resource {id} created by {cname} is missing from {lname} (at {})",
+                            if listing.array.is_empty() {
+                                "(root)"
+                            } else {
+                                &listing.array
+                            }
+                        ),
+                    );
+                    d.status = Some(ex.status);
+                    d.body = body_value(&ex.body);
+                    drafts.push(d);
+                }
+            }
+            done.push(Done {
+                op: listing.op,
+                request,
+                status,
+                defines: None,
+                uses: None,
+            });
+        }
+    }
+
+    /// Counts what one sequence's first play did into the summary.
+    fn tally(&self, done: &[Done], outcomes: Vec<(usize, chain::Outcome)>) {
+        let mut s = self.summary.lock().unwrap_or_else(|e| e.into_inner());
+        for d in done.iter().filter(|d| d.defines.is_some()) {
+            *s.created.entry(self.models[d.op].name.clone()).or_default() += 1;
+        }
+        for (c, o) in outcomes {
+            s.creates_rejected += o.rejected;
+            let name = &self.models[self.creators[c].op].name;
+            let stages = if o.stages.is_empty() {
+                "create refused".to_owned()
+            } else {
+                o.stages.join("→")
+            };
+            *s.chains.entry(format!("{name}: {stages}")).or_default() += 1;
+            if let Some(u) = o.unsure
+                && s.unsure.len() < 5
+                && !s.unsure.contains(&u)
+            {
+                s.unsure.push(u);
+            }
+        }
     }
 
     /// A shell script replaying a sequence; ids flow through variables.
