@@ -175,24 +175,31 @@ impl App {
         self.agree(req.op_id, req.params, media, &mut value, 0);
         self.decorate(req.op_id, &self.ctx(req), &mut value);
         self.echo_into(media, req.body, &mut value, false);
-        let field = resource.id_field.as_deref();
+        // The model's id field, else the body's own `id` (a schema the
+        // model could not read, such as a `oneOf` of shapes, still has one).
+        let field = resource
+            .id_field
+            .as_deref()
+            .or_else(|| value.get("id").is_some_and(is_scalar).then_some("id"));
         let asked = field.and_then(|f| req.body.get(f)).filter(|v| !v.is_null());
         let before = value.clone();
-        let id = match (field, asked) {
-            (Some(f), Some(v)) => {
-                value[f] = v.clone();
-                id_text(v)
+        match (field, asked) {
+            (Some(f), Some(v)) => value[f] = v.clone(),
+            (Some(f), None) => {
+                self.fresh(key, f, &mut value, seeds.request);
             }
-            (Some(f), None) => self.fresh(key, f, &mut value, seeds.request),
-            // No id field the model can name: the body stays as generated,
-            // and the store numbers the resource.
-            (None, _) => n.to_string(),
-        };
+            (None, _) => {}
+        }
         // Every response validates: an id the schema does not take (a
         // pattern, a range) gives way to the generated one.
         if !self.valid(media, &value) {
             value = before;
         }
+        // The stored id is the one the client sees; with no id at all, the
+        // store numbers the resource.
+        let id = field
+            .and_then(|f| value.get(f))
+            .map_or_else(|| n.to_string(), id_text);
         let item = Item {
             id,
             body: value.clone(),
@@ -312,6 +319,17 @@ impl App {
             }
             if self.valid(media, &tried) {
                 *value = tried;
+            } else if merge && new.is_object() {
+                // A merge can mix two shapes of a `oneOf` (a transcriber of
+                // one provider with fields of another): the sent object
+                // replaces the old one instead.
+                let mut replaced = value.clone();
+                if let Value::Object(r) = &mut replaced {
+                    r.insert(name.clone(), new.clone());
+                }
+                if self.valid(media, &replaced) {
+                    *value = replaced;
+                }
             }
         }
     }
