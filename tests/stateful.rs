@@ -201,3 +201,58 @@ async fn created_but_missing_from_list() {
     )
     .await;
 }
+
+/// What issue 10 asks of the runner: against decoy's own mock (as users
+/// run it: any id answers), with a credential for every security scheme the
+/// document declares, at least 95% of each document's operations reach a
+/// 2xx. (The state oracles are held to silence against `--strict-ids` in
+/// the tests above; on this lenient mock vapi still shows a few
+/// created-readable/update-visible findings, an open question about the
+/// mock's CRUD under concurrent sequences.)
+#[tokio::test]
+async fn with_credentials_for_every_scheme_95_percent_reach_a_2xx() {
+    let docs = [
+        crate::util::wild_dir().join("swaggerapi-petstore3.yaml"),
+        crate::util::wild_dir().join("oai-petstore-expanded.yaml"),
+        crate::util::wild_dir().join("vapi-api.json"),
+        crate::util::root().join("specs/shapes/library.openapi.yaml"),
+    ];
+    for path in docs {
+        let spec = Spec::load(&path).expect("document");
+        let mock = decoy_mock::MockServer::builder()
+            .seed(3)
+            .token(TOKEN)
+            .start(spec.clone())
+            .await
+            .expect("the mock starts");
+        let mut config = Config::new(mock.uri());
+        config.token = Some(TOKEN.into());
+        let schemes = spec
+            .get("/components/securitySchemes")
+            .and_then(serde_json::Value::as_object)
+            .map(|m| m.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        for name in schemes {
+            let value = match spec.security_scheme(&name) {
+                Some(decoy_spec::SecurityScheme::Http { scheme }) if scheme == "basic" => {
+                    format!("decoy:{TOKEN}")
+                }
+                _ => TOKEN.to_owned(),
+            };
+            config.auth.push((name, value));
+        }
+        config.cases = 10;
+        config.sequences = 60;
+        config.seed = 7;
+        let report = decoy_conform::run(&spec, config)
+            .await
+            .expect("the run completes");
+        let (ok, total) = reached(&report);
+        let text = report.render_text(Default::default());
+        assert!(
+            ok * 100 >= total * 95,
+            "{}: {ok} of {total} reached a 2xx\n{text}",
+            path.display()
+        );
+    }
+}
