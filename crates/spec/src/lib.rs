@@ -83,6 +83,7 @@ pub use index::{
     Example, Header, METHODS, MediaType, OpId, Operation, Parameter, ParameterLocation,
     RequestBody, Response, SecurityRequirement, Server, StatusKey, is_json_media_type,
 };
+pub use lower::NUMERIC_FORMAT_KEYWORD;
 pub use router::{RouteMatch, Router};
 
 use index::{Indexer, kind};
@@ -160,11 +161,17 @@ impl Spec {
                 e.utf8_error().valid_up_to()
             ),
         })?;
-        Spec::parse(&text, &origin)
+        Spec::parse_source(text, &origin)
     }
 
     /// Loads a document from text. `origin` names it in messages.
     pub fn parse(text: &str, origin: &str) -> Result<Spec, SpecError> {
+        Spec::parse_source(text.to_owned(), origin)
+    }
+
+    /// Loads a document from text it keeps (for line numbers) without a copy:
+    /// on a document of tens of megabytes, a second copy is felt.
+    fn parse_source(text: String, origin: &str) -> Result<Spec, SpecError> {
         let invalid = |pointer: &str, message: String| SpecError::Invalid {
             origin: origin.to_owned(),
             pointer: pointer.to_owned(),
@@ -179,7 +186,7 @@ impl Spec {
                 ),
             ));
         }
-        let mut doc = parse_text(text, origin)?;
+        let mut doc = parse_text(&text, origin)?;
         let Some(root) = doc.as_object() else {
             return Err(invalid(
                 "",
@@ -251,7 +258,7 @@ impl Spec {
         Ok(Spec {
             origin: origin.to_owned(),
             version,
-            source: text.to_owned(),
+            source: text,
             doc: Arc::new(doc),
             operations,
             router,

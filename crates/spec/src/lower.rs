@@ -12,6 +12,13 @@ use serde_json::{Map, Value, json};
 use crate::error::Problem;
 use crate::pointer::push;
 
+/// The keyword lowering adds next to every numeric `format` (`int32`,
+/// `int64`, `float`, `double`): jsonschema's `format` looks at strings only,
+/// so a validator checks the range through this keyword instead. Added here,
+/// in the one pass that already rewrites schemas, so that no consumer has to
+/// copy the whole document to add it.
+pub const NUMERIC_FORMAT_KEYWORD: &str = "decoy-numeric-format";
+
 /// Keywords whose value is one schema.
 const SCHEMA: &[&str] = &[
     "items",
@@ -156,6 +163,7 @@ impl<'p> Lowering<'p> {
         self.example(map, ptr);
         self.type_fixes(map, ptr);
         self.required(map, ptr);
+        numeric_format(map);
         self.nullable(value, ptr);
     }
 
@@ -318,5 +326,15 @@ impl<'p> Lowering<'p> {
             json!([Value::Object(rest), {"type": "null"}]),
         );
         *map = annotations;
+    }
+}
+
+/// Marks a numeric `format` with [`NUMERIC_FORMAT_KEYWORD`].
+fn numeric_format(map: &mut Map<String, Value>) {
+    if let Some(Value::String(f)) = map.get("format")
+        && matches!(f.as_str(), "int32" | "int64" | "float" | "double")
+    {
+        let f = Value::String(f.clone());
+        map.insert(NUMERIC_FORMAT_KEYWORD.to_owned(), f);
     }
 }

@@ -56,9 +56,9 @@ use serde_json::{Map, Value};
 /// The base URI the document is registered under.
 const DOC_URI: &str = "urn:decoy:doc";
 
-/// The keyword we add next to numeric `format`s, since jsonschema's `format`
-/// only looks at strings.
-const RANGE_KEYWORD: &str = "decoy-numeric-format";
+/// The keyword the loader adds next to numeric `format`s, since jsonschema's
+/// `format` only looks at strings.
+const RANGE_KEYWORD: &str = decoy_spec::NUMERIC_FORMAT_KEYWORD;
 
 /// Why a validator could not be built.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -238,10 +238,8 @@ impl Validators {
     /// Prepares to compile validators for the document. Cheap: the registry
     /// is prepared on the first compile, and each schema when first asked for.
     pub fn new(spec: &Spec) -> Validators {
-        let mut doc = spec.document().clone();
-        mark_numeric_formats(&mut doc, 0);
         Validators {
-            doc: Arc::new(doc),
+            doc: spec.shared_document(),
             registry: OnceLock::new(),
             cache: Mutex::new(HashMap::new()),
             builds: AtomicUsize::new(0),
@@ -435,30 +433,6 @@ fn options<'r>(registry: &'r jsonschema::Registry<'r>) -> jsonschema::Validation
 fn is_base64(s: &str) -> bool {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).is_ok()
-}
-
-/// Adds [`RANGE_KEYWORD`] next to every numeric `format` we check.
-fn mark_numeric_formats(value: &mut Value, depth: usize) {
-    if depth > 512 {
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(f)) = map.get("format")
-                && matches!(f.as_str(), "int32" | "int64" | "float" | "double")
-            {
-                let f = f.clone();
-                map.insert(RANGE_KEYWORD.to_owned(), Value::String(f));
-            }
-            for child in map.values_mut() {
-                mark_numeric_formats(child, depth + 1);
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|c| mark_numeric_formats(c, depth + 1)),
-        _ => {}
-    }
 }
 
 struct NumericFormat {
