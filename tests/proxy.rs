@@ -489,6 +489,88 @@ async fn record_session(addr: SocketAddr) -> Vec<Reply> {
     out
 }
 
+/// A document whose API key travels in the query, as many public APIs do.
+const QUERY_KEY_DOC: &str = r#"
+openapi: 3.1.0
+info: {title: Weather, version: "1"}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: query, name: appid}
+security: [{key: []}]
+paths:
+  /forecast:
+    get:
+      operationId: forecast
+      parameters:
+        - {name: city, in: query, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [city, celsius]
+                properties:
+                  city: {type: string}
+                  celsius: {type: number, minimum: -60, maximum: 60}
+"#;
+
+#[tokio::test]
+async fn a_query_api_key_is_redacted_in_recordings_and_replays_for_any_key() {
+    let spec = || Spec::parse(QUERY_KEY_DOC, "weather.yaml").unwrap();
+    let file = Scratch::new("proxy-record-query-key.ndjson", "");
+    let mock = MockServer::builder().seed(1).start(spec()).await.unwrap();
+    let proxy = start(spec(), mock.uri(), |c| {
+        c.record = Some(file.0.clone());
+        c.redact.push("city".into());
+    })
+    .await;
+    let target = "/forecast?city=Oslo&appid=s3cret-key";
+    let recorded = send(proxy.address(), "GET", target, &[], None).await;
+    assert_eq!(
+        recorded.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&recorded.body)
+    );
+    proxy.stop().await;
+
+    let text = std::fs::read_to_string(&file.0).unwrap();
+    assert!(!text.contains("s3cret"), "an API key was recorded:\n{text}");
+    assert!(
+        !text.contains("Oslo"),
+        "a --redact name was recorded:\n{text}"
+    );
+    let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        line["request"]["query"], "city=[redacted]&appid=[redacted]",
+        "{line}"
+    );
+
+    // Replayed for another key and city (a redacted value matches any), from
+    // a mock whose own seed would answer differently.
+    let mut config = decoy_mock::Config::default();
+    config.seed = 2;
+    config.replay = Some(std::sync::Arc::new(
+        decoy_mock::replay::Replay::load(&file.0).unwrap(),
+    ));
+    let replaying = MockServer::builder()
+        .config(config)
+        .start(spec())
+        .await
+        .unwrap();
+    let target = "/forecast?appid=another&city=Bergen";
+    let replayed = send(*replaying.address(), "GET", target, &[], None).await;
+    assert_eq!(replayed.body, recorded.body);
+    let unrecorded = MockServer::builder().seed(2).start(spec()).await.unwrap();
+    let generated = send(*unrecorded.address(), "GET", target, &[], None).await;
+    assert_ne!(
+        generated.body, recorded.body,
+        "seed 2 alone answers differently"
+    );
+}
+
 #[tokio::test]
 async fn record_then_replay_serves_the_same_bytes() {
     let file = Scratch::new("proxy-record.ndjson", "");

@@ -42,9 +42,9 @@ pub(crate) struct ProxyArgs {
     /// Write every exchange to FILE as NDJSON, for `decoy mock --replay`.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
-    /// Also redact this header, or this JSON pointer (`/card/number`) in
-    /// bodies, in the recording (repeatable). Authorization, cookies and
-    /// API-key headers are always redacted.
+    /// Also redact this header or query parameter, or this JSON pointer
+    /// (`/card/number`) in bodies, in the recording (repeatable).
+    /// Authorization, cookies and the document's API keys are always redacted.
     #[arg(long, value_name = "HEADER|POINTER")]
     redact: Vec<String>,
     /// Switch off a response check (repeatable): status-documented,

@@ -8,6 +8,8 @@
 //! whitespace do not matter; other bodies byte for byte). A request recorded
 //! several times replays its answers in the order they were recorded; once
 //! they run out the last one repeats. `POST /__decoy/reset` rewinds.
+//! A redacted value (a body value, or a query parameter such as an API key)
+//! matches any value.
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -253,6 +255,40 @@ pub fn redact_json(value: &mut Value, pointers: &[String]) -> bool {
     changed
 }
 
+/// The query string with the value of each parameter named in `names`
+/// replaced by [`REDACTED`]; `None` when nothing was. Names compare after
+/// percent-decoding, so `api%5Fkey` is `api_key`.
+pub fn redact_query(query: &str, names: &[String]) -> Option<String> {
+    if names.is_empty() {
+        return None;
+    }
+    let mut changed = false;
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (k, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+            if names.iter().any(|n| *n == decoded) {
+                changed = true;
+                format!("{k}={REDACTED}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    changed.then(|| pairs.join("&"))
+}
+
+/// Whether a request's query pairs match recorded ones: the same pairs,
+/// where a recorded [`REDACTED`] value stands for any value.
+fn query_matches(recorded: &[(String, String)], sent: &[(String, String)]) -> bool {
+    recorded.len() == sent.len()
+        && recorded
+            .iter()
+            .zip(sent)
+            .all(|((rk, rv), (sk, sv))| rk == sk && (rv == sv || rv == REDACTED))
+}
+
 /// A body as matching compares it.
 #[derive(Debug, Clone, PartialEq)]
 enum Key {
@@ -402,10 +438,9 @@ impl Replay {
         let key = (method.to_owned(), path.to_owned());
         let groups = self.groups.get(&key)?;
         let query = sorted_pairs(query);
-        let (i, group) = groups
-            .iter()
-            .enumerate()
-            .find(|(_, g)| g.query == query && Key::of(body, &g.redacted) == g.body)?;
+        let (i, group) = groups.iter().enumerate().find(|(_, g)| {
+            query_matches(&g.query, &query) && Key::of(body, &g.redacted) == g.body
+        })?;
         let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
         let next = cursors.entry((key.0, key.1, i)).or_insert(0);
         let answer = group.answers[(*next).min(group.answers.len() - 1)].clone();
@@ -663,5 +698,27 @@ mod tests {
             err,
             "rec.ndjson:2: /response/status: expected a status code"
         );
+    }
+
+    #[test]
+    fn query_keys_are_redacted_by_name_and_match_any_value() {
+        let names = vec!["api_key".to_owned()];
+        assert_eq!(
+            redact_query("a=1&api%5Fkey=s3cret&b=2", &names).as_deref(),
+            Some("a=1&api%5Fkey=[redacted]&b=2")
+        );
+        assert_eq!(redact_query("a=1&b=2", &names), None);
+        assert_eq!(redact_query("api_key=x", &[]), None);
+
+        let recorded = sorted_pairs(Some("b=2&api_key=[redacted]"));
+        assert!(query_matches(
+            &recorded,
+            &sorted_pairs(Some("api_key=other&b=2"))
+        ));
+        assert!(!query_matches(
+            &recorded,
+            &sorted_pairs(Some("api_key=other&b=3"))
+        ));
+        assert!(!query_matches(&recorded, &sorted_pairs(Some("b=2"))));
     }
 }

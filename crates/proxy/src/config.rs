@@ -35,8 +35,9 @@ pub struct Config {
     /// answers from it).
     pub record: Option<PathBuf>,
     /// What recordings redact besides `Authorization`, `Proxy-Authorization`,
-    /// cookies and the document's API-key headers: header names, and JSON
-    /// pointers (starting with `/`) into request and response bodies.
+    /// cookies and the document's API keys (headers or query parameters):
+    /// names of headers and query parameters, and JSON pointers (starting
+    /// with `/`) into request and response bodies.
     pub redact: Vec<String>,
     /// Response checks switched off by name (as `decoy test --skip-check`).
     pub skip: Vec<Check>,

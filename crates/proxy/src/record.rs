@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use decoy_mock::replay::{REDACTED, Recorded, Recording, redact_json};
+use decoy_mock::replay::{REDACTED, Recorded, Recording, redact_json, redact_query};
 use decoy_spec::{ParameterLocation, SecurityScheme, Spec};
 use hyper::HeaderMap;
 
@@ -41,12 +41,16 @@ pub(crate) struct Taken<'a> {
 pub(crate) struct Recorder {
     out: Mutex<BufWriter<File>>,
     headers: Vec<String>,
+    /// Query parameters redacted: the document's API keys sent in the
+    /// query, and the `--redact` names.
+    query: Vec<String>,
     pointers: Vec<String>,
 }
 
 impl Recorder {
-    /// Creates (or empties) `path`. `redact` holds header names and JSON
-    /// pointers; the document's API-key headers are added.
+    /// Creates (or empties) `path`. `redact` holds names (of headers and
+    /// query parameters) and JSON pointers; the document's API keys, in
+    /// headers or in the query, are added.
     pub(crate) fn create(
         path: &Path,
         redact: &[String],
@@ -58,11 +62,13 @@ impl Recorder {
         })?;
         let mut headers: Vec<String> = SECRET_HEADERS.iter().map(|h| (*h).to_owned()).collect();
         let mut pointers = Vec::new();
+        let mut query = Vec::new();
         for r in redact {
             if r.starts_with('/') {
                 pointers.push(r.clone());
             } else {
                 headers.push(r.to_ascii_lowercase());
+                query.push(r.clone());
             }
         }
         let schemes = spec
@@ -71,17 +77,22 @@ impl Recorder {
             .map(|m| m.keys().cloned().collect::<Vec<_>>())
             .unwrap_or_default();
         for name in schemes {
-            if let Some(SecurityScheme::ApiKey {
-                name,
-                location: ParameterLocation::Header,
-            }) = spec.security_scheme(&name)
-            {
-                headers.push(name.to_ascii_lowercase());
+            match spec.security_scheme(&name) {
+                Some(SecurityScheme::ApiKey {
+                    name,
+                    location: ParameterLocation::Header,
+                }) => headers.push(name.to_ascii_lowercase()),
+                Some(SecurityScheme::ApiKey {
+                    name,
+                    location: ParameterLocation::Query,
+                }) => query.push(name),
+                _ => {}
             }
         }
         Ok(Recorder {
             out: Mutex::new(BufWriter::new(file)),
             headers,
+            query,
             pointers,
         })
     }
@@ -123,7 +134,9 @@ impl Recorder {
         let (response_body, b) = self.body(t.response_body);
         let mut r = Recording::new(t.method, t.path, t.status);
         r.operation = t.operation;
-        r.query = t.query.map(str::to_owned);
+        r.query = t
+            .query
+            .map(|q| redact_query(q, &self.query).unwrap_or_else(|| q.to_owned()));
         r.request_headers = self.headers(t.request_headers);
         r.request_body = request_body;
         r.response_headers = self.headers(t.response_headers);
