@@ -287,7 +287,7 @@ fn resolve(spec: &Spec, name: &str) -> anyhow::Result<(String, Direction)> {
             .map(str::to_owned)
             .chain(spec.operations().iter().filter_map(|o| o.id.clone()))
             .collect();
-        let close = close_matches(head, &candidates);
+        let close = decoy_spec::suggest::close_matches(head, candidates.iter().map(String::as_str));
         let hint = if close.is_empty() {
             String::new()
         } else {
@@ -387,39 +387,6 @@ fn component_direction(spec: &Spec, name: &str) -> Direction {
     } else {
         Direction::Response
     }
-}
-
-/// Candidates within a small edit distance, or containing the name.
-fn close_matches(name: &str, candidates: &[String]) -> Vec<String> {
-    let lower = name.to_ascii_lowercase();
-    let mut scored: Vec<(usize, &String)> = candidates
-        .iter()
-        .filter_map(|c| {
-            let cl = c.to_ascii_lowercase();
-            let d = levenshtein(&lower, &cl);
-            (d <= 3.max(name.len() / 3) || cl.contains(&lower) || lower.contains(&cl))
-                .then_some((d, c))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, c)| c.clone()).collect()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j]))
-                .min(row[j] + 1)
-                .min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// A one-line progress report on a terminal (stderr) for large runs; silent

@@ -279,6 +279,7 @@ fn walk(value: &Value, ptr: &str, problems: &mut Vec<Problem>, depth: usize) {
                 }
             }
             check_names(map, ptr, problems);
+            unknown_keys(map, ptr, problems);
             for (key, child) in map {
                 if matches!(
                     key.as_str(),
@@ -296,6 +297,32 @@ fn walk(value: &Value, ptr: &str, problems: &mut Vec<Problem>, depth: usize) {
             }
         }
         _ => {}
+    }
+}
+
+/// Warns about an `x-decoy-*` key that no reader knows (a typo, most often:
+/// without a word it would do nothing, silently).
+fn unknown_keys(map: &Map<String, Value>, ptr: &str, problems: &mut Vec<Problem>) {
+    let known = || KEYS.iter().chain(crate::model::extensions::KEYS).copied();
+    for key in map.keys().filter(|k| is_extension(k)) {
+        if known().any(|k| k == key) {
+            continue;
+        }
+        let close = crate::suggest::close_matches(key, known());
+        let hint = match close.first() {
+            Some(c) => format!("; did you mean `{c}`?"),
+            None => format!(
+                "; decoy reads {}",
+                known()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        problems.push(Problem::warning(
+            push(ptr, key),
+            format!("`{key}` is not a decoy extension and is ignored{hint}"),
+        ));
     }
 }
 
@@ -349,6 +376,32 @@ mod tests {
         let mut out = Vec::new();
         check_all(&schema, &mut out);
         out.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn unknown_extension_keys_are_named_with_the_closest_known_one() {
+        let doc = json!({
+            "paths": {"/a": {"get": {"x-decoy-ecko": {}, "x-decoy-echo": {}}}},
+            "components": {"schemas": {"A": {"x-decoy-time-line": ["a"], "x-decoy-zzzzzzzzzzzz": 1}}}
+        });
+        let got = problems(doc);
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert!(got[0].contains("/paths/~1a/get/x-decoy-ecko"), "{}", got[0]);
+        assert!(
+            got[0].contains("did you mean `x-decoy-echo`?"),
+            "{}",
+            got[0]
+        );
+        assert!(
+            got[1].contains("did you mean `x-decoy-timeline`?"),
+            "{}",
+            got[1]
+        );
+        assert!(
+            got[2].contains("decoy reads `x-decoy-shared`"),
+            "{}",
+            got[2]
+        );
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub mod refs;
 mod router;
 pub mod seed;
 pub mod style;
+pub mod suggest;
 pub mod wire;
 
 use std::path::Path;

@@ -11,6 +11,15 @@ use super::Guard;
 use crate::duration::Latency;
 use crate::error::Problem;
 
+/// Every operation-level extension key.
+pub(crate) const KEYS: &[&str] = &[
+    "x-decoy-echo",
+    "x-decoy-set",
+    "x-decoy-faults",
+    "x-decoy-parent",
+    "x-decoy-state",
+];
+
 /// Where a value echoed into a response comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {

@@ -41,7 +41,7 @@
 //! # Ok::<(), decoy_spec::SpecError>(())
 //! ```
 
-mod extensions;
+pub(crate) mod extensions;
 mod infer;
 mod render;
 
