@@ -62,6 +62,63 @@ fn roles_come_from_standard_openapi() {
     assert_eq!(user.id_field.as_deref(), Some("username"));
 }
 
+/// A POST beside a collection's members is that collection's create only
+/// when it answers with a member: `POST /reports/preview` (another schema)
+/// makes no report, and `POST /reports/run` (its own collection, with its
+/// own members) does not take `/reports/{id}` from the reports.
+#[test]
+fn a_post_beside_a_collection_is_its_create_only_when_it_answers_a_member() {
+    let ok = |schema: &str| {
+        format!(
+            r##"{{"200": {{"description": "ok", "content": {{"application/json": {{"schema": {{"$ref": "#/components/schemas/{schema}"}}}}}}}}}}"##
+        )
+    };
+    let id = r#"[{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]"#;
+    let doc = format!(
+        r#"{{
+  "openapi": "3.1.0", "info": {{"title": "t", "version": "1"}},
+  "paths": {{
+    "/reports": {{"post": {{"operationId": "create", "responses": {report}}}}},
+    "/reports/{{id}}": {{"parameters": {id}, "get": {{"operationId": "read", "responses": {report}}}}},
+    "/reports/preview": {{"post": {{"operationId": "preview", "responses": {preview}}}}},
+    "/reports/run": {{"post": {{"operationId": "run", "responses": {run}}}}},
+    "/reports/run/{{id}}": {{"parameters": {id}, "get": {{"operationId": "readRun", "responses": {run}}}}}
+  }},
+  "components": {{"schemas": {{
+    "Report": {{"type": "object", "required": ["id"], "properties": {{"id": {{"type": "string"}}}}}},
+    "Preview": {{"type": "object", "required": ["id", "rows"], "properties": {{"id": {{"type": "string"}}, "rows": {{"type": "array"}}}}}},
+    "Run": {{"type": "object", "required": ["id", "state"], "properties": {{"id": {{"type": "string"}}, "state": {{"type": "string"}}}}}}
+  }}}}
+}}"#,
+        report = ok("Report"),
+        preview = ok("Preview"),
+        run = ok("Run"),
+    );
+    let spec = Spec::parse(&doc, "reports.json").expect("the document loads");
+    let op = |name: &str| {
+        spec.op_ids()
+            .find(|&o| spec.operations()[o].id.as_deref() == Some(name))
+            .unwrap()
+    };
+    let resource = |collection: &str| {
+        spec.model()
+            .resources()
+            .iter()
+            .find(|r| r.collection == collection)
+            .unwrap_or_else(|| panic!("no {collection} resource"))
+    };
+    let reports = resource("/reports");
+    assert_eq!(reports.creates, [op("create")]);
+    let runs = resource("/reports/run");
+    assert_eq!(runs.creates, [op("run")]);
+    assert!(
+        runs.acts.iter().all(|a| a.op != op("read")),
+        "{:?}",
+        runs.acts
+    );
+    assert_ne!(spec.model().operation(op("preview")).kind, Kind::Create);
+}
+
 /// A generated lifecycle: `states` names, and per action the states it is
 /// allowed in (`None`: always) and the state it moves to.
 #[derive(Debug, Clone)]

@@ -213,6 +213,7 @@ fn created(
             if let Some((parent, last)) = op.path.rsplit_once('/')
                 && !last.starts_with('{')
                 && !parent.is_empty()
+                && !answers_otherwise(doc, ops, ids, parent, schema)
             {
                 collections.push(parent.to_owned());
             }
@@ -224,6 +225,8 @@ fn created(
                 acts.push(act(doc, ops, model, l.to, param));
             }
         }
+        // Acts the document links to are kept whatever their path.
+        let linked = acts.len();
         let own = params(&op.path);
         for col in &collections {
             let prefix = format!("{col}/{{");
@@ -257,6 +260,14 @@ fn created(
             .or(collections.first())
             .cloned()
             .unwrap_or_else(|| op.path.clone());
+        // Members of the other candidate are not this resource's: `POST
+        // /eval/run` makes runs, and `/eval/{id}` stays the evals' own.
+        let member_prefix = format!("{collection}/{{");
+        let mut i = 0;
+        acts.retain(|a| {
+            i += 1;
+            i <= linked || ops[a.op.0].path.starts_with(&member_prefix)
+        });
         if let Some(r) = resources.iter_mut().find(|r| r.collection == collection) {
             r.creates.push(c);
             for a in acts {
@@ -462,6 +473,33 @@ fn id_field(doc: &Value, schema: &str, param: Option<&str>) -> Option<String> {
     }
     names.push("id".to_owned());
     names.into_iter().find(|n| !n.is_empty() && has(n))
+}
+
+/// Whether a POST beside `parent`'s members answers with something else than
+/// a member (a preview, a search, a run: `POST /insights/preview` makes no
+/// insight): its success schema differs from the member read's.
+fn answers_otherwise(
+    doc: &Value,
+    ops: &[Operation],
+    ids: &[OpId],
+    parent: &str,
+    schema: Option<&str>,
+) -> bool {
+    let prefix = format!("{parent}/{{");
+    let read = ids.iter().map(|&t| &ops[t.0]).find(|o| {
+        o.method == "GET"
+            && o.path
+                .strip_prefix(&prefix)
+                .is_some_and(|rest| rest.ends_with('}') && !rest.contains('/'))
+    });
+    let (Some(read), Some(schema)) = (read.and_then(success_schema), schema) else {
+        return false;
+    };
+    let resolved = |p: &str| doc.pointer(p).map(|v| crate::refs::deref(doc, v));
+    match (resolved(read), resolved(schema)) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    }
 }
 
 /// Path parameters of a template, in order.
