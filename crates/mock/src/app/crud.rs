@@ -92,7 +92,12 @@ impl App {
             (Kind::Read, Some(id)) => {
                 let stored = self.rows(|s| s.get(&key, &id)).map(|i| i.body);
                 match stored {
-                    Some(v) => Some(self.crud_reply(req, &v)),
+                    Some(v) => match req.media {
+                        Some(m) if !self.valid(m, &v) => {
+                            Some(self.crud_reply(req, &self.reshape(req, m, v)))
+                        }
+                        _ => Some(self.crud_reply(req, &v)),
+                    },
                     None if self.config.strict_ids => Some(self.gone(req, &here)),
                     None => None,
                 }
@@ -271,6 +276,31 @@ impl App {
         }
         self.keep(key, id, value.clone(), req.body);
         self.crud_reply(req, &value)
+    }
+
+    /// A stored member as a read whose schema it does not fit (the create
+    /// answered another shape: a `oneOf` of a resource and a stream event):
+    /// the read's own answer for this id, with each stored field that keeps
+    /// it valid. Every response validates.
+    fn reshape(&self, req: &Crud<'_>, media: &MediaType, stored: Value) -> Value {
+        let mut value = self.generate(req.op_id, req.params, media);
+        let Value::Object(fields) = stored else {
+            return value;
+        };
+        for (k, v) in fields {
+            let Some(slot) = value.as_object_mut() else {
+                break;
+            };
+            let before = slot.insert(k.clone(), v);
+            if !self.valid(media, &value) {
+                let slot = value.as_object_mut().expect("an object above");
+                match before {
+                    Some(b) => slot.insert(k, b),
+                    None => slot.remove(&k),
+                };
+            }
+        }
+        value
     }
 
     fn valid(&self, media: &MediaType, value: &Value) -> bool {
