@@ -1177,14 +1177,52 @@ impl Ctx {
 /// is never sent as invalid: `/pets/` may rightly route elsewhere.
 fn wire_invalid(v: &decoy_validate::Validator, location: ParameterLocation, value: &Value) -> bool {
     if matches!(value, Value::Array(_) | Value::Object(_)) && location != ParameterLocation::Path {
-        return !v.is_valid(value);
+        // On the wire every leaf is text (`ids=123` reads as `["123"]` or
+        // `[123]`), and a repeated name may be read as its one value: the
+        // value is invalid only if no such reading is valid.
+        let mut readings = vec![leaves(value, false), leaves(value, true)];
+        if let Value::Array(items) = value {
+            for item in items.iter().filter(|i| !i.is_array() && !i.is_object()) {
+                readings.push(leaves(item, false));
+                readings.push(leaves(item, true));
+            }
+        }
+        return readings.iter().all(|r| !v.is_valid(r));
     }
     let text = scalar(value);
     if location == ParameterLocation::Path && !segment_stays(&text) {
         return false;
     }
     let as_json = serde_json::from_str::<Value>(&text).ok();
-    !v.is_valid(&Value::String(text)) && as_json.is_none_or(|j| !v.is_valid(&j))
+    // One value is also an array of one (`ids=12345` is `["12345"]`).
+    let mut readings = vec![Value::String(text)];
+    readings.extend(as_json);
+    let singles: Vec<Value> = readings
+        .iter()
+        .map(|r| Value::Array(vec![r.clone()]))
+        .collect();
+    readings.extend(singles);
+    readings.iter().all(|r| !v.is_valid(r))
+}
+
+/// `value` with every scalar leaf as the text it is sent as, or (`typed`)
+/// that text read back as JSON where it parses.
+fn leaves(value: &Value, typed: bool) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(|i| leaves(i, typed)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), leaves(v, typed)))
+                .collect(),
+        ),
+        scalar_value => {
+            let text = scalar(scalar_value);
+            match serde_json::from_str::<Value>(&text) {
+                Ok(j) if typed && !j.is_array() && !j.is_object() => j,
+                _ => Value::String(text),
+            }
+        }
+    }
 }
 
 /// The broken part of `bad` put into `base`, a body the target accepted,
@@ -1849,5 +1887,41 @@ impl Ctx {
             steps,
             script: lines.join("\n"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validator(schema: Value) -> decoy_validate::Validator {
+        let doc = json!({
+            "openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+            "components": {"schemas": {"S": schema}}
+        });
+        let spec = Spec::parse(&doc.to_string(), "t.json").unwrap();
+        Validators::new(&spec)
+            .compile("/components/schemas/S")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_query_value_is_invalid_only_if_no_reading_of_its_text_is_valid() {
+        let q = ParameterLocation::Query;
+        let strings = validator(json!({"type": "array", "items": {"type": "string"}}));
+        // `ids=123` reads as `["123"]`: no wrong type can be sent.
+        assert!(!wire_invalid(&strings, q, &json!([123])));
+        let ints = validator(json!({"type": "array", "items": {"type": "integer"}}));
+        assert!(!wire_invalid(&ints, q, &json!(["7"])));
+        assert!(wire_invalid(&ints, q, &json!(["seven"])));
+        let bounded = validator(json!({"type": "array", "maxItems": 1}));
+        assert!(wire_invalid(&bounded, q, &json!([1, 2])));
+        // A repeated name may be read as one value.
+        let one = validator(json!({"type": "string"}));
+        assert!(!wire_invalid(&one, q, &json!(["a", "b"])));
+        assert!(wire_invalid(&ints, q, &json!("x")));
+        assert!(!wire_invalid(&strings, q, &json!(12345)));
+        assert!(!wire_invalid(&ints, q, &json!("12")));
     }
 }

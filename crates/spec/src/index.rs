@@ -544,6 +544,23 @@ impl<'d> Indexer<'d> {
                 ));
                 continue;
             };
+            // OpenAPI: "If `in` is "header" and the name is "Accept",
+            // "Content-Type" or "Authorization", the parameter definition
+            // SHALL be ignored" (media types and security say those).
+            if location == ParameterLocation::Header
+                && ["accept", "content-type", "authorization"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h))
+            {
+                self.problems.push(Problem::warning(
+                    &p_ptr,
+                    format!(
+                        "header parameter `{name}` is ignored, as OpenAPI says: media types \
+                         and security schemes describe it"
+                    ),
+                ));
+                continue;
+            }
             let schema = if p.get("schema").is_some() {
                 Some(push(&p_ptr, "schema"))
             } else {
