@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::erased::{EraseExt, Erased, Tree};
-use decoy_spec::{ParameterLocation, Spec};
+use decoy_spec::{ParameterLocation, Spec, media};
 use decoy_synth::{Direction, Generator, InvalidKind, Options, derive_seed};
 use decoy_validate::Validators;
 use proptest::prelude::*;
@@ -871,14 +871,33 @@ impl Ctx {
                 self.case(i, &mut tree, &bad).await;
             }
         }
-        if model.body.is_some() {
+        if let Some(body) = &model.body {
             let variants = [
                 Variant::Malformed,
                 Variant::MediaType,
                 Variant::Pad(self.config.large_body_bytes),
             ];
+            // Broken JSON is invalid only where JSON is all the operation
+            // takes, and `text/plain` only where no documented type covers it
+            // (`application/octet-stream` and `*/*` take any bytes).
+            let documented: Vec<&str> = self.spec.operations()[i]
+                .request_body
+                .iter()
+                .flat_map(|rb| rb.content.iter().map(|m| m.name.as_str()))
+                .collect();
+            let json_only = media::kind(&body.media) == media::MediaKind::Json
+                && !body.media.contains('*')
+                && documented
+                    .iter()
+                    .all(|d| media::kind(d) == media::MediaKind::Json && !d.contains('*'));
+            let takes_text = media::best(documented.iter().copied(), "text/plain").is_some();
             for v in variants {
-                if matches!(v, Variant::Pad(0)) || self.op_over(i) {
+                let pointless = match v {
+                    Variant::Malformed => !json_only,
+                    Variant::MediaType => takes_text,
+                    Variant::Pad(n) => n == 0,
+                };
+                if pointless || self.op_over(i) {
                     continue;
                 }
                 let make = move |input: &Input| self.variant(model, input, v);
