@@ -537,3 +537,60 @@ async fn without_x_decoy_hints_every_bug_class_is_still_caught() {
         "missed without x-decoy-* hints"
     );
 }
+
+/// A document part nothing can satisfy (discord's `enum: []`) does not stop
+/// the run: an optional parameter is left out, an operation that needs it
+/// is never sent, and the report says which and why.
+#[tokio::test]
+async fn unsatisfiable_parts_are_left_out_and_said() {
+    let doc = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /joins:
+    get:
+      operationId: listJoins
+      parameters:
+        - {name: status, in: query, schema: {type: string, enum: []}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: array, items: {type: string}}}}}
+  /bans:
+    get:
+      operationId: listBans
+      parameters:
+        - {name: reason, in: query, required: true, schema: {type: string, enum: []}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: array, items: {type: string}}}}}
+"#;
+    let spec = Spec::parse(doc, "unsatisfiable.yaml").unwrap();
+    let mock = decoy_mock::MockServer::builder()
+        .seed(1)
+        .start(spec.clone())
+        .await
+        .unwrap();
+    let mut config = Config::new(mock.uri());
+    config.cases = 5;
+    config.seed = SEED;
+    let report = decoy_conform::run(&spec, config)
+        .await
+        .expect("the run completes");
+    let text = report.render_text(Default::default());
+    let coverage = |op: &str| report.coverage.iter().find(|c| c.operation == op).unwrap();
+    assert!(coverage("listJoins").seen.contains_key(&200), "{text}");
+    assert_eq!(coverage("listBans").requests, 0, "{text}");
+    assert!(
+        coverage("listBans")
+            .no_success
+            .as_deref()
+            .is_some_and(|s| s.contains("cannot be generated")),
+        "{text}"
+    );
+    assert!(
+        report
+            .hints
+            .iter()
+            .any(|h| h.starts_with("listJoins: query parameter `status` cannot be generated")),
+        "{text}"
+    );
+    assert!(report.findings.is_empty(), "{text}");
+}

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::mock::send;
 use crate::util::{decoy, parts, snapshots};
 
-/// The printed model of the Calls document and of three real documents.
+/// The printed model of the Calls document and of four real documents.
 #[test]
 fn printed_models() {
     let docs: &[(&str, Option<&str>)] = &[
@@ -27,6 +27,7 @@ fn printed_models() {
             Some("../shared/specs-wild/oai-petstore-expanded.yaml"),
         ),
         ("spotify", Some("../shared/specs-wild/spotify-webapi.yaml")),
+        ("discord", Some("../shared/specs-wild/discord-api.json")),
     ];
     for (name, doc) in docs {
         let mut args = vec!["routes", "--model"];

@@ -15,15 +15,6 @@ pub enum ConformError {
         /// What is wrong with it.
         message: String,
     },
-    /// The document has a schema decoy cannot build requests or validators
-    /// from.
-    #[error("{pointer}: {message}")]
-    Document {
-        /// JSON pointer of the schema at fault.
-        pointer: String,
-        /// What went wrong.
-        message: String,
-    },
     /// The target did not accept a connection at all.
     #[error("cannot connect to {url}: {message}")]
     Connect {

@@ -9,9 +9,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::prelude::*;
 use serde_json::Value;
 
+use crate::Config;
 use crate::auth::{self, Credential};
 use crate::client::{Auth, Payload, Request};
-use crate::{Config, ConformError};
 
 /// Unreserved characters (RFC 3986) stay; everything else in a path segment
 /// or query value is percent-encoded.
@@ -63,6 +63,11 @@ pub(crate) struct OpModel {
     /// Request bodies from the document's examples, valid against the
     /// schema: sent before generated ones.
     pub(crate) examples: Vec<Value>,
+    /// What the document makes impossible to generate: an optional part
+    /// left out (the operation is still tested), or, with `unusable`, a
+    /// required one (the operation is never sent).
+    pub(crate) cannot: Vec<String>,
+    pub(crate) unusable: bool,
 }
 
 impl OpModel {
@@ -71,12 +76,24 @@ impl OpModel {
         generator: &Generator,
         config: &Config,
         op: &Operation,
-    ) -> Result<OpModel, ConformError> {
-        let plan = |pointer: &str| {
-            generator.plan(pointer).map_err(|e| ConformError::Document {
-                pointer: e.pointer().to_owned(),
-                message: format!("cannot generate values for {}: {e}", op.name()),
-            })
+    ) -> OpModel {
+        let mut cannot = Vec::new();
+        let mut unusable = false;
+        let mut plan = |pointer: &str, what: &str, required: bool| match generator.plan(pointer) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let effect = if required {
+                    "the operation is not sent"
+                } else {
+                    "it is left out"
+                };
+                cannot.push(format!(
+                    "{}: {what} cannot be generated ({e}); {effect}",
+                    op.name()
+                ));
+                unusable |= required;
+                None
+            }
         };
         let mut params = Vec::new();
         let mut known = Vec::new();
@@ -91,7 +108,15 @@ impl OpModel {
             {
                 continue;
             }
-            let plan = p.schema.as_deref().map(plan).transpose()?;
+            let what = format!("{} parameter `{}`", p.location.as_str(), p.name);
+            let plan = match p.schema.as_deref() {
+                Some(s) => match plan(s, &what, p.required) {
+                    Some(plan) => Some(plan),
+                    None if p.required => None,
+                    None => continue,
+                },
+                None => None,
+            };
             if p.location == ParameterLocation::Path {
                 known.push(known_values(spec, config, &p.name));
             }
@@ -109,29 +134,26 @@ impl OpModel {
                     .iter()
                     .find(|m| m.is_json())
                     .or(rb.content.first());
-                match media {
-                    Some(m) => Some(BodyModel {
-                        required: rb.required,
-                        media: if m.name.contains('*') {
-                            "application/json".into()
-                        } else {
-                            m.name.clone()
-                        },
-                        plan: match &m.schema {
-                            Some(s) if m.is_json() => Some(plan(s)?),
-                            _ => None,
-                        },
-                        schema: m.schema.clone(),
-                    }),
-                    None => None,
-                }
+                media.map(|m| BodyModel {
+                    required: rb.required,
+                    media: if m.name.contains('*') {
+                        "application/json".into()
+                    } else {
+                        m.name.clone()
+                    },
+                    plan: match &m.schema {
+                        Some(s) if m.is_json() => plan(s, "the request body", rb.required),
+                        _ => None,
+                    },
+                    schema: m.schema.clone(),
+                })
             }
             None => None,
         };
         let examples = request_examples(spec, op);
         let protected =
             !op.security.is_empty() && op.security.iter().all(|r| !r.schemes.is_empty());
-        Ok(OpModel {
+        OpModel {
             name: op.name(),
             method: op.method.clone(),
             path: op.path.clone(),
@@ -141,7 +163,9 @@ impl OpModel {
             known,
             creds: auth::for_operation(spec, config, op),
             examples,
-        })
+            cannot,
+            unusable,
+        }
     }
 
     /// The strategy of valid inputs. Path parameters prefer known ids, then

@@ -148,13 +148,15 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
     );
     let mut models = Vec::new();
     for op in spec.operations() {
-        models.push(OpModel::build(spec, &generator, &config, op)?);
+        models.push(OpModel::build(spec, &generator, &config, op));
     }
+    // An operation nothing valid can be generated for is never sent.
+    let usable = |op: usize| chosen[op] && !models[op].unusable;
     let mut creators = links::infer(spec);
-    creators.retain(|c| chosen[c.op]);
+    creators.retain(|c| usable(c.op));
     for c in &mut creators {
-        c.targets.retain(|t| chosen[t.op]);
-        if c.listing.as_ref().is_some_and(|l| !chosen[l.op]) {
+        c.targets.retain(|t| usable(t.op));
+        if c.listing.as_ref().is_some_and(|l| !usable(l.op)) {
             c.listing = None;
         }
     }
@@ -266,7 +268,11 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
                 checks_run: s.ran.iter().copied().collect(),
                 note: note(s, ctx.config.cases),
                 blind_negatives: s.blind_negatives,
-                no_success: no_success(s),
+                no_success: if ctx.models[i].unusable {
+                    Some("never sent: a required part cannot be generated (see hints)".to_owned())
+                } else {
+                    no_success(s)
+                },
             }
         })
         .collect();
@@ -393,7 +399,11 @@ fn no_success(s: &Stats) -> Option<String> {
 
 /// Advice the numbers support: a missing base path, an overloaded target.
 fn hints(ctx: &Ctx, coverage: &[Coverage]) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = coverage
+        .iter()
+        .filter_map(|c| ctx.models.iter().find(|m| m.name == c.operation))
+        .flat_map(|m| m.cannot.iter().cloned())
+        .collect();
     let count = |f: &dyn Fn(u16) -> bool| -> u32 {
         coverage
             .iter()
@@ -799,6 +809,9 @@ impl Ctx {
     /// what they break, not about a resource that does not exist.
     async fn operation(&self, i: usize) {
         let model = &self.models[i];
+        if model.unusable {
+            return;
+        }
         let edge = |p: &crate::model::ParamModel, s: &str| {
             let Some(plan) = &p.plan else { return false };
             self.validators

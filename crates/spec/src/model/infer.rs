@@ -607,9 +607,28 @@ fn listing(
         return None;
     }
     let own = params(&creator.path);
-    for &l in ids {
+    // The collection's own GET first, then the GETs that share most of the
+    // creator's path: `/apps/{a}/guilds/{g}/commands` is listed by its own
+    // GET, not by `/apps/{a}/commands`, nor by `/guilds/{g}`'s embedded array.
+    let shared = |path: &str| {
+        path.split('/')
+            .zip(creator.path.split('/'))
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let mut candidates: Vec<OpId> = ids
+        .iter()
+        .copied()
+        .filter(|&l| ops[l.0].method == "GET")
+        .collect();
+    candidates.sort_by_key(|&l| {
+        let path = &ops[l.0].path;
+        let own_path = collection.is_some_and(|c| c == path) || *path == creator.path;
+        (!own_path, std::cmp::Reverse(shared(path)))
+    });
+    for l in candidates {
         let op = &ops[l.0];
-        if op.method != "GET" || !params(&op.path).iter().all(|p| own.contains(p)) {
+        if !params(&op.path).iter().all(|p| own.contains(p)) {
             continue;
         }
         let Some(ls) = success_schema(op) else {
