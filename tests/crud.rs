@@ -380,7 +380,8 @@ async fn real_documents_keep_what_clients_create() {
 
 /// A create that may answer another shape than a member (a `oneOf` of the
 /// resource and a stream event, as vapi's `POST /chat`): what it stored is
-/// read back through the read's own schema, and still validates.
+/// read back through the read's own schema, and still validates; the
+/// listing shows every member.
 #[tokio::test]
 async fn a_stored_member_of_another_shape_reads_back_valid() {
     let doc = r##"
@@ -388,6 +389,18 @@ openapi: 3.1.0
 info: {title: Chats, version: "1"}
 paths:
   /chats:
+    get:
+      operationId: listChats
+      responses:
+        "200":
+          description: the chats
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data]
+                properties:
+                  data: {type: array, items: {$ref: "#/components/schemas/Chat"}}
     post:
       operationId: createChat
       requestBody:
@@ -441,12 +454,14 @@ components:
         .await
         .unwrap();
     let mut events = 0;
+    let mut created_ids = Vec::new();
     for i in 0..40 {
         let input = format!("hello {i}");
         let created = call(&server, "POST", "/chats", Some(json!({"input": input}))).await;
         assert_eq!(created.status, 201);
         let created = created.json();
         let id = created["id"].as_str().unwrap().to_owned();
+        created_ids.push(id.clone());
         let read = call(&server, "GET", &format!("/chats/{id}"), None).await;
         assert_eq!(read.status, 200);
         documented(&spec, &validators, "GET", &format!("/chats/{id}"), &read);
@@ -462,4 +477,16 @@ components:
         events > 0,
         "seed 4 never answered an event; pick another seed"
     );
+    // The listing validates and shows every member, odd ones as chats.
+    let listed = call(&server, "GET", "/chats", None).await;
+    documented(&spec, &validators, "GET", "/chats", &listed);
+    let ids: Vec<String> = listed.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &created_ids {
+        assert!(ids.contains(id), "{id} is not listed: {ids:?}");
+    }
 }

@@ -1226,7 +1226,8 @@ fn wire_invalid(v: &decoy_validate::Validator, location: ParameterLocation, valu
         return false;
     }
     let as_json = serde_json::from_str::<Value>(&text).ok();
-    // One value is also an array of one (`ids=12345` is `["12345"]`).
+    // One value is also an array of one (`ids=12345` is `["12345"]`), and
+    // an object read from `name[key]=` pairs finds no member in `name=12345`.
     let mut readings = vec![Value::String(text)];
     readings.extend(as_json);
     let singles: Vec<Value> = readings
@@ -1234,6 +1235,9 @@ fn wire_invalid(v: &decoy_validate::Validator, location: ParameterLocation, valu
         .map(|r| Value::Array(vec![r.clone()]))
         .collect();
     readings.extend(singles);
+    if location != ParameterLocation::Path {
+        readings.push(Value::Object(serde_json::Map::new()));
+    }
     readings.iter().all(|r| !v.is_valid(r))
 }
 
@@ -1955,5 +1959,8 @@ mod tests {
         assert!(wire_invalid(&ints, q, &json!("x")));
         assert!(!wire_invalid(&strings, q, &json!(12345)));
         assert!(!wire_invalid(&ints, q, &json!("12")));
+        let range = validator(json!({"type": "object", "properties": {"gt": {"type": "integer"}}}));
+        assert!(!wire_invalid(&range, q, &json!(12345)));
+        assert!(wire_invalid(&range, ParameterLocation::Path, &json!(12345)));
     }
 }

@@ -391,8 +391,8 @@ impl App {
             .map_or("", |l| l.array.as_str());
         let ctx = self.ctx(req);
         let generated = self.generate_success(req.op_id, &ctx, media);
-        let mut value = generated.clone();
         let field = resource.id_field.as_deref().unwrap_or("id");
+        let mut value = generated.clone();
         let Some(Value::Array(items)) = value.pointer_mut(array) else {
             return None;
         };
@@ -402,16 +402,49 @@ impl App {
                 id.is_empty() || !s.is_gone(&format!("{key}/{id}"))
             })
         });
-        for s in stored {
-            let id = s.get(field).map(id_text);
-            match items
-                .iter_mut()
-                .find(|it| id.is_some() && it.get(field).map(id_text) == id)
-            {
-                Some(slot) => *slot = s,
-                None => items.push(s),
+        let template = items.first().cloned();
+        let base = value.clone();
+        for s in &stored {
+            put_member(&mut value, array, field, s.clone());
+        }
+        // A stored member the listing's items cannot hold (stored through an
+        // operation of another shape) goes in as the listing's own item with
+        // the member's fields that fit, or not at all: one odd member does
+        // not hide every other.
+        if !stored.is_empty() && !self.valid(media, &value) {
+            value = base;
+            for s in stored {
+                let mut with = value.clone();
+                put_member(&mut with, array, field, s.clone());
+                if self.valid(media, &with) {
+                    value = with;
+                    continue;
+                }
+                let (Some(Value::Object(mut fit)), Value::Object(fields)) = (template.clone(), s)
+                else {
+                    continue;
+                };
+                for (k, v) in fields {
+                    let before = fit.insert(k.clone(), v);
+                    let mut with = value.clone();
+                    put_member(&mut with, array, field, Value::Object(fit.clone()));
+                    if !self.valid(media, &with) {
+                        match before {
+                            Some(b) => fit.insert(k, b),
+                            None => fit.remove(&k),
+                        };
+                    }
+                }
+                let mut with = value.clone();
+                put_member(&mut with, array, field, Value::Object(fit));
+                if self.valid(media, &with) {
+                    value = with;
+                }
             }
         }
+        let Some(Value::Array(items)) = value.pointer_mut(array) else {
+            return None;
+        };
         let filters: Vec<&(String, String)> = query
             .iter()
             .filter(|(k, _)| !LIMITS.contains(&k.as_str()) && !SORTS.contains(&k.as_str()))
@@ -443,6 +476,22 @@ impl App {
         // not sent: the generated one is.
         let valid = self.valid(media, &value);
         Some(self.crud_reply(req, if valid { &value } else { &generated }))
+    }
+}
+
+/// Puts `member` into the listing's array at `array`: in place of the item
+/// with its id, else at the end.
+fn put_member(listing: &mut Value, array: &str, field: &str, member: Value) {
+    let Some(Value::Array(items)) = listing.pointer_mut(array) else {
+        return;
+    };
+    let id = member.get(field).map(id_text);
+    match items
+        .iter_mut()
+        .find(|it| id.is_some() && it.get(field).map(id_text) == id)
+    {
+        Some(slot) => *slot = member,
+        None => items.push(member),
     }
 }
 

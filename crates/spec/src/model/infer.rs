@@ -202,13 +202,16 @@ fn created(
             .map(|h| h.collection.0.clone());
         let schema = success_schema(op);
         let mut collections: Vec<String> = Vec::new();
+        // A POST to a member's own path (`POST /users/{id}`) changes that
+        // member; only a hint makes it a create. (`POST /kinds/{kind}` with
+        // `/kinds/{kind}/{id}` below it is a collection of its own.)
+        let members_below = ids
+            .iter()
+            .any(|&t| ops[t.0].path.starts_with(&format!("{}/{{", op.path)));
+        let on_member = op.path.ends_with('}') && !members_below;
         if let Some(h) = &hinted {
             collections.push(h.clone());
-        } else if schema.is_some_and(|s| has_id(doc, s))
-            || ids
-                .iter()
-                .any(|&t| ops[t.0].path.starts_with(&format!("{}/{{", op.path)))
-        {
+        } else if !on_member && (schema.is_some_and(|s| has_id(doc, s)) || members_below) {
             collections.push(op.path.clone());
             if let Some((parent, last)) = op.path.rsplit_once('/')
                 && !last.starts_with('{')
@@ -604,7 +607,16 @@ fn listing(
     // body holds an array of the created schema.
     let made = schema.map(|s| refs_of(doc, s)).unwrap_or_default();
     if made.is_empty() {
-        return None;
+        // A create answering a shape the model cannot name (a `oneOf`): the
+        // GET on the collection's own path, when its body is (or has one)
+        // array, lists it.
+        let col = collection?;
+        let l = ids
+            .iter()
+            .copied()
+            .find(|&l| ops[l.0].method == "GET" && ops[l.0].path == *col)?;
+        let array = array_of(doc, success_schema(&ops[l.0])?, None)?;
+        return Some(Listing { op: l, array });
     }
     let own = params(&creator.path);
     // The collection's own GET first, then the GETs that share most of the
