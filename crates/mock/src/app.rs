@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use decoy_spec::model::{Rules, Source};
-use decoy_spec::{OpId, RouteMatch, SecurityScheme, Severity, Spec};
+use decoy_spec::{OpId, ParameterLocation, RouteMatch, SecurityScheme, Severity, Spec};
 use decoy_validate::{Validator, Validators};
 use http_body_util::Full;
 use hyper::body::Body;
@@ -65,6 +65,9 @@ struct OpInfo {
     id_param: Option<String>,
     /// An echo uses `template:`, which may need the context.
     templated: bool,
+    /// No header or cookie parameters: the request target alone decides
+    /// whether the parameters are valid.
+    target_decides: bool,
 }
 
 struct OpValidators {
@@ -157,6 +160,12 @@ impl App {
                 .and_then(|s| s.strip_prefix('{')?.strip_suffix('}'))
                 .filter(|s| !s.contains(['{', '}']))
                 .map(str::to_owned);
+            let target_decides = !op.parameters.iter().any(|p| {
+                matches!(
+                    p.location,
+                    ParameterLocation::Header | ParameterLocation::Cookie
+                )
+            });
             ops.push(OpInfo {
                 name: op.name(),
                 success,
@@ -164,6 +173,7 @@ impl App {
                 cacheable,
                 id_param,
                 templated,
+                target_decides,
             });
         }
         let mut shared = Vec::new();
@@ -397,12 +407,38 @@ impl App {
         response
     }
 
+    /// Whether a request may be answered with the kept answer to its
+    /// target: a bodiless GET with nothing that the target does not decide
+    /// (`Prefer`, a namespace, fault draws, stored state).
+    fn repeatable(&self, parts: &hyper::http::request::Parts, bodiless: bool) -> bool {
+        parts.method == hyper::Method::GET
+            && bodiless
+            && !self.draws
+            && !self.may_have_state()
+            && !parts.headers.contains_key(prefer::HEADER)
+            && !parts.headers.contains_key(&crate::state::NAMESPACE_HEADER)
+    }
+
+    /// The kept answer to this request's target, if its credentials are
+    /// good; else `None`, and the pipeline says what is wrong.
+    fn repeated(&self, parts: &hyper::http::request::Parts) -> Option<(OpId, Reply)> {
+        let target = parts.uri.path_and_query()?.as_str();
+        let (op_id, reply) = self.cache.answer(target)?;
+        self.authorized(&self.spec.operations()[op_id], parts)
+            .then_some((op_id, reply))
+    }
+
     async fn respond<B>(&self, req: Request<B>) -> (Reply, Option<String>)
     where
         B: Body<Data = Bytes>,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         let (parts, body) = req.into_parts();
+        let bodiless = body.is_end_stream();
+        let repeat = self.repeatable(&parts, bodiless);
+        if repeat && let Some((op_id, reply)) = self.repeated(&parts) {
+            return (reply, Some(self.ops[op_id].name.clone()));
+        }
         let method = parts.method.as_str();
         let (op_id, params) = match self.spec.router().find(method, parts.uri.path()) {
             RouteMatch::Found { operation, params } => (operation, params),
@@ -492,7 +528,12 @@ impl App {
                 body: &body_value,
                 prefer: &prefer,
             };
-            self.answer_in(namespace.as_deref(), &req).await
+            let reply = self.answer_in(namespace.as_deref(), &req).await;
+            if repeat && reply.repeatable && info.target_decides && namespace.is_none() {
+                let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                self.cache.keep_answer(target, op_id, &reply);
+            }
+            reply
         } else {
             let message = problems
                 .iter()

@@ -146,6 +146,7 @@ impl App {
                     let mut r = Reply::empty(status);
                     r.header(header::CONTENT_TYPE, &content_type(media));
                     r.body = bytes;
+                    r.repeatable = true;
                     self.documented_headers(response, &mut r);
                     return r;
                 }
@@ -164,9 +165,10 @@ impl App {
             .unwrap_or_else(|| self.generate_success(op_id, &ctx, media)),
             Err(r) => return r,
         };
-        let reply = self.finish(status, response, media, &value);
+        let mut reply = self.finish(status, response, media, &value);
         if let Some(key) = cache_key {
             self.cache.put(key, reply.body.clone());
+            reply.repeatable = true;
         }
         reply
     }

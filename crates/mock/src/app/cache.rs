@@ -1,7 +1,18 @@
-//! Response bodies of repeated reads, kept per worker thread: a hit takes no
-//! lock and touches no memory another thread writes. A body is a pure
-//! function of the document, the seed and the request's resource path, so
-//! each thread may build its own copy.
+//! Repeated reads, kept per worker thread: a hit takes no lock and touches
+//! no memory another thread writes. Each thread may build its own copy, as
+//! everything kept is a pure function of the document, the seed and the
+//! request.
+//!
+//! Two levels:
+//! - bodies by (operation, resource path): a generated body, shared by
+//!   every request for that resource whatever its query or headers;
+//! - whole answers by request target (path and query): for an operation
+//!   whose answer the target alone decides (no header or cookie
+//!   parameters), a target once answered with a cacheable 2xx has proven
+//!   its parameters valid, so a repeat skips routing, parameter reading and
+//!   validation and response selection. The caller still checks what the
+//!   target does not decide: credentials, `Prefer`, namespaces, a body,
+//!   stored state.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,15 +20,31 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use decoy_spec::OpId;
+use hyper::header::{HeaderName, HeaderValue};
 
-/// Cached bodies per thread before its cache starts over.
+use super::reply::Reply;
+
+/// Entries per thread, per level, before that level starts over.
 const ENTRIES: usize = 256;
 
 /// (app, operation, resource path) → body.
 type Key = (u64, OpId, String);
 
+/// A whole answer, as the pipeline gave it.
+struct Answer {
+    app: u64,
+    op_id: OpId,
+    status: u16,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
 thread_local! {
     static BODIES: RefCell<HashMap<Key, Bytes>> = RefCell::new(HashMap::new());
+    /// Request target → the answer. One app per thread is the rule (a
+    /// reload replaces it), so entries carry their app rather than keying
+    /// on it: a lookup needs no owned key.
+    static ANSWERS: RefCell<HashMap<String, Answer>> = RefCell::new(HashMap::new());
 }
 
 /// One app's view of the per-thread caches: its entries are keyed by an id
@@ -46,6 +73,37 @@ impl Cache {
                 b.clear();
             }
             b.insert(key, body);
+        });
+    }
+
+    /// The answer kept for `target`, and its operation.
+    pub(super) fn answer(&self, target: &str) -> Option<(OpId, Reply)> {
+        ANSWERS.with(|a| {
+            let a = a.borrow();
+            let hit = a.get(target).filter(|h| h.app == self.app)?;
+            let mut reply = Reply::empty(hit.status);
+            reply.headers.clone_from(&hit.headers);
+            reply.body = hit.body.clone();
+            Some((hit.op_id, reply))
+        })
+    }
+
+    /// Keeps `reply` as the answer to every request for `target` that the
+    /// caller proves equivalent.
+    pub(super) fn keep_answer(&self, target: &str, op_id: OpId, reply: &Reply) {
+        ANSWERS.with(|a| {
+            let mut a = a.borrow_mut();
+            if a.len() >= ENTRIES {
+                a.clear();
+            }
+            let answer = Answer {
+                app: self.app,
+                op_id,
+                status: reply.status,
+                headers: reply.headers.clone(),
+                body: reply.body.clone(),
+            };
+            a.insert(target.to_owned(), answer);
         });
     }
 }

@@ -13,6 +13,9 @@ pub(super) struct Reply {
     pub(super) headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) body: Bytes,
     pub(super) delay: Option<Duration>,
+    /// A 2xx of a cacheable read that no stored state decided: the same
+    /// request gets the same answer while nothing is stored.
+    pub(super) repeatable: bool,
 }
 
 impl Reply {
@@ -44,6 +47,7 @@ impl Reply {
             headers: Vec::new(),
             body: Bytes::new(),
             delay: None,
+            repeatable: false,
         }
     }
 
