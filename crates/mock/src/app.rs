@@ -2,7 +2,6 @@
 //! selection, state. No sockets here: `App::handle` takes any `http` request,
 //! so it can be driven in-process.
 
-use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -10,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use decoy_spec::model::{Rules, Source};
-use decoy_spec::{OpId, ParameterLocation, RouteMatch, SecurityScheme, Severity, Spec};
+use decoy_spec::{OpId, ParameterLocation, RouteMatch, Severity, Spec};
 use decoy_validate::{Validator, Validators};
 use http_body_util::Full;
 use hyper::body::Body;
@@ -48,7 +47,7 @@ use answer::{lowest_success, pick_media};
 use cache::Cache;
 use parent::shared_properties;
 use prefer::Prefer;
-use recorder::Recorder;
+use recorder::{Operation, Record, Recorder};
 use reply::Reply;
 
 /// What the document and the mock know about one operation.
@@ -68,6 +67,7 @@ struct OpInfo {
     /// No header or cookie parameters: the request target alone decides
     /// whether the parameters are valid.
     target_decides: bool,
+    security: auth::Security,
 }
 
 struct OpValidators {
@@ -95,7 +95,6 @@ pub(crate) struct App {
     bodies: Bodies,
     validators: Validators,
     ops: Ops,
-    schemes: HashMap<String, SecurityScheme>,
     /// Every `x-decoy-shared` property: (key, pointer), in document order.
     shared: Vec<(String, String)>,
     /// Stored resources: in memory or in Redis, per namespace.
@@ -174,20 +173,11 @@ impl App {
                 id_param,
                 templated,
                 target_decides,
+                security: auth::Security::of(&spec, op),
             });
         }
         let mut shared = Vec::new();
         shared_properties(spec.document(), &mut String::new(), 0, &mut shared);
-        let mut schemes = HashMap::new();
-        for op in spec.operations() {
-            for req in &op.security {
-                for (name, _) in &req.schemes {
-                    if let Some(s) = spec.security_scheme(name) {
-                        schemes.insert(name.clone(), s);
-                    }
-                }
-            }
-        }
         let bodies = Bodies::new(&spec, config.profile);
         let success_schemas: Vec<&str> = spec
             .operations()
@@ -215,7 +205,6 @@ impl App {
             bodies,
             validators,
             ops: Ops(ops),
-            schemes,
             shared,
             spec,
             config,
@@ -304,7 +293,12 @@ impl App {
     }
 
     pub(crate) fn recorded(&self) -> Vec<RecordedRequest> {
-        self.recorded.list(self.config.max_recorded)
+        let name = |id: OpId| self.ops[id].name.clone();
+        self.recorded
+            .list(self.config.max_recorded)
+            .iter()
+            .map(|r| r.to_public(name))
+            .collect()
     }
 
     /// Marks the store as written; call before writing to it.
@@ -328,11 +322,10 @@ impl App {
     {
         let started = Instant::now();
         let at = SystemTime::now();
-        let method = req.method().as_str().to_owned();
+        let method = req.method().clone();
         let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let target = util::truncate(target, 2048).to_owned();
         let origin = req.headers().get(header::ORIGIN).cloned();
-        let path = req.uri().path().to_owned();
 
         let (mut reply, operation) = if self.config.cors
             && req.method() == hyper::Method::OPTIONS
@@ -341,9 +334,9 @@ impl App {
                 .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
         {
             (self.preflight(req.headers()), None)
-        } else if let Some(admin) = path.strip_prefix("/__decoy/") {
+        } else if let Some(admin) = req.uri().path().strip_prefix("/__decoy/") {
             (
-                self.admin(&method, admin, req.headers(), req.uri().query())
+                self.admin(method.as_str(), admin, req.headers(), req.uri().query())
                     .await,
                 None,
             )
@@ -351,13 +344,17 @@ impl App {
             let (limit, timeout) = (self.config.body_limit, self.config.body_timeout);
             match replay.answer(req.map(Box::pin), limit, timeout).await {
                 Ok(answer) => {
-                    let operation = answer.operation.clone();
+                    let operation = answer.operation.clone().map(Operation::Named);
                     (Reply::replayed(answer), operation)
                 }
-                Err(req) => self.respond(req).await,
+                Err(req) => {
+                    let (reply, op_id) = self.respond(req).await;
+                    (reply, op_id.map(Operation::Id))
+                }
             }
         } else {
-            self.respond(req).await
+            let (reply, op_id) = self.respond(req).await;
+            (reply, op_id.map(Operation::Id))
         };
         // Sleep with no lock held: other requests go on meanwhile.
         if let Some(d) = reply.delay {
@@ -370,11 +367,13 @@ impl App {
             .iter()
             .any(|(n, _)| n == header::ACCESS_CONTROL_ALLOW_ORIGIN);
         if self.config.cors && !answered {
-            let names: Vec<String> = reply
-                .headers
-                .iter()
-                .map(|(n, _)| n.as_str().to_owned())
-                .collect();
+            let mut names = String::new();
+            for (n, _) in &reply.headers {
+                if !names.is_empty() {
+                    names.push_str(", ");
+                }
+                names.push_str(n.as_str());
+            }
             let allow = origin.unwrap_or(HeaderValue::from_static("*"));
             reply
                 .headers
@@ -383,10 +382,10 @@ impl App {
                 .headers
                 .push((header::VARY, HeaderValue::from_static("Origin")));
             if !names.is_empty() {
-                reply.header(header::ACCESS_CONTROL_EXPOSE_HEADERS, &names.join(", "));
+                reply.header(header::ACCESS_CONTROL_EXPOSE_HEADERS, &names);
             }
         }
-        let record = RecordedRequest {
+        let record = Record {
             at,
             method,
             path: target,
@@ -395,14 +394,16 @@ impl App {
             duration: started.elapsed(),
         };
         if let Some(cb) = &self.config.on_request {
-            cb(&record);
+            cb(&record.to_public(|id| self.ops[id].name.clone()));
         }
         self.recorded.push(record, self.config.max_recorded);
         let mut response = Response::new(Full::new(reply.body));
         *response.status_mut() =
             hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::OK);
+        let headers = response.headers_mut();
+        headers.reserve(reply.headers.len());
         for (name, value) in reply.headers {
-            response.headers_mut().append(name, value);
+            headers.append(name, value);
         }
         response
     }
@@ -424,11 +425,11 @@ impl App {
     fn repeated(&self, parts: &hyper::http::request::Parts) -> Option<(OpId, Reply)> {
         let target = parts.uri.path_and_query()?.as_str();
         let (op_id, reply) = self.cache.answer(target)?;
-        self.authorized(&self.spec.operations()[op_id], parts)
-            .then_some((op_id, reply))
+        self.authorized(op_id, parts).then_some((op_id, reply))
     }
 
-    async fn respond<B>(&self, req: Request<B>) -> (Reply, Option<String>)
+    /// The answer, and the operation that gave it.
+    async fn respond<B>(&self, req: Request<B>) -> (Reply, Option<OpId>)
     where
         B: Body<Data = Bytes>,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -437,7 +438,7 @@ impl App {
         let bodiless = body.is_end_stream();
         let repeat = self.repeatable(&parts, bodiless);
         if repeat && let Some((op_id, reply)) = self.repeated(&parts) {
-            return (reply, Some(self.ops[op_id].name.clone()));
+            return (reply, Some(op_id));
         }
         let method = parts.method.as_str();
         let (op_id, params) = match self.spec.router().find(method, parts.uri.path()) {
@@ -469,11 +470,10 @@ impl App {
             Ok(found) => found,
             Err(r) => return (r, None),
         };
-        let op = &self.spec.operations()[op_id];
         let info = &self.ops[op_id];
-        let name = Some(info.name.clone());
+        let name = Some(op_id);
 
-        if !self.authorized(op, &parts) {
+        if !self.authorized(op_id, &parts) {
             return (
                 self.error(
                     Some(op_id),
