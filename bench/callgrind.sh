@@ -61,7 +61,7 @@ measure() {
   local total
   # The dump's totals (its `summary:` line repeats them; the file without
   # a part number is what ran after the dump: shutdown).
-  total=$(grep -h '^totals:' "$work"/cg.*.[0-9]* 2>/dev/null | awk '{ s += $2 } END { printf "%d", s }')
+  total=$(grep -h '^totals:' "$work"/cg.*.[0-9]* 2>/dev/null | awk '{ s += $2 } END { printf "%.0f", s }')
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   echo $(( total / N ))
 }
