@@ -1362,6 +1362,18 @@ async fn a_repeated_read_gets_the_same_answer_and_every_check() {
         let again = get(&server, "/items/7?verbose=true").await;
         assert_eq!((again.status, &again.body), (200, &first.body));
         assert_eq!(again.header("content-type"), Some("application/json"));
+        assert_eq!(again.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(
+            again.header("access-control-expose-headers"),
+            Some("content-type")
+        );
+        let site = ("Origin", "https://app.example");
+        let from_site = send(&server, "GET", "/items/7?verbose=true", &[AUTH, site], None).await;
+        assert_eq!((from_site.status, &from_site.body), (200, &first.body));
+        assert_eq!(
+            from_site.header("access-control-allow-origin"),
+            Some("https://app.example")
+        );
         // What the target does not decide is checked every time.
         let anonymous = send(&server, "GET", "/items/7?verbose=true", &[], None).await;
         assert_eq!(anonymous.status, 401);

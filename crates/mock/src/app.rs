@@ -362,28 +362,12 @@ impl App {
         }
         // A preflight answer carries its own CORS headers; a second
         // `Access-Control-Allow-Origin` makes browsers refuse both.
-        let answered = reply
-            .headers
-            .iter()
-            .any(|(n, _)| n == header::ACCESS_CONTROL_ALLOW_ORIGIN);
-        if self.config.cors && !answered {
-            let mut names = String::new();
-            for (n, _) in &reply.headers {
-                if !names.is_empty() {
-                    names.push_str(", ");
-                }
-                names.push_str(n.as_str());
-            }
-            let allow = origin.unwrap_or(HeaderValue::from_static("*"));
-            reply
+        if self.config.cors
+            && !reply
                 .headers
-                .push((header::ACCESS_CONTROL_ALLOW_ORIGIN, allow));
-            reply
-                .headers
-                .push((header::VARY, HeaderValue::from_static("Origin")));
-            if !names.is_empty() {
-                reply.header(header::ACCESS_CONTROL_EXPOSE_HEADERS, &names);
-            }
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        {
+            cors(&mut reply.headers, origin);
         }
         let record = Record {
             at,
@@ -400,11 +384,7 @@ impl App {
         let mut response = Response::new(Full::new(reply.body));
         *response.status_mut() =
             hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::OK);
-        let headers = response.headers_mut();
-        headers.reserve(reply.headers.len());
-        for (name, value) in reply.headers {
-            headers.append(name, value);
-        }
+        *response.headers_mut() = reply.headers;
         response
     }
 
@@ -424,8 +404,19 @@ impl App {
     /// good; else `None`, and the pipeline says what is wrong.
     fn repeated(&self, parts: &hyper::http::request::Parts) -> Option<(OpId, Reply)> {
         let target = parts.uri.path_and_query()?.as_str();
-        let (op_id, reply) = self.cache.answer(target)?;
-        self.authorized(op_id, parts).then_some((op_id, reply))
+        let (op_id, mut reply) = self.cache.answer(target)?;
+        if !self.authorized(op_id, parts) {
+            return None;
+        }
+        // Kept with the CORS headers of a request without `Origin`.
+        if self.config.cors
+            && let Some(origin) = parts.headers.get(header::ORIGIN)
+        {
+            reply
+                .headers
+                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        }
+        Some((op_id, reply))
     }
 
     /// The answer, and the operation that gave it.
@@ -531,7 +522,11 @@ impl App {
             let reply = self.answer_in(namespace.as_deref(), &req).await;
             if repeat && reply.repeatable && info.target_decides && namespace.is_none() {
                 let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                self.cache.keep_answer(target, op_id, &reply);
+                let mut headers = reply.headers.clone();
+                if self.config.cors {
+                    cors(&mut headers, None);
+                }
+                self.cache.keep_answer(target, op_id, &reply, headers);
             }
             reply
         } else {
@@ -561,5 +556,25 @@ impl App {
         };
         reply.delay = delay;
         (reply, name)
+    }
+}
+
+/// Adds the CORS headers of an answer: the origin allowed (the request's,
+/// else any), and the answer's own headers exposed to scripts.
+fn cors(headers: &mut hyper::HeaderMap, origin: Option<HeaderValue>) {
+    let mut names = String::new();
+    for (name, _) in headers.iter() {
+        if !names.is_empty() {
+            names.push_str(", ");
+        }
+        names.push_str(name.as_str());
+    }
+    let allow = origin.unwrap_or(HeaderValue::from_static("*"));
+    headers.append(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Ok(names) = HeaderValue::from_str(&names)
+        && !names.is_empty()
+    {
+        headers.append(header::ACCESS_CONTROL_EXPOSE_HEADERS, names);
     }
 }

@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use decoy_spec::hints::SchemaHints;
+use decoy_spec::pointer;
 use serde_json::Value;
 
 /// What a resource tells its sub-resources.
@@ -137,7 +138,7 @@ impl Reach {
                 timeline: SchemaHints::of(s).timeline.map(|names| {
                     names
                         .into_iter()
-                        .map(|n| (n.to_owned(), decoy_spec::pointer::escape(n)))
+                        .map(|n| (n.to_owned(), pointer::escape(n)))
                         .collect()
                 }),
                 branches: ["allOf", "anyOf", "oneOf"]
@@ -153,7 +154,7 @@ impl Reach {
                     .flatten()
                     .map(|(name, sub)| Prop {
                         name: name.clone(),
-                        token: decoy_spec::pointer::escape(name),
+                        token: pointer::escape(name),
                         shared: SchemaHints::of(sub)
                             .shared
                             .or_else(|| SchemaHints::of(deref(doc, sub)).shared)
@@ -212,7 +213,7 @@ fn schema_marks(doc: &Value, s: &Value) -> bool {
 /// is the document's.
 pub(crate) fn marks(doc: &Value, reach: &Reach, pointer: &str, value: &Value) -> Marks {
     let mut m = Marks::default();
-    if let Some(node) = decoy_spec::pointer::get(doc, pointer).and_then(|s| reach.node(doc, s)) {
+    if let Some(node) = pointer::get(doc, pointer).and_then(|s| reach.node(doc, s)) {
         walk(reach, node, value, &mut String::new(), 0, &mut m);
     }
     m.shared.sort();
@@ -281,7 +282,7 @@ pub(crate) fn harvest(marks: &Marks, value: &Value) -> Context {
         if shared.iter().any(|(k, _)| k == key) {
             continue;
         }
-        if let Some(v) = value.pointer(p).filter(|v| !v.is_null()) {
+        if let Some(v) = pointer::get(value, p).filter(|v| !v.is_null()) {
             shared.push((key.clone(), v.clone()));
         }
     }
@@ -303,7 +304,7 @@ pub(crate) fn harvest(marks: &Marks, value: &Value) -> Context {
 pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root: bool) {
     for (p, key) in &marks.shared {
         if let Some(v) = context.get(key)
-            && let Some(slot) = value.pointer_mut(p)
+            && let Some(slot) = pointer::get_mut(value, p)
         {
             *slot = v.clone();
         }
@@ -315,7 +316,12 @@ pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root:
         .timeline
         .iter()
         .filter(|(_, on_root)| root || !on_root)
-        .filter_map(|(p, _)| Some((p.as_str(), parse_rfc3339(value.pointer(p)?.as_str()?)?)))
+        .filter_map(|(p, _)| {
+            Some((
+                p.as_str(),
+                parse_rfc3339(pointer::get(value, p)?.as_str()?)?,
+            ))
+        })
         .collect();
     let (Some(lo), Some(hi)) = (
         moved.iter().map(|(_, t)| *t).min(),
@@ -331,7 +337,7 @@ pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root:
         } else {
             start + ((t - lo) as i128 * (end - start) as i128 / (hi - lo) as i128) as i64
         };
-        if let Some(slot) = value.pointer_mut(p) {
+        if let Some(slot) = pointer::get_mut(value, p) {
             *slot = Value::String(format_rfc3339(mapped));
         }
     }

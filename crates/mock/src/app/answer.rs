@@ -244,11 +244,11 @@ impl App {
             };
             r.header(name, &text);
         }
-        if r.status == 429 && !r.headers.iter().any(|(n, _)| n == header::RETRY_AFTER) {
+        if r.status == 429 && !r.headers.contains_key(header::RETRY_AFTER) {
             r.header(header::RETRY_AFTER, "1");
         }
         // A redirect without a target is no redirect.
-        if redirect && !r.headers.iter().any(|(n, _)| n == header::LOCATION) {
+        if redirect && !r.headers.contains_key(header::LOCATION) {
             r.header(header::LOCATION, "/");
         }
     }

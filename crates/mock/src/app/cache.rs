@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use decoy_spec::OpId;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::HeaderMap;
 
 use super::reply::Reply;
 
@@ -35,7 +35,8 @@ struct Answer {
     app: u64,
     op_id: OpId,
     status: u16,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// With the CORS headers a request without `Origin` gets, when on.
+    headers: HeaderMap,
     body: Bytes,
 }
 
@@ -82,15 +83,15 @@ impl Cache {
             let a = a.borrow();
             let hit = a.get(target).filter(|h| h.app == self.app)?;
             let mut reply = Reply::empty(hit.status);
-            reply.headers.clone_from(&hit.headers);
+            reply.headers = hit.headers.clone();
             reply.body = hit.body.clone();
             Some((hit.op_id, reply))
         })
     }
 
-    /// Keeps `reply` as the answer to every request for `target` that the
-    /// caller proves equivalent.
-    pub(super) fn keep_answer(&self, target: &str, op_id: OpId, reply: &Reply) {
+    /// Keeps `reply`, with `headers` for its headers, as the answer to
+    /// every request for `target` that the caller proves equivalent.
+    pub(super) fn keep_answer(&self, target: &str, op_id: OpId, reply: &Reply, headers: HeaderMap) {
         ANSWERS.with(|a| {
             let mut a = a.borrow_mut();
             if a.len() >= ENTRIES {
@@ -100,7 +101,7 @@ impl Cache {
                 app: self.app,
                 op_id,
                 status: reply.status,
-                headers: reply.headers.clone(),
+                headers,
                 body: reply.body.clone(),
             };
             a.insert(target.to_owned(), answer);
