@@ -396,8 +396,11 @@ impl App {
             && bodiless
             && !self.draws
             && !self.may_have_state()
-            && !parts.headers.contains_key(prefer::HEADER)
-            && !parts.headers.contains_key(&crate::state::NAMESPACE_HEADER)
+            // One pass over the few names a request has, not two lookups.
+            && !parts
+                .headers
+                .keys()
+                .any(|k| *k == prefer::HEADER || *k == crate::state::NAMESPACE_HEADER)
     }
 
     /// The kept answer to this request's target, if its credentials are

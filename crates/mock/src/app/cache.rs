@@ -16,6 +16,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -40,12 +41,38 @@ struct Answer {
     body: Bytes,
 }
 
+/// FxHash: a few instructions a word where SipHash takes a hundred. Keys
+/// come from clients, but a map holds at most [`ENTRIES`], so colliding
+/// keys cost at most that many comparisons.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
 thread_local! {
-    static BODIES: RefCell<HashMap<Key, Bytes>> = RefCell::new(HashMap::new());
+    static BODIES: RefCell<Map<Key, Bytes>> = RefCell::new(Map::default());
     /// Request target → the answer. One app per thread is the rule (a
     /// reload replaces it), so entries carry their app rather than keying
     /// on it: a lookup needs no owned key.
-    static ANSWERS: RefCell<HashMap<String, Answer>> = RefCell::new(HashMap::new());
+    static ANSWERS: RefCell<Map<String, Answer>> = RefCell::new(Map::default());
 }
 
 /// One app's view of the per-thread caches: its entries are keyed by an id
