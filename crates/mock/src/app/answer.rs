@@ -163,7 +163,7 @@ impl App {
                 false => None,
             }
             .unwrap_or_else(|| self.generate_success(op_id, &ctx, media)),
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let mut reply = self.finish(status, response, media, &value);
         if let Some(key) = cache_key {
