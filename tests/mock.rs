@@ -1328,6 +1328,10 @@ paths:
           content:
             application/json: {schema: {$ref: '#/components/schemas/Item'}}
         '404': {description: No such item.}
+    delete:
+      operationId: deleteItem
+      responses:
+        '204': {description: Deleted.}
     put:
       operationId: putItem
       requestBody:
@@ -1418,4 +1422,30 @@ async fn a_repeated_read_gets_the_same_answer_and_every_check() {
     let after = get(&server, "/items/7?verbose=true").await;
     assert_eq!(after.status, 200);
     assert_eq!(after.json()["name"], "stored");
+    // A change to another resource leaves this one's answer as it was,
+    // whether it is answered again or from what was kept.
+    let other = send(&server, "DELETE", "/items/8", &[AUTH], None).await;
+    assert_eq!(other.status, 204);
+    for _ in 0..2 {
+        let again = get(&server, "/items/7?verbose=true").await;
+        assert_eq!((again.status, &again.body), (200, &after.body));
+    }
+    // With state stored, a resource never stored is generated and kept;
+    // deleting it outdates what was kept: 404 from then on.
+    let generated = get(&server, "/items/9").await;
+    assert_eq!(generated.status, 200);
+    let kept = get(&server, "/items/9").await;
+    assert_eq!((kept.status, &kept.body), (200, &generated.body));
+    let deleted = send(&server, "DELETE", "/items/9", &[AUTH], None).await;
+    assert_eq!(deleted.status, 204);
+    for _ in 0..2 {
+        let gone = get(&server, "/items/9").await;
+        assert_eq!(gone.status, 404);
+    }
+    // A reset forgets the deletion: the generated item again.
+    server.reset(None).await.unwrap();
+    for _ in 0..2 {
+        let fresh = get(&server, "/items/7?verbose=true").await;
+        assert_eq!((fresh.status, &fresh.body), (200, &first.body));
+    }
 }

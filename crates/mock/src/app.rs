@@ -21,7 +21,7 @@ use crate::context::Reach;
 use crate::error::MockError;
 
 use crate::generate::Bodies;
-use crate::state::{Backend, Memory, Rows, TX, Tx};
+use crate::state::{Backend, Memory, Noted, Rows, TX, Tx};
 use crate::util;
 
 pub(crate) use crate::state::lock;
@@ -103,6 +103,10 @@ pub(crate) struct App {
     /// reads skip the store. Set before the write, never cleared; always
     /// set with a shared (Redis) store, which other replicas write.
     written: AtomicBool,
+    /// Changes applied to the store in memory so far: counted after each
+    /// change is made, so an answer computed at one count and kept is
+    /// served again only while the count stays.
+    changes: AtomicU64,
     recorded: Recorder,
     cache: Cache,
     /// Fault and latency draws so far; counted only where `draws` says a
@@ -209,6 +213,7 @@ impl App {
             spec,
             config,
             written: AtomicBool::new(shared_state),
+            changes: AtomicU64::new(0),
             state,
             recorded: Recorder::new(),
             cache: Cache::new(),
@@ -277,6 +282,7 @@ impl App {
             Backend::Memory(m) => m.clear(namespace),
             Backend::Redis(r) => r.reset(namespace).await?,
         }
+        self.changes.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -289,7 +295,21 @@ impl App {
                 // Outside a request (never on Redis): an empty view.
                 Backend::Redis(_) => Tx::View(Default::default()),
             });
-        tx.run(f)
+        let mut changed = false;
+        let out = tx.run(|rows| {
+            let mut noted = Noted {
+                rows,
+                changed: false,
+            };
+            let out = f(&mut noted);
+            changed = noted.changed;
+            out
+        });
+        // Counted once the change is made and its lock released.
+        if changed {
+            self.changes.fetch_add(1, Ordering::Release);
+        }
+        out
     }
 
     pub(crate) fn recorded(&self) -> Vec<RecordedRequest> {
@@ -390,12 +410,12 @@ impl App {
 
     /// Whether a request may be answered with the kept answer to its
     /// target: a bodiless GET with nothing that the target does not decide
-    /// (`Prefer`, a namespace, fault draws, stored state).
+    /// (`Prefer`, a namespace, fault draws, state other replicas change).
     fn repeatable(&self, parts: &hyper::http::request::Parts, bodiless: bool) -> bool {
         parts.method == hyper::Method::GET
             && bodiless
             && !self.draws
-            && !self.may_have_state()
+            && matches!(self.state, Backend::Memory(_))
             // One pass over the few names a request has, not two lookups.
             && !parts
                 .headers
@@ -405,9 +425,9 @@ impl App {
 
     /// The kept answer to this request's target, if its credentials are
     /// good; else `None`, and the pipeline says what is wrong.
-    fn repeated(&self, parts: &hyper::http::request::Parts) -> Option<(OpId, Reply)> {
+    fn repeated(&self, parts: &hyper::http::request::Parts, changes: u64) -> Option<(OpId, Reply)> {
         let target = parts.uri.path_and_query()?.as_str();
-        let (op_id, mut reply) = self.cache.answer(target)?;
+        let (op_id, mut reply) = self.cache.answer(target, changes)?;
         if !self.authorized(op_id, parts) {
             return None;
         }
@@ -431,7 +451,9 @@ impl App {
         let (parts, body) = req.into_parts();
         let bodiless = body.is_end_stream();
         let repeat = self.repeatable(&parts, bodiless);
-        if repeat && let Some((op_id, reply)) = self.repeated(&parts) {
+        // Read before answering: a change made meanwhile outdates the answer.
+        let changes = self.changes.load(Ordering::Acquire);
+        if repeat && let Some((op_id, reply)) = self.repeated(&parts, changes) {
             return (reply, Some(op_id));
         }
         let method = parts.method.as_str();
@@ -529,7 +551,8 @@ impl App {
                 if self.config.cors {
                     cors(&mut headers, None);
                 }
-                self.cache.keep_answer(target, op_id, &reply, headers);
+                self.cache
+                    .keep_answer(target, op_id, changes, &reply, headers);
             }
             reply
         } else {

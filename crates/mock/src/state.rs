@@ -87,6 +87,46 @@ impl Rows for Store {
     }
 }
 
+/// [`Rows`] that notes whether they were changed.
+pub(crate) struct Noted<'a> {
+    pub(crate) rows: &'a mut dyn Rows,
+    pub(crate) changed: bool,
+}
+
+impl Rows for Noted<'_> {
+    fn next_number(&mut self, collection: &str) -> u64 {
+        self.changed = true;
+        self.rows.next_number(collection)
+    }
+    fn insert(&mut self, collection: &str, item: Item, max: usize) {
+        self.changed = true;
+        self.rows.insert(collection, item, max);
+    }
+    fn put(&mut self, collection: &str, item: Item, max: usize) {
+        self.changed = true;
+        self.rows.put(collection, item, max);
+    }
+    fn delete(&mut self, collection: &str, id: &str, max: usize) {
+        self.changed = true;
+        self.rows.delete(collection, id, max);
+    }
+    fn list(&mut self, collection: &str) -> Vec<Item> {
+        self.rows.list(collection)
+    }
+    fn count(&mut self, collection: &str) -> usize {
+        self.rows.count(collection)
+    }
+    fn get(&mut self, collection: &str, id: &str) -> Option<Item> {
+        self.rows.get(collection, id)
+    }
+    fn is_gone(&mut self, path: &str) -> bool {
+        self.rows.is_gone(path)
+    }
+    fn has_gone_in(&mut self, collection: &str) -> bool {
+        self.rows.has_gone_in(collection)
+    }
+}
+
 /// One request's access to state.
 #[derive(Clone)]
 pub(crate) enum Tx {

@@ -11,8 +11,11 @@
 //!   parameters), a target once answered with a cacheable 2xx has proven
 //!   its parameters valid, so a repeat skips routing, parameter reading and
 //!   validation and response selection. The caller still checks what the
-//!   target does not decide: credentials, `Prefer`, namespaces, a body,
-//!   stored state.
+//!   target does not decide: credentials, `Prefer`, namespaces, a body. An
+//!   answer is kept with the count of changes made to the store when it
+//!   was computed, and served only while that count stays: any change
+//!   outdates every kept answer, and the pipeline (which consults the store
+//!   first) answers again.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -34,6 +37,8 @@ type Key = (u64, OpId, String);
 /// A whole answer, as the pipeline gave it.
 struct Answer {
     app: u64,
+    /// The store's change count it was computed at.
+    changes: u64,
     op_id: OpId,
     status: u16,
     /// With the CORS headers a request without `Origin` gets, when on.
@@ -104,11 +109,14 @@ impl Cache {
         });
     }
 
-    /// The answer kept for `target`, and its operation.
-    pub(super) fn answer(&self, target: &str) -> Option<(OpId, Reply)> {
+    /// The answer kept for `target` at the store's change count `changes`,
+    /// and its operation.
+    pub(super) fn answer(&self, target: &str, changes: u64) -> Option<(OpId, Reply)> {
         ANSWERS.with(|a| {
             let a = a.borrow();
-            let hit = a.get(target).filter(|h| h.app == self.app)?;
+            let hit = a
+                .get(target)
+                .filter(|h| h.app == self.app && h.changes == changes)?;
             let mut reply = Reply::empty(hit.status);
             reply.headers = hit.headers.clone();
             reply.body = hit.body.clone();
@@ -116,9 +124,17 @@ impl Cache {
         })
     }
 
-    /// Keeps `reply`, with `headers` for its headers, as the answer to
-    /// every request for `target` that the caller proves equivalent.
-    pub(super) fn keep_answer(&self, target: &str, op_id: OpId, reply: &Reply, headers: HeaderMap) {
+    /// Keeps `reply`, computed at the store's change count `changes` and
+    /// with `headers` for its headers, as the answer to every request for
+    /// `target` that the caller proves equivalent.
+    pub(super) fn keep_answer(
+        &self,
+        target: &str,
+        op_id: OpId,
+        changes: u64,
+        reply: &Reply,
+        headers: HeaderMap,
+    ) {
         ANSWERS.with(|a| {
             let mut a = a.borrow_mut();
             if a.len() >= ENTRIES {
@@ -126,6 +142,7 @@ impl Cache {
             }
             let answer = Answer {
                 app: self.app,
+                changes,
                 op_id,
                 status: reply.status,
                 headers,
