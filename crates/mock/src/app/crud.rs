@@ -92,7 +92,13 @@ impl App {
             (Kind::Read, Some(id)) => {
                 let stored = self.rows(|s| s.get(&key, &id)).map(|i| i.body);
                 match stored {
-                    Some(v) => Some(self.crud_reply(req, &v)),
+                    Some(v) => {
+                        // The store decides it: the same while it is unchanged.
+                        let mut r = self.crud_reply(req, &v);
+                        r.repeatable =
+                            self.ops[req.op_id].cacheable && (200..300).contains(&r.status);
+                        Some(r)
+                    }
                     None if self.config.strict_ids => Some(self.gone(req, &here)),
                     None => None,
                 }

@@ -14,8 +14,8 @@ pub(super) struct Reply {
     pub(super) headers: HeaderMap,
     pub(super) body: Bytes,
     pub(super) delay: Option<Duration>,
-    /// A 2xx of a cacheable read that no stored state decided: the same
-    /// request gets the same answer while nothing is stored.
+    /// A 2xx of a cacheable read (generated, or a stored member): the same
+    /// request gets the same answer while the store is unchanged.
     pub(super) repeatable: bool,
 }
 
