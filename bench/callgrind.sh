@@ -59,7 +59,9 @@ measure() {
   curl -s -K "$work/load"
   callgrind_control -d "$pid" >/dev/null 2>&1
   local total
-  total=$(grep -h '^summary:\|^totals:' "$work"/cg.*.[0-9]* 2>/dev/null | awk '{ s += $2 } END { printf "%d", s }')
+  # The dump's totals (its `summary:` line repeats them; the file without
+  # a part number is what ran after the dump: shutdown).
+  total=$(grep -h '^totals:' "$work"/cg.*.[0-9]* 2>/dev/null | awk '{ s += $2 } END { printf "%.0f", s }')
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   echo $(( total / N ))
 }

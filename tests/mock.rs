@@ -1297,3 +1297,155 @@ fn concurrent_transfer_schedules_keep_the_lifecycle() {
         panic!("seeded schedule (ChaCha [7; 32]) failed: {e}");
     }
 }
+
+/// A document whose reads take query and header parameters: the answer a
+/// repeated read reuses must be the one the pipeline would give.
+const REPEATED: &str = r#"
+openapi: 3.0.3
+info: {title: Repeated, version: '1'}
+security: [{bearer: []}]
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+  schemas:
+    Item:
+      type: object
+      required: [id, name]
+      properties:
+        id: {type: string}
+        name: {type: string}
+paths:
+  /items/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: getItem
+      parameters:
+        - {name: verbose, in: query, schema: {type: boolean}}
+      responses:
+        '200':
+          description: The item.
+          content:
+            application/json: {schema: {$ref: '#/components/schemas/Item'}}
+        '404': {description: No such item.}
+    delete:
+      operationId: deleteItem
+      responses:
+        '204': {description: Deleted.}
+    put:
+      operationId: putItem
+      requestBody:
+        required: true
+        content:
+          application/json: {schema: {$ref: '#/components/schemas/Item'}}
+      responses:
+        '200':
+          description: Stored.
+          content:
+            application/json: {schema: {$ref: '#/components/schemas/Item'}}
+  /traced/{id}:
+    get:
+      operationId: getTraced
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: X-Trace, in: header, required: true, schema: {type: string}}
+      responses:
+        '200':
+          description: The item.
+          content:
+            application/json: {schema: {$ref: '#/components/schemas/Item'}}
+"#;
+
+#[tokio::test]
+async fn a_repeated_read_gets_the_same_answer_and_every_check() {
+    let spec = Spec::parse(REPEATED, "repeated.yaml").unwrap();
+    let server = MockServer::start(spec).await;
+    let first = get(&server, "/items/7?verbose=true").await;
+    assert_eq!(first.status, 200);
+    for _ in 0..3 {
+        let again = get(&server, "/items/7?verbose=true").await;
+        assert_eq!((again.status, &again.body), (200, &first.body));
+        assert_eq!(again.header("content-type"), Some("application/json"));
+        assert_eq!(again.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(
+            again.header("access-control-expose-headers"),
+            Some("content-type")
+        );
+        let site = ("Origin", "https://app.example");
+        let from_site = send(&server, "GET", "/items/7?verbose=true", &[AUTH, site], None).await;
+        assert_eq!((from_site.status, &from_site.body), (200, &first.body));
+        assert_eq!(
+            from_site.header("access-control-allow-origin"),
+            Some("https://app.example")
+        );
+        // What the target does not decide is checked every time.
+        let anonymous = send(&server, "GET", "/items/7?verbose=true", &[], None).await;
+        assert_eq!(anonymous.status, 401);
+        let bad = get(&server, "/items/7?verbose=maybe").await;
+        assert_eq!(bad.status, 400, "{:?}", bad.json());
+        let asked = send(
+            &server,
+            "GET",
+            "/items/7?verbose=true",
+            &[AUTH, ("Prefer", "code=404")],
+            None,
+        )
+        .await;
+        assert_eq!(asked.status, 404);
+        let namespaced = send(
+            &server,
+            "GET",
+            "/items/7?verbose=true",
+            &[AUTH, ("X-Decoy-Namespace", "not ok")],
+            None,
+        )
+        .await;
+        assert_eq!(namespaced.status, 400, "{:?}", namespaced.json());
+    }
+    // A header parameter is read on every request, even for a target
+    // answered before.
+    let traced = send(&server, "GET", "/traced/1", &[AUTH, ("X-Trace", "t")], None).await;
+    assert_eq!(traced.status, 200);
+    let untraced = get(&server, "/traced/1").await;
+    assert_eq!(untraced.status, 400, "{:?}", untraced.json());
+    // Stored state decides after a write: the repeat shows the stored item.
+    let item = json!({"id": "7", "name": "stored"});
+    let put = send(
+        &server,
+        "PUT",
+        "/items/7",
+        &[AUTH, JSON],
+        Some(&item.to_string()),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{:?}", put.json());
+    let after = get(&server, "/items/7?verbose=true").await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.json()["name"], "stored");
+    // A change to another resource leaves this one's answer as it was,
+    // whether it is answered again or from what was kept.
+    let other = send(&server, "DELETE", "/items/8", &[AUTH], None).await;
+    assert_eq!(other.status, 204);
+    for _ in 0..2 {
+        let again = get(&server, "/items/7?verbose=true").await;
+        assert_eq!((again.status, &again.body), (200, &after.body));
+    }
+    // With state stored, a resource never stored is generated and kept;
+    // deleting it outdates what was kept: 404 from then on.
+    let generated = get(&server, "/items/9").await;
+    assert_eq!(generated.status, 200);
+    let kept = get(&server, "/items/9").await;
+    assert_eq!((kept.status, &kept.body), (200, &generated.body));
+    let deleted = send(&server, "DELETE", "/items/9", &[AUTH], None).await;
+    assert_eq!(deleted.status, 204);
+    for _ in 0..2 {
+        let gone = get(&server, "/items/9").await;
+        assert_eq!(gone.status, 404);
+    }
+    // A reset forgets the deletion: the generated item again.
+    server.reset(None).await.unwrap();
+    for _ in 0..2 {
+        let fresh = get(&server, "/items/7?verbose=true").await;
+        assert_eq!((fresh.status, &fresh.body), (200, &first.body));
+    }
+}

@@ -2,7 +2,6 @@
 //! selection, state. No sockets here: `App::handle` takes any `http` request,
 //! so it can be driven in-process.
 
-use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -10,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use decoy_spec::model::{Rules, Source};
-use decoy_spec::{OpId, RouteMatch, SecurityScheme, Severity, Spec};
+use decoy_spec::{OpId, ParameterLocation, RouteMatch, Severity, Spec};
 use decoy_validate::{Validator, Validators};
 use http_body_util::Full;
 use hyper::body::Body;
@@ -22,7 +21,7 @@ use crate::context::Reach;
 use crate::error::MockError;
 
 use crate::generate::Bodies;
-use crate::state::{Backend, Memory, Rows, TX, Tx};
+use crate::state::{Backend, Memory, Noted, Rows, TX, Tx};
 use crate::util;
 
 pub(crate) use crate::state::lock;
@@ -48,7 +47,7 @@ use answer::{lowest_success, pick_media};
 use cache::Cache;
 use parent::shared_properties;
 use prefer::Prefer;
-use recorder::Recorder;
+use recorder::{Operation, Record, Recorder};
 use reply::Reply;
 
 /// What the document and the mock know about one operation.
@@ -65,6 +64,10 @@ struct OpInfo {
     id_param: Option<String>,
     /// An echo uses `template:`, which may need the context.
     templated: bool,
+    /// No header or cookie parameters: the request target alone decides
+    /// whether the parameters are valid.
+    target_decides: bool,
+    security: auth::Security,
 }
 
 struct OpValidators {
@@ -92,7 +95,6 @@ pub(crate) struct App {
     bodies: Bodies,
     validators: Validators,
     ops: Ops,
-    schemes: HashMap<String, SecurityScheme>,
     /// Every `x-decoy-shared` property: (key, pointer), in document order.
     shared: Vec<(String, String)>,
     /// Stored resources: in memory or in Redis, per namespace.
@@ -101,6 +103,10 @@ pub(crate) struct App {
     /// reads skip the store. Set before the write, never cleared; always
     /// set with a shared (Redis) store, which other replicas write.
     written: AtomicBool,
+    /// Changes applied to the store in memory so far: counted after each
+    /// change is made, so an answer computed at one count and kept is
+    /// served again only while the count stays.
+    changes: AtomicU64,
     recorded: Recorder,
     cache: Cache,
     /// Fault and latency draws so far; counted only where `draws` says a
@@ -157,6 +163,12 @@ impl App {
                 .and_then(|s| s.strip_prefix('{')?.strip_suffix('}'))
                 .filter(|s| !s.contains(['{', '}']))
                 .map(str::to_owned);
+            let target_decides = !op.parameters.iter().any(|p| {
+                matches!(
+                    p.location,
+                    ParameterLocation::Header | ParameterLocation::Cookie
+                )
+            });
             ops.push(OpInfo {
                 name: op.name(),
                 success,
@@ -164,20 +176,12 @@ impl App {
                 cacheable,
                 id_param,
                 templated,
+                target_decides,
+                security: auth::Security::of(&spec, op),
             });
         }
         let mut shared = Vec::new();
         shared_properties(spec.document(), &mut String::new(), 0, &mut shared);
-        let mut schemes = HashMap::new();
-        for op in spec.operations() {
-            for req in &op.security {
-                for (name, _) in &req.schemes {
-                    if let Some(s) = spec.security_scheme(name) {
-                        schemes.insert(name.clone(), s);
-                    }
-                }
-            }
-        }
         let bodies = Bodies::new(&spec, config.profile);
         let success_schemas: Vec<&str> = spec
             .operations()
@@ -205,11 +209,11 @@ impl App {
             bodies,
             validators,
             ops: Ops(ops),
-            schemes,
             shared,
             spec,
             config,
             written: AtomicBool::new(shared_state),
+            changes: AtomicU64::new(0),
             state,
             recorded: Recorder::new(),
             cache: Cache::new(),
@@ -278,6 +282,7 @@ impl App {
             Backend::Memory(m) => m.clear(namespace),
             Backend::Redis(r) => r.reset(namespace).await?,
         }
+        self.changes.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -290,11 +295,30 @@ impl App {
                 // Outside a request (never on Redis): an empty view.
                 Backend::Redis(_) => Tx::View(Default::default()),
             });
-        tx.run(f)
+        let mut changed = false;
+        let out = tx.run(|rows| {
+            let mut noted = Noted {
+                rows,
+                changed: false,
+            };
+            let out = f(&mut noted);
+            changed = noted.changed;
+            out
+        });
+        // Counted once the change is made and its lock released.
+        if changed {
+            self.changes.fetch_add(1, Ordering::Release);
+        }
+        out
     }
 
     pub(crate) fn recorded(&self) -> Vec<RecordedRequest> {
-        self.recorded.list(self.config.max_recorded)
+        let name = |id: OpId| self.ops[id].name.clone();
+        self.recorded
+            .list(self.config.max_recorded)
+            .iter()
+            .map(|r| r.to_public(name))
+            .collect()
     }
 
     /// Marks the store as written; call before writing to it.
@@ -318,11 +342,10 @@ impl App {
     {
         let started = Instant::now();
         let at = SystemTime::now();
-        let method = req.method().as_str().to_owned();
+        let method = req.method().clone();
         let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let target = util::truncate(target, 2048).to_owned();
         let origin = req.headers().get(header::ORIGIN).cloned();
-        let path = req.uri().path().to_owned();
 
         let (mut reply, operation) = if self.config.cors
             && req.method() == hyper::Method::OPTIONS
@@ -331,9 +354,9 @@ impl App {
                 .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
         {
             (self.preflight(req.headers()), None)
-        } else if let Some(admin) = path.strip_prefix("/__decoy/") {
+        } else if let Some(admin) = req.uri().path().strip_prefix("/__decoy/") {
             (
-                self.admin(&method, admin, req.headers(), req.uri().query())
+                self.admin(method.as_str(), admin, req.headers(), req.uri().query())
                     .await,
                 None,
             )
@@ -341,13 +364,17 @@ impl App {
             let (limit, timeout) = (self.config.body_limit, self.config.body_timeout);
             match replay.answer(req.map(Box::pin), limit, timeout).await {
                 Ok(answer) => {
-                    let operation = answer.operation.clone();
+                    let operation = answer.operation.clone().map(Operation::Named);
                     (Reply::replayed(answer), operation)
                 }
-                Err(req) => self.respond(req).await,
+                Err(req) => {
+                    let (reply, op_id) = self.respond(req).await;
+                    (reply, op_id.map(Operation::Id))
+                }
             }
         } else {
-            self.respond(req).await
+            let (reply, op_id) = self.respond(req).await;
+            (reply, op_id.map(Operation::Id))
         };
         // Sleep with no lock held: other requests go on meanwhile.
         if let Some(d) = reply.delay {
@@ -355,28 +382,14 @@ impl App {
         }
         // A preflight answer carries its own CORS headers; a second
         // `Access-Control-Allow-Origin` makes browsers refuse both.
-        let answered = reply
-            .headers
-            .iter()
-            .any(|(n, _)| n == header::ACCESS_CONTROL_ALLOW_ORIGIN);
-        if self.config.cors && !answered {
-            let names: Vec<String> = reply
+        if self.config.cors
+            && !reply
                 .headers
-                .iter()
-                .map(|(n, _)| n.as_str().to_owned())
-                .collect();
-            let allow = origin.unwrap_or(HeaderValue::from_static("*"));
-            reply
-                .headers
-                .push((header::ACCESS_CONTROL_ALLOW_ORIGIN, allow));
-            reply
-                .headers
-                .push((header::VARY, HeaderValue::from_static("Origin")));
-            if !names.is_empty() {
-                reply.header(header::ACCESS_CONTROL_EXPOSE_HEADERS, &names.join(", "));
-            }
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        {
+            cors(&mut reply.headers, origin);
         }
-        let record = RecordedRequest {
+        let record = Record {
             at,
             method,
             path: target,
@@ -385,24 +398,64 @@ impl App {
             duration: started.elapsed(),
         };
         if let Some(cb) = &self.config.on_request {
-            cb(&record);
+            cb(&record.to_public(|id| self.ops[id].name.clone()));
         }
         self.recorded.push(record, self.config.max_recorded);
         let mut response = Response::new(Full::new(reply.body));
         *response.status_mut() =
             hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::OK);
-        for (name, value) in reply.headers {
-            response.headers_mut().append(name, value);
-        }
+        *response.headers_mut() = reply.headers;
         response
     }
 
-    async fn respond<B>(&self, req: Request<B>) -> (Reply, Option<String>)
+    /// Whether a request may be answered with the kept answer to its
+    /// target: a bodiless GET with nothing that the target does not decide
+    /// (`Prefer`, a namespace, fault draws, state other replicas change).
+    fn repeatable(&self, parts: &hyper::http::request::Parts, bodiless: bool) -> bool {
+        parts.method == hyper::Method::GET
+            && bodiless
+            && !self.draws
+            && matches!(self.state, Backend::Memory(_))
+            // One pass over the few names a request has, not two lookups.
+            && !parts
+                .headers
+                .keys()
+                .any(|k| *k == prefer::HEADER || *k == crate::state::NAMESPACE_HEADER)
+    }
+
+    /// The kept answer to this request's target, if its credentials are
+    /// good; else `None`, and the pipeline says what is wrong.
+    fn repeated(&self, parts: &hyper::http::request::Parts, changes: u64) -> Option<(OpId, Reply)> {
+        let target = parts.uri.path_and_query()?.as_str();
+        let (op_id, mut reply) = self.cache.answer(target, changes)?;
+        if !self.authorized(op_id, parts) {
+            return None;
+        }
+        // Kept with the CORS headers of a request without `Origin`.
+        if self.config.cors
+            && let Some(origin) = parts.headers.get(header::ORIGIN)
+        {
+            reply
+                .headers
+                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        }
+        Some((op_id, reply))
+    }
+
+    /// The answer, and the operation that gave it.
+    async fn respond<B>(&self, req: Request<B>) -> (Reply, Option<OpId>)
     where
         B: Body<Data = Bytes>,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         let (parts, body) = req.into_parts();
+        let bodiless = body.is_end_stream();
+        let repeat = self.repeatable(&parts, bodiless);
+        // Read before answering: a change made meanwhile outdates the answer.
+        let changes = self.changes.load(Ordering::Acquire);
+        if repeat && let Some((op_id, reply)) = self.repeated(&parts, changes) {
+            return (reply, Some(op_id));
+        }
         let method = parts.method.as_str();
         let (op_id, params) = match self.spec.router().find(method, parts.uri.path()) {
             RouteMatch::Found { operation, params } => (operation, params),
@@ -433,11 +486,10 @@ impl App {
             Ok(found) => found,
             Err(r) => return (r, None),
         };
-        let op = &self.spec.operations()[op_id];
         let info = &self.ops[op_id];
-        let name = Some(info.name.clone());
+        let name = Some(op_id);
 
-        if !self.authorized(op, &parts) {
+        if !self.authorized(op_id, &parts) {
             return (
                 self.error(
                     Some(op_id),
@@ -492,7 +544,17 @@ impl App {
                 body: &body_value,
                 prefer: &prefer,
             };
-            self.answer_in(namespace.as_deref(), &req).await
+            let reply = self.answer_in(namespace.as_deref(), &req).await;
+            if repeat && reply.repeatable && info.target_decides && namespace.is_none() {
+                let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let mut headers = reply.headers.clone();
+                if self.config.cors {
+                    cors(&mut headers, None);
+                }
+                self.cache
+                    .keep_answer(target, op_id, changes, &reply, headers);
+            }
+            reply
         } else {
             let message = problems
                 .iter()
@@ -520,5 +582,25 @@ impl App {
         };
         reply.delay = delay;
         (reply, name)
+    }
+}
+
+/// Adds the CORS headers of an answer: the origin allowed (the request's,
+/// else any), and the answer's own headers exposed to scripts.
+fn cors(headers: &mut hyper::HeaderMap, origin: Option<HeaderValue>) {
+    let mut names = String::new();
+    for (name, _) in headers.iter() {
+        if !names.is_empty() {
+            names.push_str(", ");
+        }
+        names.push_str(name.as_str());
+    }
+    let allow = origin.unwrap_or(HeaderValue::from_static("*"));
+    headers.append(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Ok(names) = HeaderValue::from_str(&names)
+        && !names.is_empty()
+    {
+        headers.append(header::ACCESS_CONTROL_EXPOSE_HEADERS, names);
     }
 }

@@ -15,8 +15,10 @@
 //! Nothing here names a field: the marks come from the document.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use decoy_spec::hints::SchemaHints;
+use decoy_spec::pointer;
 use serde_json::Value;
 
 /// What a resource tells its sub-resources.
@@ -52,11 +54,39 @@ pub(crate) fn deref<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
 }
 
 /// The schemas of a document from which a mark can be reached (through
-/// `$ref`s, properties, items and branches), by address: the walk skips
-/// every other one, so a value pays only for the parts of its schema that
-/// carry marks. Built once per document.
+/// `$ref`s, properties, items and branches), each read once into a [`Node`]:
+/// the walk skips every other schema, so a value pays only for the parts of
+/// its schema that carry marks, and reads no schema object (hints, `$ref`s,
+/// pointer tokens) per request. Built once per document, on first use.
 #[derive(Debug, Default)]
-pub(crate) struct Reach(HashSet<usize>);
+pub(crate) struct Reach {
+    nodes: Vec<Node>,
+    /// Schema address → its node.
+    index: HashMap<usize, usize>,
+}
+
+/// What the walk needs of one reachable schema.
+#[derive(Debug, Default)]
+struct Node {
+    /// `x-decoy-timeline`: (name, pointer token).
+    timeline: Option<Vec<(String, String)>>,
+    /// Reachable `allOf`/`anyOf`/`oneOf` branches, in order.
+    branches: Vec<usize>,
+    /// Properties that carry a shared key or lead to a mark, in order.
+    props: Vec<Prop>,
+    /// The `items` schema, where reachable.
+    items: Option<usize>,
+}
+
+#[derive(Debug)]
+struct Prop {
+    name: String,
+    /// The name as a pointer token.
+    token: String,
+    /// `x-decoy-shared` on the property (or the schema it refers to).
+    shared: Option<String>,
+    node: Option<usize>,
+}
 
 impl Reach {
     pub(crate) fn new(doc: &Value) -> Reach {
@@ -64,12 +94,14 @@ impl Reach {
         // a schema, then everything upstream of a marked schema: cycles
         // (recursive schemas) need no special case.
         let mut parents: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut objects: HashMap<usize, &Value> = HashMap::new();
         let mut marked = Vec::new();
         let mut stack = vec![doc];
         while let Some(v) = stack.pop() {
             match v {
                 Value::Object(map) => {
                     let at = addr(v);
+                    objects.insert(at, v);
                     if schema_marks(doc, v) {
                         marked.push(at);
                     }
@@ -88,11 +120,63 @@ impl Reach {
                 marked.extend(parents.get(&at).into_iter().flatten());
             }
         }
-        Reach(reach)
+        let mut schemas: Vec<&Value> = reach
+            .iter()
+            .filter_map(|a| objects.get(a))
+            .copied()
+            .collect();
+        schemas.sort_by_key(|s| addr(s));
+        let index: HashMap<usize, usize> = schemas
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (addr(s), i))
+            .collect();
+        let node_of = |s: &Value| index.get(&addr(deref(doc, s))).copied();
+        let nodes = schemas
+            .iter()
+            .map(|s| Node {
+                timeline: SchemaHints::of(s).timeline.map(|names| {
+                    names
+                        .into_iter()
+                        .map(|n| (n.to_owned(), pointer::escape(n)))
+                        .collect()
+                }),
+                branches: ["allOf", "anyOf", "oneOf"]
+                    .into_iter()
+                    .filter_map(|k| s.get(k)?.as_array())
+                    .flatten()
+                    .filter_map(node_of)
+                    .collect(),
+                props: s
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, sub)| Prop {
+                        name: name.clone(),
+                        token: pointer::escape(name),
+                        shared: SchemaHints::of(sub)
+                            .shared
+                            .or_else(|| SchemaHints::of(deref(doc, sub)).shared)
+                            .map(str::to_owned),
+                        node: node_of(sub),
+                    })
+                    .filter(|p| p.shared.is_some() || p.node.is_some())
+                    .collect(),
+                items: s.get("items").and_then(node_of),
+            })
+            .collect();
+        Reach { nodes, index }
     }
 
+    /// The node of schema `s` (after `$ref`s), if marks can be reached from it.
+    fn node(&self, doc: &Value, s: &Value) -> Option<usize> {
+        self.index.get(&addr(deref(doc, s))).copied()
+    }
+
+    #[cfg(test)]
     fn has(&self, s: &Value) -> bool {
-        self.0.contains(&addr(s))
+        self.index.contains_key(&addr(s))
     }
 }
 
@@ -129,8 +213,8 @@ fn schema_marks(doc: &Value, s: &Value) -> bool {
 /// is the document's.
 pub(crate) fn marks(doc: &Value, reach: &Reach, pointer: &str, value: &Value) -> Marks {
     let mut m = Marks::default();
-    if let Some(s) = decoy_spec::pointer::get(doc, pointer) {
-        walk(doc, reach, s, value, &mut String::new(), 0, &mut m);
+    if let Some(node) = pointer::get(doc, pointer).and_then(|s| reach.node(doc, s)) {
+        walk(reach, node, value, &mut String::new(), 0, &mut m);
     }
     m.shared.sort();
     m.shared.dedup();
@@ -139,73 +223,50 @@ pub(crate) fn marks(doc: &Value, reach: &Reach, pointer: &str, value: &Value) ->
     m
 }
 
-fn walk(
-    doc: &Value,
-    reach: &Reach,
-    s: &Value,
-    v: &Value,
-    at: &mut String,
-    depth: usize,
-    m: &mut Marks,
-) {
+fn walk(reach: &Reach, node: usize, v: &Value, at: &mut String, depth: usize, m: &mut Marks) {
     if depth > MAX_DEPTH {
         return;
     }
-    let s = deref(doc, s);
-    if !reach.has(s) {
-        return;
-    }
-    for key in ["allOf", "anyOf", "oneOf"] {
-        if let Some(Value::Array(parts)) = s.get(key) {
-            for p in parts {
-                walk(doc, reach, p, v, at, depth + 1, m);
-            }
-        }
+    let node = &reach.nodes[node];
+    for &b in &node.branches {
+        walk(reach, b, v, at, depth + 1, m);
     }
     match v {
         Value::Object(obj) => {
-            if let Some(names) = SchemaHints::of(s).timeline {
-                for n in names {
+            if let Some(names) = &node.timeline {
+                for (n, token) in names {
                     if obj.get(n).is_some_and(Value::is_string) {
-                        m.timeline.push((
-                            format!("{at}/{}", decoy_spec::pointer::escape(n)),
-                            at.is_empty(),
-                        ));
+                        m.timeline.push((format!("{at}/{token}"), at.is_empty()));
                     }
                     if at.is_empty() && !m.root_timeline.iter().any(|r| r == n) {
-                        m.root_timeline.push(n.to_owned());
+                        m.root_timeline.push(n.clone());
                     }
                 }
             }
-            let Some(Value::Object(props)) = s.get("properties") else {
-                return;
-            };
-            for (name, sub) in props {
-                let Some(child) = obj.get(name) else {
+            for p in &node.props {
+                let Some(child) = obj.get(&p.name) else {
                     continue;
                 };
                 let len = at.len();
                 at.push('/');
-                at.push_str(&decoy_spec::pointer::escape(name));
-                let key = SchemaHints::of(sub)
-                    .shared
-                    .or_else(|| SchemaHints::of(deref(doc, sub)).shared);
-                if let Some(key) = key {
-                    m.shared.push((at.clone(), key.to_owned()));
+                at.push_str(&p.token);
+                if let Some(key) = &p.shared {
+                    m.shared.push((at.clone(), key.clone()));
                 }
-                walk(doc, reach, sub, child, at, depth + 1, m);
+                if let Some(n) = p.node {
+                    walk(reach, n, child, at, depth + 1, m);
+                }
                 at.truncate(len);
             }
         }
         Value::Array(items) => {
-            let Some(item) = s.get("items") else {
+            let Some(item) = node.items else {
                 return;
             };
             for (k, child) in items.iter().enumerate() {
                 let len = at.len();
-                at.push('/');
-                at.push_str(&k.to_string());
-                walk(doc, reach, item, child, at, depth + 1, m);
+                let _ = write!(at, "/{k}");
+                walk(reach, item, child, at, depth + 1, m);
                 at.truncate(len);
             }
         }
@@ -221,7 +282,7 @@ pub(crate) fn harvest(marks: &Marks, value: &Value) -> Context {
         if shared.iter().any(|(k, _)| k == key) {
             continue;
         }
-        if let Some(v) = value.pointer(p).filter(|v| !v.is_null()) {
+        if let Some(v) = pointer::get(value, p).filter(|v| !v.is_null()) {
             shared.push((key.clone(), v.clone()));
         }
     }
@@ -243,7 +304,7 @@ pub(crate) fn harvest(marks: &Marks, value: &Value) -> Context {
 pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root: bool) {
     for (p, key) in &marks.shared {
         if let Some(v) = context.get(key)
-            && let Some(slot) = value.pointer_mut(p)
+            && let Some(slot) = pointer::get_mut(value, p)
         {
             *slot = v.clone();
         }
@@ -255,7 +316,12 @@ pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root:
         .timeline
         .iter()
         .filter(|(_, on_root)| root || !on_root)
-        .filter_map(|(p, _)| Some((p.as_str(), parse_rfc3339(value.pointer(p)?.as_str()?)?)))
+        .filter_map(|(p, _)| {
+            Some((
+                p.as_str(),
+                parse_rfc3339(pointer::get(value, p)?.as_str()?)?,
+            ))
+        })
         .collect();
     let (Some(lo), Some(hi)) = (
         moved.iter().map(|(_, t)| *t).min(),
@@ -271,7 +337,7 @@ pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root:
         } else {
             start + ((t - lo) as i128 * (end - start) as i128 / (hi - lo) as i128) as i64
         };
-        if let Some(slot) = value.pointer_mut(p) {
+        if let Some(slot) = pointer::get_mut(value, p) {
             *slot = Value::String(format_rfc3339(mapped));
         }
     }

@@ -1,10 +1,12 @@
 //! Sockets: the accept loop, connection limits, graceful shutdown, and the
 //! two faces over it (`MockServer` for tests, `serve` for the CLI).
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -32,21 +34,47 @@ pub struct Bound {
 }
 
 /// The app being served; a reload swaps it whole, so each request sees one
-/// document from start to end.
+/// document from start to end. Its generation counts the swaps: a
+/// connection keeps the app it last saw and only reads the counter (a
+/// cache line nobody writes until the next reload), so requests share no
+/// lock and no reference count.
 #[derive(Clone)]
-struct Current(Arc<RwLock<Arc<App>>>);
+struct Current(Arc<(RwLock<Arc<App>>, AtomicU64)>);
 
 impl Current {
     fn new(app: App) -> Current {
-        Current(Arc::new(RwLock::new(Arc::new(app))))
+        Current(Arc::new((RwLock::new(Arc::new(app)), AtomicU64::new(0))))
     }
 
     fn get(&self) -> Arc<App> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn generation(&self) -> u64 {
+        self.0.1.load(Ordering::Acquire)
     }
 
     fn set(&self, app: App) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(app);
+        *self.0.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(app);
+        self.0.1.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// One connection's view of [`Current`]: the app of one generation.
+struct Seen {
+    generation: u64,
+    app: Arc<App>,
+}
+
+impl Seen {
+    fn now(current: &Current) -> Arc<Seen> {
+        // The generation first: an app newer than it is seen again, never
+        // an older one kept.
+        let generation = current.generation();
+        Arc::new(Seen {
+            generation,
+            app: current.get(),
+        })
     }
 }
 
@@ -181,10 +209,19 @@ async fn accept_loop(listener: TcpListener, app: Current, shutdown: impl Future<
                 };
                 let _ = stream.set_nodelay(true);
                 let current = app.clone();
-                let config = current.get().config().clone();
+                let seen = RefCell::new(Seen::now(&current));
+                let config = seen.borrow().app.config().clone();
                 let service = service_fn(move |req| {
-                    let app = current.get();
-                    async move { Ok::<_, Infallible>(app.handle(req).await) }
+                    let seen = {
+                        let mut seen = seen.borrow_mut();
+                        if seen.generation != current.generation() {
+                            *seen = Seen::now(&current);
+                        }
+                        // This connection's own count: no other
+                        // connection touches it.
+                        Arc::clone(&seen)
+                    };
+                    async move { Ok::<_, Infallible>(seen.app.handle(req).await) }
                 });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())

@@ -87,6 +87,46 @@ impl Rows for Store {
     }
 }
 
+/// [`Rows`] that notes whether they were changed.
+pub(crate) struct Noted<'a> {
+    pub(crate) rows: &'a mut dyn Rows,
+    pub(crate) changed: bool,
+}
+
+impl Rows for Noted<'_> {
+    fn next_number(&mut self, collection: &str) -> u64 {
+        self.changed = true;
+        self.rows.next_number(collection)
+    }
+    fn insert(&mut self, collection: &str, item: Item, max: usize) {
+        self.changed = true;
+        self.rows.insert(collection, item, max);
+    }
+    fn put(&mut self, collection: &str, item: Item, max: usize) {
+        self.changed = true;
+        self.rows.put(collection, item, max);
+    }
+    fn delete(&mut self, collection: &str, id: &str, max: usize) {
+        self.changed = true;
+        self.rows.delete(collection, id, max);
+    }
+    fn list(&mut self, collection: &str) -> Vec<Item> {
+        self.rows.list(collection)
+    }
+    fn count(&mut self, collection: &str) -> usize {
+        self.rows.count(collection)
+    }
+    fn get(&mut self, collection: &str, id: &str) -> Option<Item> {
+        self.rows.get(collection, id)
+    }
+    fn is_gone(&mut self, path: &str) -> bool {
+        self.rows.is_gone(path)
+    }
+    fn has_gone_in(&mut self, collection: &str) -> bool {
+        self.rows.has_gone_in(collection)
+    }
+}
+
 /// One request's access to state.
 #[derive(Clone)]
 pub(crate) enum Tx {
@@ -174,16 +214,20 @@ pub(crate) enum Backend {
 
 /// The request header that names a namespace (an HTTP header, not a
 /// document extension).
-pub(crate) const NAMESPACE_HEADER: &str = "X-Decoy-Namespace";
+pub(crate) const NAMESPACE_HEADER: hyper::header::HeaderName =
+    hyper::header::HeaderName::from_static("x-decoy-namespace");
+
+/// `Prefer`, which may name a namespace too.
+const PREFER: hyper::header::HeaderName = hyper::header::HeaderName::from_static("prefer");
 
 /// The namespace a request names: `X-Decoy-Namespace: worker-7`, or
 /// `Prefer: namespace=worker-7`. `Ok(None)`: the default namespace.
 pub(crate) fn namespace(headers: &HeaderMap) -> Result<Option<String>, String> {
     let named = headers
-        .get(NAMESPACE_HEADER)
+        .get(&NAMESPACE_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
         .or_else(|| {
-            headers.get_all("prefer").iter().find_map(|v| {
+            headers.get_all(PREFER).iter().find_map(|v| {
                 String::from_utf8_lossy(v.as_bytes())
                     .split([',', ';'])
                     .filter_map(|p| p.split_once('='))
@@ -225,7 +269,7 @@ mod tests {
             "code=200, namespace=\"worker-7\"".parse().unwrap(),
         );
         assert_eq!(namespace(&h), Ok(Some("worker-7".to_owned())));
-        let name = hyper::header::HeaderName::from_bytes(NAMESPACE_HEADER.as_bytes()).unwrap();
+        let name = NAMESPACE_HEADER;
         h.insert(name.clone(), "w2".parse().unwrap());
         assert_eq!(namespace(&h), Ok(Some("w2".to_owned())));
         h.insert(name, "a b".parse().unwrap());

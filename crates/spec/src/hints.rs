@@ -117,8 +117,11 @@ impl<'a> SchemaHints<'a> {
         let mut hints = SchemaHints::default();
         let mut problems = Vec::new();
         for (key, value) in schema {
-            let at = push("", key);
-            let bad = |message: String| Problem::error(at.clone(), message);
+            // Most keys are no hint: only a hint's problem pays for its pointer.
+            if !key.starts_with(PREFIX) {
+                continue;
+            }
+            let bad = |message: String| Problem::error(push("", key), message);
             match key.as_str() {
                 SHARED => match name(value, "a key that names the shared value") {
                     Ok(key) => hints.shared = Some(key),

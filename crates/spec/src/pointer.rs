@@ -65,6 +65,36 @@ pub fn get<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
     Some(at)
 }
 
+/// [`get`], for changing the value found.
+///
+/// ```
+/// let mut doc = serde_json::json!({"a": [1, {"b/c": 2}]});
+/// *decoy_spec::pointer::get_mut(&mut doc, "/a/1/b~1c").unwrap() = 3.into();
+/// assert_eq!(doc, serde_json::json!({"a": [1, {"b/c": 3}]}));
+/// ```
+pub fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Option<&'a mut Value> {
+    if pointer.is_empty() {
+        return Some(doc);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut at = doc;
+    for token in rest.split('/') {
+        let unescaped;
+        let token = if token.contains('~') {
+            unescaped = unescape(token);
+            unescaped.as_str()
+        } else {
+            token
+        };
+        at = match at {
+            Value::Object(map) => map.get_mut(token)?,
+            Value::Array(items) => items.get_mut(array_index(token)?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
 /// An array index as RFC 6901 writes it: digits, no leading zero.
 fn array_index(token: &str) -> Option<usize> {
     if token.starts_with('+') || (token.len() > 1 && token.starts_with('0')) {

@@ -19,7 +19,7 @@ impl App {
             .cloned()
             .unwrap_or(HeaderValue::from_static("*"));
         r.headers
-            .push((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin));
+            .append(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         r.header(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
@@ -31,7 +31,7 @@ impl App {
                 "Authorization, Content-Type, Prefer",
             ));
         r.headers
-            .push((header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers));
+            .append(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers);
         r.header(header::ACCESS_CONTROL_MAX_AGE, "600");
         r.header(
             header::VARY,

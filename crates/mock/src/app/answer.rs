@@ -146,6 +146,7 @@ impl App {
                     let mut r = Reply::empty(status);
                     r.header(header::CONTENT_TYPE, &content_type(media));
                     r.body = bytes;
+                    r.repeatable = true;
                     self.documented_headers(response, &mut r);
                     return r;
                 }
@@ -162,11 +163,12 @@ impl App {
                 false => None,
             }
             .unwrap_or_else(|| self.generate_success(op_id, &ctx, media)),
-            Err(r) => return r,
+            Err(r) => return *r,
         };
-        let reply = self.finish(status, response, media, &value);
+        let mut reply = self.finish(status, response, media, &value);
         if let Some(key) = cache_key {
             self.cache.put(key, reply.body.clone());
+            reply.repeatable = true;
         }
         reply
     }
@@ -242,11 +244,11 @@ impl App {
             };
             r.header(name, &text);
         }
-        if r.status == 429 && !r.headers.iter().any(|(n, _)| n == header::RETRY_AFTER) {
+        if r.status == 429 && !r.headers.contains_key(header::RETRY_AFTER) {
             r.header(header::RETRY_AFTER, "1");
         }
         // A redirect without a target is no redirect.
-        if redirect && !r.headers.iter().any(|(n, _)| n == header::LOCATION) {
+        if redirect && !r.headers.contains_key(header::LOCATION) {
             r.header(header::LOCATION, "/");
         }
     }

@@ -1,24 +1,43 @@
 //! Security requirements: bearer, basic and API keys in header, query or
 //! cookie.
 
-use decoy_spec::{Operation, ParameterLocation, SecurityScheme};
+use decoy_spec::{OpId, Operation, ParameterLocation, SecurityScheme, Spec};
 use hyper::header;
 use hyper::http::request::Parts;
 
 use super::App;
 use super::params::{cookie, query_pairs};
 
+/// One operation's security requirements with their schemes looked up
+/// once, at startup: a request gets in when it meets every scheme of any
+/// one requirement (a scheme the document does not declare is met).
+#[derive(Default)]
+pub(super) struct Security(Vec<Vec<Option<SecurityScheme>>>);
+
+impl Security {
+    pub(super) fn of(spec: &Spec, op: &Operation) -> Security {
+        let requirement = |r: &decoy_spec::SecurityRequirement| {
+            r.schemes
+                .iter()
+                .map(|(name, _)| spec.security_scheme(name))
+                .collect()
+        };
+        Security(op.security.iter().map(requirement).collect())
+    }
+}
+
 impl App {
-    pub(super) fn authorized(&self, op: &Operation, parts: &Parts) -> bool {
-        op.security.is_empty()
-            || op.security.iter().any(|req| {
-                req.schemes
+    pub(super) fn authorized(&self, op_id: OpId, parts: &Parts) -> bool {
+        let Security(requirements) = &self.ops[op_id].security;
+        requirements.is_empty()
+            || requirements.iter().any(|schemes| {
+                schemes
                     .iter()
-                    .all(|(name, _)| self.scheme_met(name, parts))
+                    .all(|s| s.as_ref().is_none_or(|s| self.scheme_met(s, parts)))
             })
     }
 
-    pub(super) fn scheme_met(&self, name: &str, parts: &Parts) -> bool {
+    fn scheme_met(&self, scheme: &SecurityScheme, parts: &Parts) -> bool {
         let token_ok =
             |t: &str| !t.is_empty() && self.config.token.as_deref().is_none_or(|want| want == t);
         let auth = |scheme: &str| {
@@ -28,30 +47,26 @@ impl App {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             match v.split_once(' ') {
-                Some((s, t)) if s.eq_ignore_ascii_case(scheme) => Some(t.trim().to_owned()),
+                Some((s, t)) if s.eq_ignore_ascii_case(scheme) => Some(t.trim()),
                 _ => None,
             }
         };
-        match self.schemes.get(name) {
-            None => true,
-            Some(SecurityScheme::Http { scheme }) if scheme == "basic" => {
+        match scheme {
+            SecurityScheme::Http { scheme } if scheme == "basic" => {
                 auth("basic").is_some_and(|t| !t.is_empty())
             }
-            Some(SecurityScheme::ApiKey { name, location }) => {
-                let value = match location {
-                    ParameterLocation::Query => query_pairs(parts.uri.query())
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v),
-                    ParameterLocation::Cookie => cookie(parts, name),
-                    _ => parts
-                        .headers
-                        .get(name.as_str())
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned),
-                };
-                value.is_some_and(|v| token_ok(&v))
-            }
-            Some(_) => auth("bearer").is_some_and(|t| token_ok(&t)),
+            SecurityScheme::ApiKey { name, location } => match location {
+                ParameterLocation::Query => query_pairs(parts.uri.query())
+                    .find(|(k, _)| k == name)
+                    .is_some_and(|(_, v)| token_ok(&v)),
+                ParameterLocation::Cookie => cookie(parts, name).is_some_and(|v| token_ok(&v)),
+                _ => parts
+                    .headers
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(token_ok),
+            },
+            _ => auth("bearer").is_some_and(token_ok),
         }
     }
 }

@@ -32,6 +32,7 @@ impl App {
     {
         let bytes = self.read_bytes(op_id, parts, body).await?;
         self.parse_body(op_id, parts, &bytes, problems)
+            .map_err(|r| *r)
     }
 
     /// Among operations that share one method and wire path (path keys that
@@ -113,13 +114,14 @@ impl App {
 
     /// Parses a read body by the kind of its media type (JSON, form,
     /// multipart, text, bytes) and validates what has a schema to meet.
+    /// The early answer is boxed: it is the rare path, and a `Reply` is large.
     pub(super) fn parse_body(
         &self,
         op_id: OpId,
         parts: &Parts,
         bytes: &[u8],
         problems: &mut Vec<Problem>,
-    ) -> Result<Value, Reply> {
+    ) -> Result<Value, Box<Reply>> {
         let op = &self.spec.operations()[op_id];
         let Some(rb) = &op.request_body else {
             return Ok(Value::Null);
@@ -152,7 +154,7 @@ impl App {
                 "{sent} is not accepted here; send one of: {}",
                 accepted.join(", ")
             );
-            return Err(self.error(Some(op_id), 415, &message, &[], false));
+            return Err(Box::new(self.error(Some(op_id), 415, &message, &[], false)));
         };
         let media = &rb.content[k];
         let doc = self.spec.document();

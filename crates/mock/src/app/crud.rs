@@ -92,12 +92,17 @@ impl App {
             (Kind::Read, Some(id)) => {
                 let stored = self.rows(|s| s.get(&key, &id)).map(|i| i.body);
                 match stored {
-                    Some(v) => match req.media {
-                        Some(m) if !self.valid(m, &v) => {
-                            Some(self.crud_reply(req, &self.reshape(req, m, v)))
-                        }
-                        _ => Some(self.crud_reply(req, &v)),
-                    },
+                    Some(v) => {
+                        let v = match req.media {
+                            Some(m) if !self.valid(m, &v) => self.reshape(req, m, v),
+                            _ => v,
+                        };
+                        // The store decides it: the same while it is unchanged.
+                        let mut r = self.crud_reply(req, &v);
+                        r.repeatable =
+                            self.ops[req.op_id].cacheable && (200..300).contains(&r.status);
+                        Some(r)
+                    }
                     None if self.config.strict_ids => Some(self.gone(req, &here)),
                     None => None,
                 }

@@ -3,6 +3,10 @@
 
 use crate::util;
 
+/// The `Prefer` request header (RFC 7240; not among `http`'s names).
+pub(super) const HEADER: hyper::header::HeaderName =
+    hyper::header::HeaderName::from_static("prefer");
+
 /// `Prefer` header settings (Prism's conventions).
 #[derive(Default)]
 pub(super) struct Prefer {
@@ -15,7 +19,7 @@ pub(super) struct Prefer {
 impl Prefer {
     pub(super) fn parse(headers: &hyper::HeaderMap) -> Result<Prefer, String> {
         let mut p = Prefer::default();
-        for value in headers.get_all("prefer") {
+        for value in headers.get_all(HEADER) {
             let text = String::from_utf8_lossy(value.as_bytes());
             for pref in text.split([',', ';']) {
                 let Some((k, v)) = pref.split_once('=') else {

@@ -1,14 +1,55 @@
 //! The requests kept for `/__decoy/requests`: one shard per worker thread,
 //! so recording a request takes no lock another thread holds; a read merges
-//! the shards in the order the requests were answered.
+//! the shards in the order the requests were answered. A record names its
+//! operation by id and keeps its method as sent: recording allocates only
+//! the path.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
+
+use decoy_spec::OpId;
+use hyper::Method;
 
 use super::lock;
 use crate::config::RecordedRequest;
+
+/// The operation that answered: one of the document's, or the name a
+/// recording gave (`--replay`).
+#[derive(Clone)]
+pub(super) enum Operation {
+    Id(OpId),
+    Named(String),
+}
+
+/// One answered request, as kept.
+#[derive(Clone)]
+pub(super) struct Record {
+    pub(super) at: SystemTime,
+    pub(super) method: Method,
+    pub(super) path: String,
+    pub(super) status: u16,
+    pub(super) operation: Option<Operation>,
+    pub(super) duration: Duration,
+}
+
+impl Record {
+    /// The public record; `name` names an operation id.
+    pub(super) fn to_public(&self, name: impl Fn(OpId) -> String) -> RecordedRequest {
+        RecordedRequest {
+            at: self.at,
+            method: self.method.as_str().to_owned(),
+            path: self.path.clone(),
+            status: self.status,
+            operation: self.operation.as_ref().map(|o| match o {
+                Operation::Id(id) => name(*id),
+                Operation::Named(n) => n.clone(),
+            }),
+            duration: self.duration,
+        }
+    }
+}
 
 /// Shards: more than the worker threads of any machine decoy runs on, so
 /// two threads rarely share one.
@@ -18,7 +59,7 @@ const SHARDS: usize = 64;
 /// slow each other down.
 #[repr(align(128))]
 #[derive(Default)]
-struct Shard(Mutex<VecDeque<(Instant, RecordedRequest)>>);
+struct Shard(Mutex<VecDeque<(Instant, Record)>>);
 
 pub(super) struct Recorder {
     shards: Box<[Shard]>,
@@ -33,7 +74,7 @@ impl Recorder {
 
     /// Keeps `record`; each shard keeps at most `max`, so the merge still
     /// holds the latest `max` of all.
-    pub(super) fn push(&self, record: RecordedRequest, max: usize) {
+    pub(super) fn push(&self, record: Record, max: usize) {
         let mut shard = lock(&self.shards[thread_index() % SHARDS].0);
         if shard.len() >= max.max(1) {
             shard.pop_front();
@@ -42,8 +83,8 @@ impl Recorder {
     }
 
     /// The latest `max` requests, oldest first.
-    pub(super) fn list(&self, max: usize) -> Vec<RecordedRequest> {
-        let mut all: Vec<(Instant, RecordedRequest)> = self
+    pub(super) fn list(&self, max: usize) -> Vec<Record> {
+        let mut all: Vec<(Instant, Record)> = self
             .shards
             .iter()
             .flat_map(|s| lock(&s.0).iter().cloned().collect::<Vec<_>>())
@@ -72,14 +113,12 @@ fn thread_index() -> usize {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
-
     use super::*;
 
-    fn request(path: &str) -> RecordedRequest {
-        RecordedRequest {
+    fn request(path: &str) -> Record {
+        Record {
             at: SystemTime::now(),
-            method: "GET".to_owned(),
+            method: Method::GET,
             path: path.to_owned(),
             status: 200,
             operation: None,

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use hyper::HeaderMap;
 use hyper::header;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
@@ -10,9 +11,12 @@ use serde_json::Value;
 /// An answer on its way out.
 pub(super) struct Reply {
     pub(super) status: u16,
-    pub(super) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(super) headers: HeaderMap,
     pub(super) body: Bytes,
     pub(super) delay: Option<Duration>,
+    /// A 2xx of a cacheable read (generated, or a stored member): the same
+    /// request gets the same answer while the store is unchanged.
+    pub(super) repeatable: bool,
 }
 
 impl Reply {
@@ -32,7 +36,7 @@ impl Reply {
                 HeaderName::from_bytes(n.as_bytes()),
                 HeaderValue::from_str(&v),
             ) {
-                r.headers.push((n, v));
+                r.headers.append(n, v);
             }
         }
         r
@@ -41,15 +45,16 @@ impl Reply {
     pub(super) fn empty(status: u16) -> Reply {
         Reply {
             status,
-            headers: Vec::new(),
+            headers: HeaderMap::new(),
             body: Bytes::new(),
             delay: None,
+            repeatable: false,
         }
     }
 
     pub(super) fn header(&mut self, name: HeaderName, value: &str) {
         if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.push((name, v));
+            self.headers.append(name, v);
         }
     }
 }

@@ -12,13 +12,14 @@ use crate::state::Item;
 use crate::util;
 
 impl App {
-    /// Creation and transitions. `Ok(None)`: the operation keeps no state.
+    /// Creation and transitions. `Ok(None)`: the operation keeps no state;
+    /// `Err`: the (boxed: rare and large) answer that refuses the request.
     pub(super) fn stateful(
         &self,
         op_id: OpId,
         ctx: &Ctx<'_>,
         media: &MediaType,
-    ) -> Result<Option<Value>, Reply> {
+    ) -> Result<Option<Value>, Box<Reply>> {
         if self.config.stateless {
             return Ok(None);
         }
@@ -135,7 +136,13 @@ impl App {
         let (mut response, origin, dialled) = match done {
             Ok(d) => d,
             Err((status, message)) => {
-                return Err(self.error(Some(op_id), status, &message, &[], false));
+                return Err(Box::new(self.error(
+                    Some(op_id),
+                    status,
+                    &message,
+                    &[],
+                    false,
+                )));
             }
         };
         if let Some(f) = &t.fallback {
