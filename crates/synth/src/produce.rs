@@ -6,7 +6,7 @@ use rand::RngExt;
 use serde_json::{Map, Number, Value};
 
 use crate::analyze::{self, find_int, int_bounds};
-use crate::check::{self, checks_ok, json_eq};
+use crate::check::{self, Json, checks_ok};
 use crate::format::{self, Format};
 use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
 use crate::pointer::display_pointer;
@@ -249,7 +249,7 @@ impl<'a> Ctx<'a> {
             self.simplicity = saved;
             let v = v?;
             match &node.checks {
-                Some(c) if !checks_ok(arena, c, &v.to_value(), 0, None) => continue,
+                Some(c) if !checks_ok(arena, c, Json::tree(&v), 0, None) => continue,
                 _ => return Ok(v),
             }
         }
@@ -331,12 +331,12 @@ impl<'a> Ctx<'a> {
                 self.set_discriminator(branch, &mut v, property, tag);
             }
             match &node.checks {
-                Some(c) if !checks_ok(arena, c, &v.to_value(), 0, Some(())) => {
+                Some(c) if !checks_ok(arena, c, Json::tree(&v), 0, Some(())) => {
                     // Overlapping `oneOf` branches: make the others reject
                     // the value through properties only they constrain.
                     if let Some(raw) = c.exclusive.first().map(|&g| &c.one_of[g])
                         && self.separate(raw, index, branch, &mut v)
-                        && checks_ok(arena, c, &v.to_value(), 0, Some(()))
+                        && checks_ok(arena, c, Json::tree(&v), 0, Some(()))
                     {
                         return Ok(v);
                     }
@@ -374,7 +374,7 @@ impl<'a> Ctx<'a> {
         }
         let mut changed = false;
         for (j, &other) in raw.iter().enumerate() {
-            if j == chosen || !check::matches(arena, other, &v.to_value()) {
+            if j == chosen || !check::matches_tree(arena, other, v) {
                 continue;
             }
             let Some(theirs) = arena.node(other).object.as_deref() else {
@@ -820,8 +820,6 @@ impl<'a> Ctx<'a> {
         let want_contains = a.contains_gen.map_or(0, |_| a.min_contains);
         let n = n.max(want_contains);
         let mut out: Vec<Tree<'a>> = Vec::with_capacity(n as usize);
-        // With `uniqueItems`, the items as values, to compare.
-        let mut seen: Vec<Value> = Vec::new();
         for i in 0..n as usize {
             let child = if (i as u64) < want_contains {
                 a.contains_gen
@@ -849,16 +847,16 @@ impl<'a> Ctx<'a> {
                         return Err(e);
                     }
                 };
-                if a.unique {
-                    let plain = v.to_value();
-                    if seen.iter().any(|o| json_eq(o, &plain)) {
-                        tries += 1;
-                        if tries < 16 {
-                            continue;
-                        }
-                        break None;
+                if a.unique
+                    && out
+                        .iter()
+                        .any(|o| check::same(Json::tree(o), Json::tree(&v)))
+                {
+                    tries += 1;
+                    if tries < 16 {
+                        continue;
                     }
-                    seen.push(plain);
+                    break None;
                 }
                 break Some(v);
             };
@@ -880,7 +878,7 @@ impl<'a> Ctx<'a> {
         }
         let value = Tree::Array(out);
         if (a.contains.is_some() && a.max_contains.is_some())
-            && !check::matches(arena, id, &value.to_value())
+            && !check::matches_tree(arena, id, &value)
         {
             return Err(self.cannot(node, 1, "contains/maxContains could not be met"));
         }
@@ -1099,7 +1097,7 @@ impl<'a> Ctx<'a> {
             });
         if let Some(key) = key
             && let Some((_, v)) = self.shared.iter().find(|(k, _)| *k == key)
-            && tree_matches(arena, p.node, v)
+            && check::matches_tree(arena, p.node, v)
         {
             return Ok(v.clone());
         }
@@ -1456,14 +1454,6 @@ fn locate(value: &mut Tree<'_>, path: &[Seg<'_>], text: Value) {
         };
     }
     *cur = Tree::Leaf(text);
-}
-
-/// The matcher on a tree; scalars are checked without a copy.
-fn tree_matches(arena: &crate::ir::Arena, id: NodeId, v: &Tree<'_>) -> bool {
-    match v {
-        Tree::Leaf(v) => check::matches(arena, id, v),
-        _ => check::matches(arena, id, &v.to_value()),
-    }
 }
 
 #[cfg(test)]

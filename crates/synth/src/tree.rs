@@ -2,7 +2,8 @@
 //! borrow the plan's property names: no key allocation and no hashing per
 //! property (a `serde_json::Map` costs both, a third of generation time).
 //! Scalars stay [`Value`]s. A tree becomes a `Value` only when the caller
-//! wants one, and serializes straight to JSON otherwise.
+//! wants one, and serializes straight to JSON otherwise; the matcher reads
+//! it in place (`check::Json`).
 
 use std::borrow::Cow;
 
@@ -50,12 +51,6 @@ impl<'a> Tree<'a> {
                 Value::Object(map)
             }
         }
-    }
-
-    /// A copy as a `Value`, for the matcher (needed only where a whole
-    /// object or array must be checked against a schema).
-    pub(crate) fn to_value(&self) -> Value {
-        self.clone().into_value()
     }
 }
 
