@@ -5,6 +5,7 @@
 
 use crate::check;
 use crate::coherence;
+use crate::states;
 use crate::format::Format;
 use crate::ir::{Arena, Node, NodeId, NumC, Types};
 
@@ -373,6 +374,7 @@ pub(crate) fn analyze(arena: &mut Arena, first_new: usize) {
             break;
         }
     }
+    states::plan(arena, first_new);
 }
 
 /// Why a node is unsatisfiable: the deepest culprit's pointer and reason.

@@ -352,7 +352,10 @@ impl<'a> Compiler<'a> {
         if first.kind == GroupKind::OneOf {
             checks.exclusive.push(0);
         }
-        let choice = self.distribute(key, &c.groups, distribute_all);
+        // `if` groups are pushed with their conditional, in order: the
+        // first group's `if` is the first conditional.
+        let condition = (first.kind == GroupKind::If).then(|| checks.conditionals[0].0);
+        let choice = self.distribute(key, &c.groups, distribute_all, condition);
         (checks, Some(choice))
     }
 
@@ -364,7 +367,13 @@ impl<'a> Compiler<'a> {
 
     /// One branch node per alternative of the first group: the node's own
     /// leaves (with that group marked as distributed) plus the alternative.
-    fn distribute(&mut self, key: &Key, groups: &[Group], distribute_all: bool) -> Choice {
+    fn distribute(
+        &mut self,
+        key: &Key,
+        groups: &[Group],
+        distribute_all: bool,
+        condition: Option<NodeId>,
+    ) -> Choice {
         let first = &groups[0];
         let mut base = key.clone();
         let flag = |kind| match kind {
@@ -420,6 +429,8 @@ impl<'a> Compiler<'a> {
         Choice {
             branches,
             discriminator,
+            condition,
+            states: None,
         }
     }
 

@@ -133,6 +133,7 @@ mod pointer;
 mod produce;
 mod realism;
 mod regex_gen;
+mod states;
 mod strategy;
 mod tree;
 mod vocabulary;

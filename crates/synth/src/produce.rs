@@ -8,7 +8,8 @@ use serde_json::{Map, Number, Value};
 use crate::analyze::{self, find_int, int_bounds};
 use crate::check::{self, Json, checks_ok};
 use crate::format::{self, Format};
-use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
+use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, States, StrC, Types};
+use crate::states;
 use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
 use crate::tree::{self, Tree};
@@ -83,6 +84,9 @@ pub(crate) struct Ctx<'a> {
     templates: Vec<(Vec<Seg<'a>>, &'a str, NodeId)>,
     items: Vec<usize>,
     overrides: &'a [(&'a str, Value)],
+    /// Properties pinned on the object generated at this depth: the
+    /// selectors of a state chosen first (see `states`).
+    pins: Option<(u32, Vec<(&'a str, Value)>)>,
     /// Date-times of one root value fall in `[clock - CLUSTER, clock)`: one
     /// call, its transcript and its report happen within the same hour.
     clock: i64,
@@ -124,6 +128,7 @@ impl<'a> Ctx<'a> {
             templates: Vec::new(),
             items: Vec::new(),
             overrides,
+            pins: None,
             clock: 0,
             within: None,
         }
@@ -279,6 +284,12 @@ impl<'a> Ctx<'a> {
         };
         let pressed =
             self.pressed(depth, min_height.saturating_add(1)) || self.simplicity.min_scalars();
+        if let Some(states) = choice.states.as_deref()
+            && !pressed
+            && let Some(v) = self.state_first(choice, states, hint, depth)
+        {
+            return Ok(v);
+        }
         // Branches that failed to generate; allocated only on failure.
         let mut excluded: Vec<usize> = Vec::new();
         let eligible = |i: usize, excluded: &[usize]| {
@@ -353,6 +364,65 @@ impl<'a> Ctx<'a> {
                 "no oneOf branch produced a value that matches exactly one branch",
             )
         }))
+    }
+
+    /// Draws the selectors, follows the `if`s to the one branch they pick
+    /// and generates it with them pinned. `None`: no draw worked (then the
+    /// generic path decides).
+    fn state_first(
+        &mut self,
+        choice: &'a Choice,
+        states: &'a States,
+        hint: Hint,
+        depth: u32,
+    ) -> Option<Tree<'a>> {
+        let arena = self.arena;
+        for _ in 0..32 {
+            let mut drawn: Vec<(&'a str, Value)> = Vec::with_capacity(states.selectors.len());
+            for s in &states.selectors {
+                let pinned = (depth == 0)
+                    .then(|| self.overrides.iter().find(|(k, _)| *k == &*s.name))
+                    .flatten();
+                let v = match pinned {
+                    Some((_, v)) => v.clone(),
+                    None => match &s.values[self.rng.random_range(0..s.values.len())] {
+                        Some(v) => v.clone(),
+                        None => {
+                            self.path.push(Seg::Key(Cow::Borrowed(&s.name)));
+                            let place = self.enter(self.prop_seed(&s.name));
+                            let v = self.value(s.node, s.hint, depth + 1);
+                            self.leave(place);
+                            self.path.pop();
+                            v.ok()?.into_value()
+                        }
+                    },
+                };
+                drawn.push((&s.name, v));
+            }
+            let leaf = states::settle(arena, choice, &drawn);
+            if !states::admits(arena, leaf, &drawn) {
+                continue;
+            }
+            let outer = self.pins.replace((depth, drawn));
+            let v = self.value(leaf, hint, depth);
+            let pins = std::mem::replace(&mut self.pins, outer);
+            let v = v.ok()?;
+            return pins
+                .is_some_and(|(_, drawn)| states::kept(&v, &drawn))
+                .then_some(v);
+        }
+        None
+    }
+
+    /// The value a chosen state pins on property `name` of the object
+    /// generated at `depth`.
+    fn pin(&self, name: &str, depth: u32) -> Option<&Value> {
+        match &self.pins {
+            Some((d, pins)) if *d == depth => {
+                pins.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+            }
+            _ => None,
+        }
     }
 
     /// Adds, for each other branch of `raw` that `v` also matches, a property
@@ -912,7 +982,9 @@ impl<'a> Ctx<'a> {
             let child = arena.node(p.node);
             let inc = if child.sat.is_empty() {
                 false
-            } else if p.required || (is_root && self.overrides.iter().any(|(k, _)| *k == &*p.name))
+            } else if p.required
+                || (is_root && self.overrides.iter().any(|(k, _)| *k == &*p.name))
+                || self.pin(&p.name, depth).is_some()
             {
                 true
             } else {
@@ -1072,6 +1144,9 @@ impl<'a> Ctx<'a> {
             {
                 self.shared.push((key, Tree::Leaf(v.clone())));
             }
+            return Ok(Tree::Leaf(v.clone()));
+        }
+        if let Some(v) = self.pin(&p.name, depth) {
             return Ok(Tree::Leaf(v.clone()));
         }
         if p.counter
