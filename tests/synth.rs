@@ -811,6 +811,7 @@ fn lifecycle_schemas(spec: &Spec) -> Vec<String> {
 fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
     let mut paths = documents();
     paths.push(root().join("specs/fixtures/lifecycle.yaml"));
+    paths.push(root().join("specs/shapes/shipments.openapi.yaml"));
     let mut found = Vec::new();
     for path in paths {
         let d = load(&path);
@@ -848,6 +849,8 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
             "calls.openapi.yaml /components/schemas/CallDetail",
             "calls.openapi.yaml /components/schemas/CallTransfer",
             "lifecycle.yaml /components/schemas/Order",
+            "shipments.openapi.yaml /components/schemas/Parcel",
+            "shipments.openapi.yaml /components/schemas/Shipment",
         ],
         "the schemas with a lifecycle changed"
     );
@@ -857,6 +860,154 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
             *states >= 5,
             "{doc} {pointer}: only {states} states generated"
         );
+    }
+}
+
+/// How often each value of a state property comes out, over `n` values of
+/// a schema (seeds `0..n`); nested objects of the schema are counted too
+/// (`at` finds them).
+fn state_counts(
+    plan: &decoy_synth::Plan,
+    n: u64,
+    at: &dyn Fn(&Value) -> Vec<Value>,
+    property: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for seed in 0..n {
+        let value = plan
+            .generate(seed)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        for object in at(&value) {
+            let state = object
+                .get(property)
+                .map_or("(absent)".into(), Value::to_string);
+            *counts.entry(state).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The state is chosen first and each state is about as likely as any
+/// other: every value the document lists for a state property (its `enum`,
+/// else its `examples`) comes out within a factor of two of an even share,
+/// and nothing else does. (A `then` that rules a state out beside another
+/// selector makes it rarer, never absent: a blind transfer is never in
+/// `screening`, so `screening` has half the share of `failed`.)
+#[test]
+fn chosen_states_are_spread_evenly_over_the_documents_values() {
+    let own = |v: &Value| vec![v.clone()];
+    let items = |key: &'static str| {
+        move |v: &Value| {
+            v.get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        }
+    };
+    let transfers = items("transfers");
+    let parcels = items("parcels");
+    type At<'f> = &'f dyn Fn(&Value) -> Vec<Value>;
+    let cases: [(&str, &str, &str, At, &str); 7] = [
+        (
+            "specs/calls.openapi.yaml",
+            "CallDetail",
+            "CallDetail",
+            &own,
+            "status",
+        ),
+        (
+            "specs/calls.openapi.yaml",
+            "CallDetail",
+            "CallDetail",
+            &own,
+            "recording_status",
+        ),
+        (
+            "specs/calls.openapi.yaml",
+            "CallDetail",
+            "CallTransfer",
+            &transfers,
+            "status",
+        ),
+        (
+            "specs/shapes/shipments.openapi.yaml",
+            "Shipment",
+            "Shipment",
+            &own,
+            "state",
+        ),
+        (
+            "specs/shapes/shipments.openapi.yaml",
+            "Shipment",
+            "Shipment",
+            &own,
+            "mode",
+        ),
+        (
+            "specs/shapes/shipments.openapi.yaml",
+            "Shipment",
+            "Parcel",
+            &parcels,
+            "phase",
+        ),
+        (
+            "specs/fixtures/lifecycle.yaml",
+            "Order",
+            "Order",
+            &own,
+            "status",
+        ),
+    ];
+    for (doc, root_schema, schema, at, property) in cases {
+        let d = load(&root().join(doc));
+        let plan = d
+            .response
+            .plan(&format!("/components/schemas/{root_schema}"))
+            .unwrap_or_else(|e| panic!("{doc} {root_schema}: {e}"));
+        let declared = d
+            .spec
+            .document()
+            .pointer(&format!(
+                "/components/schemas/{schema}/properties/{property}"
+            ))
+            .unwrap_or_else(|| panic!("{doc}: {schema}.{property}"));
+        let mut listed: Vec<String> = declared
+            .get("enum")
+            .or_else(|| declared.get("examples"))
+            .and_then(Value::as_array)
+            .unwrap_or_else(|| panic!("{doc}: {schema}.{property} lists no values"))
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        // A nullable selector is null as often as any listed value.
+        if declared["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&Value::from("null")))
+        {
+            listed.push("null".into());
+        }
+        let counts = state_counts(&plan, 3_000, at, property);
+        let total: usize = counts.values().sum();
+        let even = total as f64 / listed.len() as f64;
+        eprintln!("synth: {doc} {schema}.{property} over {total} objects: {counts:?}");
+        for (state, n) in &counts {
+            assert!(
+                listed.contains(state),
+                "{doc} {schema}.{property}: {state} is none of {listed:?}"
+            );
+            let share = *n as f64 / even;
+            assert!(
+                (0.5..=2.0).contains(&share),
+                "{doc} {schema}.{property}: {state} came out {n} times of {total}, \
+                 {share:.2} of an even share: {counts:?}"
+            );
+        }
+        for state in &listed {
+            assert!(
+                counts.contains_key(state),
+                "{doc} {schema}.{property}: {state} never came out: {counts:?}"
+            );
+        }
     }
 }
 

@@ -5,9 +5,9 @@
 
 use crate::check;
 use crate::coherence;
-use crate::states;
 use crate::format::Format;
 use crate::ir::{Arena, Node, NodeId, NumC, Types};
+use crate::states;
 
 /// Integers kept within ±2^53 so they survive every JSON reader.
 const SAFE: i64 = 1 << 53;

@@ -9,9 +9,9 @@ use crate::analyze::{self, find_int, int_bounds};
 use crate::check::{self, Json, checks_ok};
 use crate::format::{self, Format};
 use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, States, StrC, Types};
-use crate::states;
 use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
+use crate::states;
 use crate::tree::{self, Tree};
 use crate::vocabulary::Vocabulary;
 use crate::{Direction, Options, Profile, Rng, SynthError};
@@ -418,9 +418,7 @@ impl<'a> Ctx<'a> {
     /// generated at `depth`.
     fn pin(&self, name: &str, depth: u32) -> Option<&Value> {
         match &self.pins {
-            Some((d, pins)) if *d == depth => {
-                pins.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
-            }
+            Some((d, pins)) if *d == depth => pins.iter().find(|(k, _)| *k == name).map(|(_, v)| v),
             _ => None,
         }
     }
