@@ -849,8 +849,8 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
             "calls.openapi.yaml /components/schemas/CallDetail",
             "calls.openapi.yaml /components/schemas/CallTransfer",
             "lifecycle.yaml /components/schemas/Order",
-            "shipments.openapi.yaml /components/schemas/Parcel",
             "shipments.openapi.yaml /components/schemas/Shipment",
+            "shipments.openapi.yaml /components/schemas/Parcel",
         ],
         "the schemas with a lifecycle changed"
     );
