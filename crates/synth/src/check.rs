@@ -51,12 +51,14 @@ impl<'v> Json<'v> {
     pub(crate) fn tree(t: &'v Tree<'v>) -> Json<'v> {
         match t {
             Tree::Leaf(v) => Json::Value(v),
+            Tree::Ref(v) => Json::Value(v),
             t => Json::Tree(t),
         }
     }
 
     fn shape(self) -> Shape<'v> {
         match self {
+            Json::Tree(Tree::Ref(v)) => Json::Value(v).shape(),
             Json::Value(v) | Json::Tree(Tree::Leaf(v)) => match v {
                 Value::Array(a) => Shape::Array(Items::Value(a)),
                 Value::Object(m) => Shape::Object(Members::Value(m)),

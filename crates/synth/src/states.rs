@@ -176,7 +176,7 @@ fn domain(arena: &Arena, id: NodeId, name: &str, conditions: &[NodeId]) -> Vec<O
 }
 
 /// The leaf branch the drawn selectors pick, following each `if`.
-pub(crate) fn settle(arena: &Arena, choice: &Choice, drawn: &[(&str, Value)]) -> NodeId {
+pub(crate) fn settle(arena: &Arena, choice: &Choice, drawn: &[(&str, Tree<'_>)]) -> NodeId {
     let mut choice = choice;
     loop {
         let pick = match choice.condition {
@@ -192,7 +192,7 @@ pub(crate) fn settle(arena: &Arena, choice: &Choice, drawn: &[(&str, Value)]) ->
 }
 
 /// Whether an `if` holds for an object with the drawn selectors.
-fn holds(arena: &Arena, condition: NodeId, drawn: &[(&str, Value)]) -> bool {
+fn holds(arena: &Arena, condition: NodeId, drawn: &[(&str, Tree<'_>)]) -> bool {
     let n = arena.node(condition);
     n.types.has(Types::OBJECT)
         && n.object.as_deref().is_none_or(|o| {
@@ -200,7 +200,7 @@ fn holds(arena: &Arena, condition: NodeId, drawn: &[(&str, Value)]) -> bool {
                 drawn
                     .iter()
                     .find(|(name, _)| *name == &*p.name)
-                    .is_some_and(|(_, v)| check::matches(arena, p.node, v))
+                    .is_some_and(|(_, v)| check::matches_tree(arena, p.node, v))
             })
         })
 }
@@ -208,7 +208,7 @@ fn holds(arena: &Arena, condition: NodeId, drawn: &[(&str, Value)]) -> bool {
 /// Whether the leaf branch allows the drawn selectors (a `then` may narrow
 /// one selector when another has a value: a blind transfer is never in
 /// `screening`).
-pub(crate) fn admits(arena: &Arena, leaf: NodeId, drawn: &[(&str, Value)]) -> bool {
+pub(crate) fn admits(arena: &Arena, leaf: NodeId, drawn: &[(&str, Tree<'_>)]) -> bool {
     let n = arena.node(leaf);
     let Some(o) = n.object.as_deref() else {
         return false;
@@ -218,18 +218,18 @@ pub(crate) fn admits(arena: &Arena, leaf: NodeId, drawn: &[(&str, Value)]) -> bo
             o.props
                 .iter()
                 .find(|p| &*p.name == *name)
-                .is_some_and(|p| check::matches(arena, p.node, v))
+                .is_some_and(|p| check::matches_tree(arena, p.node, v))
         })
 }
 
 /// Whether the generated value kept the pinned selectors (a whole example
 /// taken for the object would not).
-pub(crate) fn kept(value: &Tree<'_>, drawn: &[(&str, Value)]) -> bool {
+pub(crate) fn kept(value: &Tree<'_>, drawn: &[(&str, Tree<'_>)]) -> bool {
     let Tree::Object(entries) = value else {
         return false;
     };
     drawn.iter().all(|(name, v)| {
         tree::get(entries, name)
-            .is_some_and(|t| check::same(check::Json::tree(t), check::Json::Value(v)))
+            .is_some_and(|t| check::same(check::Json::tree(t), check::Json::tree(v)))
     })
 }

@@ -12,8 +12,11 @@ use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
 pub(crate) enum Tree<'a> {
-    /// Scalars, and whole values taken as they are (examples, enums, pins).
+    /// Scalars, and whole values taken as they are (pins, poison values).
     Leaf(Value),
+    /// A value the plan or the caller holds (an example, an enum member, a
+    /// pin), borrowed rather than copied.
+    Ref(&'a Value),
     Array(Vec<Tree<'a>>),
     /// Entries in insertion order, keys unique.
     Object(Vec<(Cow<'a, str>, Tree<'a>)>),
@@ -21,14 +24,20 @@ pub(crate) enum Tree<'a> {
 
 impl<'a> Tree<'a> {
     pub(crate) fn is_null(&self) -> bool {
-        matches!(self, Tree::Leaf(Value::Null))
+        matches!(self, Tree::Leaf(Value::Null) | Tree::Ref(Value::Null))
+    }
+
+    /// The value, when it is a whole JSON value (a scalar, or taken whole).
+    pub(crate) fn as_value(&self) -> Option<&Value> {
+        match self {
+            Tree::Leaf(v) => Some(v),
+            Tree::Ref(v) => Some(v),
+            _ => None,
+        }
     }
 
     pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
-            Tree::Leaf(Value::String(s)) => Some(s),
-            _ => None,
-        }
+        self.as_value().and_then(Value::as_str)
     }
 
     /// The member `key` of an object.
@@ -42,6 +51,7 @@ impl<'a> Tree<'a> {
     pub(crate) fn into_value(self) -> Value {
         match self {
             Tree::Leaf(v) => v,
+            Tree::Ref(v) => v.clone(),
             Tree::Array(items) => Value::Array(items.into_iter().map(Tree::into_value).collect()),
             Tree::Object(entries) => {
                 let mut map = Map::with_capacity(entries.len());
@@ -85,6 +95,7 @@ impl Serialize for Tree<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Tree::Leaf(v) => v.serialize(s),
+            Tree::Ref(v) => v.serialize(s),
             Tree::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
