@@ -554,9 +554,7 @@ impl Plan {
             &[],
         );
         let value = ctx.root(self.root, Hint::None)?;
-        // Writing JSON into a Vec cannot fail: every key is a string and
-        // every number finite.
-        serde_json::to_writer(out, &value).expect("JSON into a Vec");
+        tree::write_json(&value, out);
         Ok(())
     }
 
