@@ -538,7 +538,7 @@ mod coherence {
     }
 
     /// Seconds since the epoch of an RFC 3339 date-time (fractions dropped).
-    fn time(v: &Value) -> Option<i64> {
+    pub(super) fn time(v: &Value) -> Option<i64> {
         let s = v.as_str()?;
         let num = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
         let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
@@ -821,6 +821,8 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
                 .plan(&pointer)
                 .unwrap_or_else(|e| panic!("{} {pointer}: {e}", d.name));
             let validator = d.validators.compile(&pointer).expect("validator compiles");
+            let schema = d.spec.document().pointer(&pointer).unwrap();
+            let tested = tested_properties(schema);
             let mut states = std::collections::BTreeSet::new();
             for seed in 0..2_000 {
                 let value = plan
@@ -833,16 +835,31 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
                     d.name,
                     short(&value)
                 );
-                states.insert(value.get("status").map(Value::to_string));
+                for name in &tested {
+                    states.insert((name.clone(), value[name].to_string()));
+                }
+            }
+            // Choosing the branch first must not starve any state: every
+            // value the document lists for a tested property comes out.
+            for name in &tested {
+                let listed = &schema["properties"][name];
+                let listed = listed.get("enum").or_else(|| listed.get("examples"));
+                for v in listed.and_then(Value::as_array).into_iter().flatten() {
+                    assert!(
+                        states.contains(&(name.clone(), v.to_string())),
+                        "{} {pointer}: {name} = {v} never generated",
+                        d.name
+                    );
+                }
             }
             eprintln!(
                 "synth: 2000 values of {} {pointer} keep its lifecycle rules",
                 d.name
             );
-            found.push((d.name.clone(), pointer, states.len()));
+            found.push((d.name.clone(), pointer));
         }
     }
-    let names: Vec<String> = found.iter().map(|(d, p, _)| format!("{d} {p}")).collect();
+    let names: Vec<String> = found.iter().map(|(d, p)| format!("{d} {p}")).collect();
     assert_eq!(
         names,
         [
@@ -854,13 +871,24 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
         ],
         "the schemas with a lifecycle changed"
     );
-    // Choosing the branch first must not starve any state.
-    for (doc, pointer, states) in &found {
-        assert!(
-            *states >= 5,
-            "{doc} {pointer}: only {states} states generated"
-        );
+}
+
+/// The properties the `if`s of a schema (its own, its `allOf`'s, its
+/// `else`'s) test.
+fn tested_properties(schema: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut stack = vec![schema];
+    while let Some(s) = stack.pop() {
+        for (name, _) in s["if"]["properties"].as_object().into_iter().flatten() {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        stack.extend(s["allOf"].as_array().into_iter().flatten());
+        stack.extend(s.get("else"));
     }
+    out.sort();
+    out
 }
 
 /// How often each value of a state property comes out, over `n` values of
@@ -904,7 +932,6 @@ fn chosen_states_are_spread_evenly_over_the_documents_values() {
                 .unwrap_or_default()
         }
     };
-    let transfers = items("transfers");
     let parcels = items("parcels");
     type At<'f> = &'f dyn Fn(&Value) -> Vec<Value>;
     let cases: [(&str, &str, &str, At, &str); 7] = [
@@ -922,11 +949,13 @@ fn chosen_states_are_spread_evenly_over_the_documents_values() {
             &own,
             "recording_status",
         ),
+        // Alone: inside a call, the call's state decides (an ended call
+        // has no live transfer), so live states are rarer there.
         (
             "specs/calls.openapi.yaml",
-            "CallDetail",
             "CallTransfer",
-            &transfers,
+            "CallTransfer",
+            &own,
             "status",
         ),
         (
@@ -1009,6 +1038,171 @@ fn chosen_states_are_spread_evenly_over_the_documents_values() {
             );
         }
     }
+}
+
+/// Documents with generation-only hints (`x-decoy-rules`,
+/// `x-decoy-sequence`).
+const HINTED: &[&str] = &[
+    "specs/calls.openapi.yaml",
+    "specs/shapes/shipments.openapi.yaml",
+];
+
+/// Component schemas of `doc` whose own keyword `key` is set.
+fn schemas_with(doc: &Value, key: &str) -> Vec<String> {
+    doc.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|all| {
+            all.iter()
+                .filter(|(_, s)| s.get(key).is_some())
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `x-decoy-rules` only guide generation: made real (moved into `allOf`
+/// in a copy of the document), every generated value satisfies them, while
+/// the document as written does not hold an implementation to them.
+#[test]
+fn generation_rules_hold_in_thousands_of_generated_values() {
+    let mut checked = Vec::new();
+    for doc in HINTED {
+        let d = load(&root().join(doc));
+        let mut strict = d.spec.document().clone();
+        let names = schemas_with(&strict, "x-decoy-rules");
+        for name in &names {
+            let schema = strict
+                .pointer_mut(&format!("/components/schemas/{name}"))
+                .and_then(Value::as_object_mut)
+                .unwrap();
+            let rules = schema.remove("x-decoy-rules").unwrap();
+            let all = schema
+                .entry("allOf")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            all.as_array_mut()
+                .unwrap()
+                .extend(rules.as_array().unwrap().clone());
+        }
+        let strict = Spec::parse(&strict.to_string(), "strict.json").expect("copy parses");
+        let strict = Validators::new(&strict);
+        for name in &names {
+            let pointer = format!("/components/schemas/{name}");
+            let plan = d.response.plan(&pointer).unwrap();
+            let validator = strict.compile(&pointer).expect("validator compiles");
+            for seed in 0..2_000 {
+                let value = plan.generate(seed).unwrap();
+                let violations = validator.validate(&value);
+                assert!(
+                    violations.is_empty(),
+                    "{doc} {name} seed {seed} breaks its x-decoy-rules: {}\n{violations:#?}",
+                    short(&value)
+                );
+            }
+            checked.push(format!("{doc} {name}"));
+        }
+    }
+    assert_eq!(
+        checked,
+        [
+            "specs/calls.openapi.yaml CallDetail",
+            "specs/shapes/shipments.openapi.yaml Shipment"
+        ]
+    );
+}
+
+/// `x-decoy-sequence`: the items of such an array happen one after another
+/// (each item's first date-time is at or after the previous item's last)
+/// and within the root object's timeline.
+#[test]
+fn sequenced_items_happen_one_after_another_within_their_parent() {
+    let mut checked = 0;
+    for doc in HINTED {
+        let d = load(&root().join(doc));
+        let document = d.spec.document();
+        let schemas = document["components"]["schemas"].as_object().unwrap();
+        let timeline = |schema: &Value| -> Vec<String> {
+            schema["x-decoy-timeline"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|n| n.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let times = |object: &Value, names: &[String]| -> Vec<i64> {
+            names
+                .iter()
+                .filter_map(|n| coherence::time(&object[n]))
+                .collect()
+        };
+        // Root schemas with a timeline, and the sequenced arrays below them
+        // (by property path) with their items' timelines.
+        for (name, schema) in schemas {
+            let outer = timeline(schema);
+            if outer.is_empty() {
+                continue;
+            }
+            let mut arrays: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+            let mut stack: Vec<(Vec<String>, &Value)> = vec![(Vec::new(), schema)];
+            while let Some((path, s)) = stack.pop() {
+                let s = match s.get("$ref").and_then(Value::as_str) {
+                    Some(r) => document.pointer(r.trim_start_matches('#')).unwrap(),
+                    None => s,
+                };
+                if path.len() > 3 {
+                    continue;
+                }
+                for (prop, p) in s["properties"].as_object().into_iter().flatten() {
+                    let mut at = path.clone();
+                    at.push(prop.clone());
+                    if p["x-decoy-sequence"] == Value::Bool(true) {
+                        let items = &p["items"];
+                        let items = match items.get("$ref").and_then(Value::as_str) {
+                            Some(r) => document.pointer(r.trim_start_matches('#')).unwrap(),
+                            None => items,
+                        };
+                        arrays.push((at.clone(), timeline(items)));
+                    }
+                    stack.push((at, p));
+                }
+            }
+            if arrays.is_empty() {
+                continue;
+            }
+            let plan = d
+                .response
+                .plan(&format!("/components/schemas/{name}"))
+                .unwrap();
+            for seed in 0..1_000 {
+                let value = plan.generate(seed).unwrap();
+                let window = times(&value, &outer);
+                let (lo, hi) = (window[0], *window.iter().max().unwrap());
+                for (path, names) in &arrays {
+                    let mut at = &value;
+                    for key in path {
+                        at = &at[key];
+                    }
+                    let mut last = lo;
+                    for (i, item) in at.as_array().into_iter().flatten().enumerate() {
+                        let t = times(item, names);
+                        let (Some(&first), Some(&end)) = (t.first(), t.iter().max()) else {
+                            continue;
+                        };
+                        assert!(
+                            first >= last && end <= hi,
+                            "{doc} {name} seed {seed}: {path:?}/{i} at {t:?} is not after \
+                             {last} within [{lo}, {hi}]: {}",
+                            short(&value)
+                        );
+                        last = end;
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1_000, "only {checked} sequenced items checked");
 }
 
 #[test]

@@ -53,7 +53,8 @@ fn is_inert(key: &str) -> bool {
             | "contentEncoding"
             | "contentSchema"
             | "$vocabulary"
-    ) || (key.starts_with("x-") && key != "x-faker" && !hints::is_extension(key))
+    ) || key == hints::RULES
+        || (key.starts_with("x-") && key != "x-faker" && !hints::is_extension(key))
 }
 
 fn meaningful(map: &Map<String, Value>, skip: u8) -> bool {
@@ -179,6 +180,18 @@ impl<'a> Compiler<'a> {
             for i in 0..all.len() {
                 self.flatten(
                     &push_token(&push_token(ptr, "allOf"), &i.to_string()),
+                    flat,
+                    seen,
+                    depth + 1,
+                );
+            }
+        }
+        // Generation-only rules merge like `allOf` members (validators
+        // ignore the key, so only generated values follow them).
+        if let Some(Value::Array(rules)) = map.get(hints::RULES) {
+            for i in 0..rules.len() {
+                self.flatten(
+                    &push_token(&push_token(ptr, hints::RULES), &i.to_string()),
                     flat,
                     seen,
                     depth + 1,

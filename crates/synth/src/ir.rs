@@ -146,6 +146,8 @@ pub(crate) struct ArrC {
     pub(crate) contains_gen: Option<NodeId>,
     pub(crate) min_contains: u64,
     pub(crate) max_contains: Option<u64>,
+    /// `x-decoy-sequence`: items happen one after another in time.
+    pub(crate) sequence: bool,
 }
 
 /// What `additionalProperties` allows for names no property or pattern covers.

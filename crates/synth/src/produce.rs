@@ -851,6 +851,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn gen_array(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> TreeRes<'a> {
+        let saved = self.within;
+        let v = self.gen_array_in(id, node, hint, depth);
+        self.within = saved;
+        v
+    }
+
+    fn gen_array_in(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> TreeRes<'a> {
         let Some(a) = node.array.as_deref() else {
             let n = if self.simplicity.min_arrays() {
                 0
@@ -892,6 +899,13 @@ impl<'a> Ctx<'a> {
         let want_contains = a.contains_gen.map_or(0, |_| a.min_contains);
         let n = n.max(want_contains);
         let mut out: Vec<Tree<'a>> = Vec::with_capacity(n as usize);
+        // `x-decoy-sequence`: item i's date-times fall in the i-th of n
+        // equal slices of the enclosing window, so items are in time order
+        // (`gen_array` restores the window).
+        let slices = (a.sequence && n > 0).then(|| {
+            let (anchor, window) = self.span();
+            (anchor - window, window)
+        });
         for i in 0..n as usize {
             let child = if (i as u64) < want_contains {
                 a.contains_gen
@@ -904,6 +918,14 @@ impl<'a> Ctx<'a> {
             // inside one item is that item's own, not its siblings'.
             let mark = self.shared.len();
             let mut tries = 0;
+            if let Some((start, window)) = slices {
+                // Shares of a window shorter than n seconds overlap in
+                // whole seconds, still in order.
+                let (i, n) = (i as i64, n as i64);
+                let lo = start + window * i / n;
+                let hi = (start + window * (i + 1) / n - 1).max(lo);
+                self.within = Some((lo, hi));
+            }
             let place = self.enter(decoy_spec::seed::record(self.seed, i as u64));
             let v = loop {
                 let v = match child {
