@@ -538,7 +538,7 @@ mod coherence {
     }
 
     /// Seconds since the epoch of an RFC 3339 date-time (fractions dropped).
-    fn time(v: &Value) -> Option<i64> {
+    pub(super) fn time(v: &Value) -> Option<i64> {
         let s = v.as_str()?;
         let num = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
         let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
@@ -811,6 +811,7 @@ fn lifecycle_schemas(spec: &Spec) -> Vec<String> {
 fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
     let mut paths = documents();
     paths.push(root().join("specs/fixtures/lifecycle.yaml"));
+    paths.push(root().join("specs/shapes/shipments.openapi.yaml"));
     let mut found = Vec::new();
     for path in paths {
         let d = load(&path);
@@ -820,6 +821,8 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
                 .plan(&pointer)
                 .unwrap_or_else(|e| panic!("{} {pointer}: {e}", d.name));
             let validator = d.validators.compile(&pointer).expect("validator compiles");
+            let schema = d.spec.document().pointer(&pointer).unwrap();
+            let tested = tested_properties(schema);
             let mut states = std::collections::BTreeSet::new();
             for seed in 0..2_000 {
                 let value = plan
@@ -832,32 +835,374 @@ fn lifecycle_rules_hold_in_thousands_of_values_of_every_lifecycle_schema() {
                     d.name,
                     short(&value)
                 );
-                states.insert(value.get("status").map(Value::to_string));
+                for name in &tested {
+                    states.insert((name.clone(), value[name].to_string()));
+                }
+            }
+            // Choosing the branch first must not starve any state: every
+            // value the document lists for a tested property comes out.
+            for name in &tested {
+                let listed = &schema["properties"][name];
+                let listed = listed.get("enum").or_else(|| listed.get("examples"));
+                for v in listed.and_then(Value::as_array).into_iter().flatten() {
+                    assert!(
+                        states.contains(&(name.clone(), v.to_string())),
+                        "{} {pointer}: {name} = {v} never generated",
+                        d.name
+                    );
+                }
             }
             eprintln!(
                 "synth: 2000 values of {} {pointer} keep its lifecycle rules",
                 d.name
             );
-            found.push((d.name.clone(), pointer, states.len()));
+            found.push((d.name.clone(), pointer));
         }
     }
-    let names: Vec<String> = found.iter().map(|(d, p, _)| format!("{d} {p}")).collect();
+    let names: Vec<String> = found.iter().map(|(d, p)| format!("{d} {p}")).collect();
     assert_eq!(
         names,
         [
             "calls.openapi.yaml /components/schemas/CallDetail",
             "calls.openapi.yaml /components/schemas/CallTransfer",
             "lifecycle.yaml /components/schemas/Order",
+            "shipments.openapi.yaml /components/schemas/Shipment",
+            "shipments.openapi.yaml /components/schemas/Parcel",
         ],
         "the schemas with a lifecycle changed"
     );
-    // Choosing the branch first must not starve any state.
-    for (doc, pointer, states) in &found {
-        assert!(
-            *states >= 5,
-            "{doc} {pointer}: only {states} states generated"
-        );
+}
+
+/// The properties the `if`s of a schema (its own, its `allOf`'s, its
+/// `else`'s) test.
+fn tested_properties(schema: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut stack = vec![schema];
+    while let Some(s) = stack.pop() {
+        for (name, _) in s["if"]["properties"].as_object().into_iter().flatten() {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        stack.extend(s["allOf"].as_array().into_iter().flatten());
+        stack.extend(s.get("else"));
     }
+    out.sort();
+    out
+}
+
+/// How often each value of a state property comes out, over `n` values of
+/// a schema (seeds `0..n`); nested objects of the schema are counted too
+/// (`at` finds them).
+fn state_counts(
+    plan: &decoy_synth::Plan,
+    n: u64,
+    at: &dyn Fn(&Value) -> Vec<Value>,
+    property: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for seed in 0..n {
+        let value = plan
+            .generate(seed)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        for object in at(&value) {
+            let state = object
+                .get(property)
+                .map_or("(absent)".into(), Value::to_string);
+            *counts.entry(state).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The state is chosen first and each state is about as likely as any
+/// other: every value the document lists for a state property (its `enum`,
+/// else its `examples`) comes out within a factor of two of an even share,
+/// and nothing else does. (A `then` that rules a state out beside another
+/// selector makes it rarer, never absent: a blind transfer is never in
+/// `screening`, so `screening` has half the share of `failed`.)
+#[test]
+fn chosen_states_are_spread_evenly_over_the_documents_values() {
+    let own = |v: &Value| vec![v.clone()];
+    let items = |key: &'static str| {
+        move |v: &Value| {
+            v.get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        }
+    };
+    let parcels = items("parcels");
+    type At<'f> = &'f dyn Fn(&Value) -> Vec<Value>;
+    let cases: [(&str, &str, &str, At, &str); 7] = [
+        (
+            "specs/calls.openapi.yaml",
+            "CallDetail",
+            "CallDetail",
+            &own,
+            "status",
+        ),
+        (
+            "specs/calls.openapi.yaml",
+            "CallDetail",
+            "CallDetail",
+            &own,
+            "recording_status",
+        ),
+        // Alone: inside a call, the call's state decides (an ended call
+        // has no live transfer), so live states are rarer there.
+        (
+            "specs/calls.openapi.yaml",
+            "CallTransfer",
+            "CallTransfer",
+            &own,
+            "status",
+        ),
+        (
+            "specs/shapes/shipments.openapi.yaml",
+            "Shipment",
+            "Shipment",
+            &own,
+            "state",
+        ),
+        (
+            "specs/shapes/shipments.openapi.yaml",
+            "Shipment",
+            "Shipment",
+            &own,
+            "mode",
+        ),
+        (
+            "specs/shapes/shipments.openapi.yaml",
+            "Shipment",
+            "Parcel",
+            &parcels,
+            "phase",
+        ),
+        (
+            "specs/fixtures/lifecycle.yaml",
+            "Order",
+            "Order",
+            &own,
+            "status",
+        ),
+    ];
+    for (doc, root_schema, schema, at, property) in cases {
+        let d = load(&root().join(doc));
+        let plan = d
+            .response
+            .plan(&format!("/components/schemas/{root_schema}"))
+            .unwrap_or_else(|e| panic!("{doc} {root_schema}: {e}"));
+        let declared = d
+            .spec
+            .document()
+            .pointer(&format!(
+                "/components/schemas/{schema}/properties/{property}"
+            ))
+            .unwrap_or_else(|| panic!("{doc}: {schema}.{property}"));
+        let mut listed: Vec<String> = declared
+            .get("enum")
+            .or_else(|| declared.get("examples"))
+            .and_then(Value::as_array)
+            .unwrap_or_else(|| panic!("{doc}: {schema}.{property} lists no values"))
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        // A nullable selector is null as often as any listed value.
+        if declared["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&Value::from("null")))
+        {
+            listed.push("null".into());
+        }
+        let counts = state_counts(&plan, 3_000, at, property);
+        let total: usize = counts.values().sum();
+        let even = total as f64 / listed.len() as f64;
+        eprintln!("synth: {doc} {schema}.{property} over {total} objects: {counts:?}");
+        for (state, n) in &counts {
+            assert!(
+                listed.contains(state),
+                "{doc} {schema}.{property}: {state} is none of {listed:?}"
+            );
+            let share = *n as f64 / even;
+            assert!(
+                (0.5..=2.0).contains(&share),
+                "{doc} {schema}.{property}: {state} came out {n} times of {total}, \
+                 {share:.2} of an even share: {counts:?}"
+            );
+        }
+        for state in &listed {
+            assert!(
+                counts.contains_key(state),
+                "{doc} {schema}.{property}: {state} never came out: {counts:?}"
+            );
+        }
+    }
+}
+
+/// Documents with generation-only hints (`x-decoy-rules`,
+/// `x-decoy-sequence`).
+const HINTED: &[&str] = &[
+    "specs/calls.openapi.yaml",
+    "specs/shapes/shipments.openapi.yaml",
+];
+
+/// Component schemas of `doc` whose own keyword `key` is set.
+fn schemas_with(doc: &Value, key: &str) -> Vec<String> {
+    doc.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|all| {
+            all.iter()
+                .filter(|(_, s)| s.get(key).is_some())
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `x-decoy-rules` only guide generation: made real (moved into `allOf`
+/// in a copy of the document), every generated value satisfies them, while
+/// the document as written does not hold an implementation to them.
+#[test]
+fn generation_rules_hold_in_thousands_of_generated_values() {
+    let mut checked = Vec::new();
+    for doc in HINTED {
+        let d = load(&root().join(doc));
+        let mut strict = d.spec.document().clone();
+        let names = schemas_with(&strict, "x-decoy-rules");
+        for name in &names {
+            let schema = strict
+                .pointer_mut(&format!("/components/schemas/{name}"))
+                .and_then(Value::as_object_mut)
+                .unwrap();
+            let rules = schema.remove("x-decoy-rules").unwrap();
+            let all = schema
+                .entry("allOf")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            all.as_array_mut()
+                .unwrap()
+                .extend(rules.as_array().unwrap().clone());
+        }
+        let strict = Spec::parse(&strict.to_string(), "strict.json").expect("copy parses");
+        let strict = Validators::new(&strict);
+        for name in &names {
+            let pointer = format!("/components/schemas/{name}");
+            let plan = d.response.plan(&pointer).unwrap();
+            let validator = strict.compile(&pointer).expect("validator compiles");
+            for seed in 0..2_000 {
+                let value = plan.generate(seed).unwrap();
+                let violations = validator.validate(&value);
+                assert!(
+                    violations.is_empty(),
+                    "{doc} {name} seed {seed} breaks its x-decoy-rules: {}\n{violations:#?}",
+                    short(&value)
+                );
+            }
+            checked.push(format!("{doc} {name}"));
+        }
+    }
+    assert_eq!(
+        checked,
+        [
+            "specs/calls.openapi.yaml CallDetail",
+            "specs/shapes/shipments.openapi.yaml Shipment"
+        ]
+    );
+}
+
+/// `x-decoy-sequence`: the items of such an array happen one after another
+/// (each item's first date-time is at or after the previous item's last)
+/// and within the root object's timeline.
+#[test]
+fn sequenced_items_happen_one_after_another_within_their_parent() {
+    let mut checked = 0;
+    for doc in HINTED {
+        let d = load(&root().join(doc));
+        let document = d.spec.document();
+        let schemas = document["components"]["schemas"].as_object().unwrap();
+        let timeline = |schema: &Value| -> Vec<String> {
+            schema["x-decoy-timeline"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|n| n.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let times = |object: &Value, names: &[String]| -> Vec<i64> {
+            names
+                .iter()
+                .filter_map(|n| coherence::time(&object[n]))
+                .collect()
+        };
+        // Root schemas with a timeline, and the sequenced arrays below them
+        // (by property path) with their items' timelines.
+        for (name, schema) in schemas {
+            let outer = timeline(schema);
+            if outer.is_empty() {
+                continue;
+            }
+            let mut arrays: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+            let mut stack: Vec<(Vec<String>, &Value)> = vec![(Vec::new(), schema)];
+            while let Some((path, s)) = stack.pop() {
+                let s = match s.get("$ref").and_then(Value::as_str) {
+                    Some(r) => document.pointer(r.trim_start_matches('#')).unwrap(),
+                    None => s,
+                };
+                if path.len() > 3 {
+                    continue;
+                }
+                for (prop, p) in s["properties"].as_object().into_iter().flatten() {
+                    let mut at = path.clone();
+                    at.push(prop.clone());
+                    if p["x-decoy-sequence"] == Value::Bool(true) {
+                        let items = &p["items"];
+                        let items = match items.get("$ref").and_then(Value::as_str) {
+                            Some(r) => document.pointer(r.trim_start_matches('#')).unwrap(),
+                            None => items,
+                        };
+                        arrays.push((at.clone(), timeline(items)));
+                    }
+                    stack.push((at, p));
+                }
+            }
+            if arrays.is_empty() {
+                continue;
+            }
+            let plan = d
+                .response
+                .plan(&format!("/components/schemas/{name}"))
+                .unwrap();
+            for seed in 0..1_000 {
+                let value = plan.generate(seed).unwrap();
+                let window = times(&value, &outer);
+                let (lo, hi) = (window[0], *window.iter().max().unwrap());
+                for (path, names) in &arrays {
+                    let mut at = &value;
+                    for key in path {
+                        at = &at[key];
+                    }
+                    let mut last = lo;
+                    for (i, item) in at.as_array().into_iter().flatten().enumerate() {
+                        let t = times(item, names);
+                        let (Some(&first), Some(&end)) = (t.first(), t.iter().max()) else {
+                            continue;
+                        };
+                        assert!(
+                            first >= last && end <= hi,
+                            "{doc} {name} seed {seed}: {path:?}/{i} at {t:?} is not after \
+                             {last} within [{lo}, {hi}]: {}",
+                            short(&value)
+                        );
+                        last = end;
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1_000, "only {checked} sequenced items checked");
 }
 
 #[test]

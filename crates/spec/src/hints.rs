@@ -15,6 +15,8 @@
 //! | `x-decoy-counter: true` | an integer property of array items | counts 0, 1, 2, ... with the item's index |
 //! | `x-decoy-template: "/v1/pets/{id}"` | a string property | built from the root object's property values |
 //! | `x-decoy-id-prefix: "pet_"` | a string property | an id: the prefix, then random letters and digits |
+//! | `x-decoy-rules: [{if, then, else}]` | an object schema | generation-only `if`/`then`/`else` rules: generated values follow them, validators ignore them (what a person expects, not what the API promises) |
+//! | `x-decoy-sequence: true` | an array schema | the items happen one after another: each item's date-times fall in its own slice of the enclosing time window, in item order |
 //!
 //! When a document loads, every hint is checked ([`crate::Spec::problems`]
 //! holds an error, with its pointer, for each malformed one) so `decoy lint`
@@ -60,9 +62,15 @@ pub const COUNTER: &str = "x-decoy-counter";
 pub const TEMPLATE: &str = "x-decoy-template";
 /// `x-decoy-id-prefix: "pet_"`.
 pub const ID_PREFIX: &str = "x-decoy-id-prefix";
+/// `x-decoy-rules: [{if: .., then: .., else: ..}, ...]`.
+pub const RULES: &str = "x-decoy-rules";
+/// `x-decoy-sequence: true`.
+pub const SEQUENCE: &str = "x-decoy-sequence";
 
 /// Every schema-level hint key.
-pub const KEYS: &[&str] = &[SHARED, TIMELINE, DURATION, COUNTER, TEMPLATE, ID_PREFIX];
+pub const KEYS: &[&str] = &[
+    SHARED, TIMELINE, DURATION, COUNTER, TEMPLATE, ID_PREFIX, RULES, SEQUENCE,
+];
 
 /// True for a decoy extension key (`x-decoy-...`), hint or not.
 pub fn is_extension(key: &str) -> bool {
@@ -108,6 +116,10 @@ pub struct SchemaHints<'a> {
     pub template: Option<&'a str>,
     /// `x-decoy-id-prefix`.
     pub id_prefix: Option<&'a str>,
+    /// `x-decoy-rules`: each a schema with `if` and `then` or `else`.
+    pub rules: Option<&'a [Value]>,
+    /// `x-decoy-sequence` (`false` when absent).
+    pub sequence: bool,
 }
 
 impl<'a> SchemaHints<'a> {
@@ -146,6 +158,14 @@ impl<'a> SchemaHints<'a> {
                 ID_PREFIX => match name(value, "the prefix of every generated id") {
                     Ok(p) => hints.id_prefix = Some(p),
                     Err(m) => problems.push(bad(m)),
+                },
+                RULES => match rules(value) {
+                    Ok(r) => hints.rules = Some(r),
+                    Err(m) => problems.push(bad(m)),
+                },
+                SEQUENCE => match value {
+                    Value::Bool(b) => hints.sequence = *b,
+                    other => problems.push(bad(format!("expected true or false, found {other}"))),
                 },
                 _ => {}
             }
@@ -237,6 +257,35 @@ fn duration(value: &Value) -> Result<Duration<'_>, String> {
         ));
     }
     Ok(Duration { from, to, unit })
+}
+
+fn rules(value: &Value) -> Result<&[Value], String> {
+    let Value::Array(list) = value else {
+        return Err(format!(
+            "expected a list of rules ([{{if: .., then: ..}}]), found {value}"
+        ));
+    };
+    for (i, rule) in list.iter().enumerate() {
+        let Value::Object(map) = rule else {
+            return Err(format!(
+                "rule {i}: expected {{if, then, else}}, found {rule}"
+            ));
+        };
+        if !map.contains_key("if") || !(map.contains_key("then") || map.contains_key("else")) {
+            return Err(format!("rule {i}: expected `if` with `then` or `else`"));
+        }
+        if let Some(extra) = map.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "if" | "then" | "else" | "description" | "$comment"
+            )
+        }) {
+            return Err(format!(
+                "rule {i}: unknown field `{extra}` (expected `if`, `then`, `else`, `description`)"
+            ));
+        }
+    }
+    Ok(list)
 }
 
 fn template(value: &Value) -> Result<&str, String> {
@@ -412,7 +461,9 @@ mod tests {
         let schema = json!({
             "x-decoy-shared": "org", "x-decoy-timeline": ["a", "b"],
             "x-decoy-duration": {"from": "a", "to": "b"}, "x-decoy-counter": true,
-            "x-decoy-template": "/v1/x/{id}", "x-decoy-id-prefix": "x_", "x-decoy-other": 1
+            "x-decoy-template": "/v1/x/{id}", "x-decoy-id-prefix": "x_", "x-decoy-other": 1,
+            "x-decoy-rules": [{"if": {"required": ["a"]}, "then": {"required": ["b"]}}],
+            "x-decoy-sequence": true,
         });
         let (hints, problems) = SchemaHints::read(schema.as_object().unwrap());
         assert!(problems.is_empty(), "{problems:?}");
@@ -429,6 +480,8 @@ mod tests {
                 counter: true,
                 template: Some("/v1/x/{id}"),
                 id_prefix: Some("x_"),
+                rules: schema["x-decoy-rules"].as_array().map(Vec::as_slice),
+                sequence: true,
             }
         );
     }
@@ -463,6 +516,7 @@ mod tests {
                 "d": {"x-decoy-duration": {"from": "a", "to": "b", "unit": "hours"}},
                 "n": {"x-decoy-counter": "yes", "x-decoy-shared": ""},
                 "t": {"x-decoy-template": "/v1/{id"},
+                "l": {"x-decoy-sequence": 1, "x-decoy-rules": [{"then": {}}]},
             },
             "example": {"x-decoy-counter": 3},
         }}}});
@@ -474,6 +528,8 @@ mod tests {
                 "error: /components/schemas/A/properties/n/x-decoy-counter: expected true or false, found \"yes\"",
                 "error: /components/schemas/A/properties/n/x-decoy-shared: expected a key that names the shared value, found an empty string",
                 "error: /components/schemas/A/properties/t/x-decoy-template: the `{` at byte 4 is never closed",
+                "error: /components/schemas/A/properties/l/x-decoy-sequence: expected true or false, found 1",
+                "error: /components/schemas/A/properties/l/x-decoy-rules: rule 0: expected `if` with `then` or `else`",
             ]
         );
     }

@@ -7,6 +7,7 @@ use crate::check;
 use crate::coherence;
 use crate::format::Format;
 use crate::ir::{Arena, Node, NodeId, NumC, Types};
+use crate::states;
 
 /// Integers kept within ±2^53 so they survive every JSON reader.
 const SAFE: i64 = 1 << 53;
@@ -373,6 +374,7 @@ pub(crate) fn analyze(arena: &mut Arena, first_new: usize) {
             break;
         }
     }
+    states::plan(arena, first_new);
 }
 
 /// Why a node is unsatisfiable: the deepest culprit's pointer and reason.

@@ -1,45 +1,179 @@
 //! The matcher: does a value satisfy a compiled node? Used for `oneOf`
-//! exclusivity, `not`, enum and example filtering, and to confirm invalid
-//! values. It follows JSON Schema 2020-12 semantics for the keywords the
-//! compiler keeps; formats are checked lightly (see `format::check`).
+//! exclusivity, `not`, `if`, enum and example filtering, and to confirm
+//! invalid values. It follows JSON Schema 2020-12 semantics for the keywords
+//! the compiler keeps; formats are checked lightly (see `format::check`).
+//!
+//! It reads values through [`Json`], a borrowed view of either a
+//! `serde_json::Value` or a [`Tree`] under construction, so generation checks
+//! what it built without copying it into a `Value` first.
+
+use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
 use crate::format::{self, Format};
 use crate::ir::{Addl, Arena, ArrC, NodeId, ObjC, Types};
+use crate::tree::Tree;
 
 /// Past this nesting the matcher answers "no" rather than recurse further
 /// (only a schema that refers to itself without consuming input gets here).
 const MAX_DEPTH: u32 = 200;
 
+/// A borrowed JSON value: a plain [`Value`] or a generated [`Tree`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Json<'v> {
+    Value(&'v Value),
+    Tree(&'v Tree<'v>),
+}
+
+/// The members of a JSON array, either way it is held.
+#[derive(Clone, Copy)]
+enum Items<'v> {
+    Value(&'v [Value]),
+    Tree(&'v [Tree<'v>]),
+}
+
+/// The members of a JSON object, either way it is held.
+#[derive(Clone, Copy)]
+enum Members<'v> {
+    Value(&'v Map<String, Value>),
+    Tree(&'v [(Cow<'v, str>, Tree<'v>)]),
+}
+
+/// What a [`Json`] is, one level down.
+enum Shape<'v> {
+    Scalar(&'v Value),
+    Array(Items<'v>),
+    Object(Members<'v>),
+}
+
+impl<'v> Json<'v> {
+    pub(crate) fn tree(t: &'v Tree<'v>) -> Json<'v> {
+        match t {
+            Tree::Leaf(v) => Json::Value(v),
+            Tree::Ref(v) => Json::Value(v),
+            t => Json::Tree(t),
+        }
+    }
+
+    fn shape(self) -> Shape<'v> {
+        match self {
+            Json::Tree(Tree::Ref(v)) => Json::Value(v).shape(),
+            Json::Value(v) | Json::Tree(Tree::Leaf(v)) => match v {
+                Value::Array(a) => Shape::Array(Items::Value(a)),
+                Value::Object(m) => Shape::Object(Members::Value(m)),
+                v => Shape::Scalar(v),
+            },
+            Json::Tree(Tree::Array(a)) => Shape::Array(Items::Tree(a)),
+            Json::Tree(Tree::Object(m)) => Shape::Object(Members::Tree(m)),
+        }
+    }
+
+    fn types(self) -> Types {
+        match self.shape() {
+            Shape::Scalar(v) => Types::of(v),
+            Shape::Array(_) => Types::ARRAY,
+            Shape::Object(_) => Types::OBJECT,
+        }
+    }
+}
+
+impl<'v> Items<'v> {
+    fn len(self) -> usize {
+        match self {
+            Items::Value(a) => a.len(),
+            Items::Tree(a) => a.len(),
+        }
+    }
+
+    fn at(self, i: usize) -> Json<'v> {
+        match self {
+            Items::Value(a) => Json::Value(&a[i]),
+            Items::Tree(a) => Json::tree(&a[i]),
+        }
+    }
+
+    fn iter(self) -> impl Iterator<Item = Json<'v>> {
+        (0..self.len()).map(move |i| self.at(i))
+    }
+}
+
+/// Iterates [`Members`].
+enum MemberIter<'v> {
+    Value(serde_json::map::Iter<'v>),
+    Tree(std::slice::Iter<'v, (Cow<'v, str>, Tree<'v>)>),
+}
+
+impl<'v> Iterator for MemberIter<'v> {
+    type Item = (&'v str, Json<'v>);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            MemberIter::Value(it) => it.next().map(|(k, v)| (k.as_str(), Json::Value(v))),
+            MemberIter::Tree(it) => it.next().map(|(k, t)| (&**k, Json::tree(t))),
+        }
+    }
+}
+
+impl<'v> Members<'v> {
+    fn len(self) -> usize {
+        match self {
+            Members::Value(m) => m.len(),
+            Members::Tree(m) => m.len(),
+        }
+    }
+
+    fn get(self, key: &str) -> Option<Json<'v>> {
+        match self {
+            Members::Value(m) => m.get(key).map(Json::Value),
+            Members::Tree(m) => crate::tree::get(m, key).map(Json::tree),
+        }
+    }
+
+    fn iter(self) -> MemberIter<'v> {
+        match self {
+            Members::Value(m) => MemberIter::Value(m.iter()),
+            Members::Tree(m) => MemberIter::Tree(m.iter()),
+        }
+    }
+}
+
 /// JSON equality as JSON Schema means it: `1` equals `1.0`.
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
+    same(Json::Value(a), Json::Value(b))
+}
+
+/// [`json_eq`] on views.
+pub(crate) fn same(a: Json<'_>, b: Json<'_>) -> bool {
+    match (a.shape(), b.shape()) {
+        (Shape::Scalar(Value::Number(x)), Shape::Scalar(Value::Number(y))) => {
             if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
                 x == y
             } else {
                 x.as_f64() == y.as_f64()
             }
         }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        (Shape::Scalar(x), Shape::Scalar(y)) => x == y,
+        (Shape::Array(x), Shape::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
         }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        (Shape::Object(x), Shape::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
-        _ => a == b,
+        _ => false,
     }
 }
 
-fn is_scalar(v: &Value) -> bool {
-    !matches!(v, Value::Array(_) | Value::Object(_))
+fn is_scalar(v: Json<'_>) -> bool {
+    matches!(v.shape(), Shape::Scalar(_))
 }
 
 pub(crate) fn matches(arena: &Arena, id: NodeId, v: &Value) -> bool {
-    matches_at(arena, id, v, 0)
+    matches_at(arena, id, Json::Value(v), 0)
+}
+
+/// [`matches`] on a generated tree, without copying it.
+pub(crate) fn matches_tree(arena: &Arena, id: NodeId, v: &Tree<'_>) -> bool {
+    matches_at(arena, id, Json::tree(v), 0)
 }
 
 fn is_multiple(v: f64, m: f64) -> bool {
@@ -86,37 +220,37 @@ pub(crate) fn string_ok(arena: &Arena, s: &crate::ir::StrC, text: &str) -> bool 
 
 /// Whether `v` matches node `id`: its own keywords, then the keywords of
 /// its kind of value, then the composition checks.
-fn matches_at(arena: &Arena, id: NodeId, v: &Value, depth: u32) -> bool {
+fn matches_at(arena: &Arena, id: NodeId, v: Json<'_>, depth: u32) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
     let node = arena.node(id);
-    if node.never.is_some() || !node.types.has(Types::of(v)) {
+    if node.never.is_some() || !node.types.has(v.types()) {
         return false;
     }
     if let Some(e) = &node.enumeration
-        && !e.iter().any(|x| json_eq(x, v))
+        && !e.iter().any(|x| same(Json::Value(x), v))
     {
         return false;
     }
-    let kind_ok = match v {
-        Value::Number(n) => match (&node.num, n.as_f64()) {
+    let kind_ok = match v.shape() {
+        Shape::Scalar(Value::Number(n)) => match (&node.num, n.as_f64()) {
             (Some(num), Some(x)) => number_ok(num, x),
             _ => true,
         },
-        Value::String(text) => node
+        Shape::Scalar(Value::String(text)) => node
             .string
             .as_ref()
             .is_none_or(|s| string_ok(arena, s, text)),
-        Value::Array(items) => node
+        Shape::Scalar(_) => true,
+        Shape::Array(items) => node
             .array
             .as_ref()
             .is_none_or(|a| array_ok(arena, a, items, depth)),
-        Value::Object(map) => node
+        Shape::Object(map) => node
             .object
             .as_ref()
             .is_none_or(|o| object_ok(arena, o, map, depth)),
-        Value::Null | Value::Bool(_) => true,
     };
     kind_ok
         && match &node.checks {
@@ -126,7 +260,7 @@ fn matches_at(arena: &Arena, id: NodeId, v: &Value, depth: u32) -> bool {
 }
 
 /// Array keywords: counts, items by position, uniqueness, `contains`.
-fn array_ok(arena: &Arena, a: &ArrC, items: &[Value], depth: u32) -> bool {
+fn array_ok(arena: &Arena, a: &ArrC, items: Items<'_>, depth: u32) -> bool {
     let n = items.len() as u64;
     if n < a.min || a.max.is_some_and(|max| n > max) {
         return false;
@@ -142,7 +276,7 @@ fn array_ok(arena: &Arena, a: &ArrC, items: &[Value], depth: u32) -> bool {
     if a.unique {
         for i in 0..items.len() {
             for j in i + 1..items.len() {
-                if json_eq(&items[i], &items[j]) {
+                if same(items.at(i), items.at(j)) {
                     return false;
                 }
             }
@@ -151,7 +285,7 @@ fn array_ok(arena: &Arena, a: &ArrC, items: &[Value], depth: u32) -> bool {
     if let Some(c) = a.contains {
         let hits = items
             .iter()
-            .filter(|x| matches_at(arena, c, x, depth + 1))
+            .filter(|&x| matches_at(arena, c, x, depth + 1))
             .count() as u64;
         if hits < a.min_contains || a.max_contains.is_some_and(|max| hits > max) {
             return false;
@@ -162,7 +296,7 @@ fn array_ok(arena: &Arena, a: &ArrC, items: &[Value], depth: u32) -> bool {
 
 /// Object keywords: counts, named properties, the others, names,
 /// dependencies.
-fn object_ok(arena: &Arena, o: &ObjC, map: &Map<String, Value>, depth: u32) -> bool {
+fn object_ok(arena: &Arena, o: &ObjC, map: Members<'_>, depth: u32) -> bool {
     let n = map.len() as u64;
     if n < o.min_props || o.max_props.is_some_and(|max| n > max) {
         return false;
@@ -185,20 +319,25 @@ fn object_ok(arena: &Arena, o: &ObjC, map: &Map<String, Value>, depth: u32) -> b
             return false;
         }
     }
-    for (k, x) in map {
-        if !o.props.iter().any(|p| *p.name == **k) && !other_property_ok(arena, o, k, x, depth) {
+    for (k, x) in map.iter() {
+        if !o.props.iter().any(|p| *p.name == *k) && !other_property_ok(arena, o, k, x, depth) {
             return false;
         }
     }
     if let Some(pn) = o.property_names
-        && !map
-            .keys()
-            .all(|k| matches_at(arena, pn, &Value::String(k.clone()), depth + 1))
+        && !map.iter().all(|(k, _)| {
+            matches_at(
+                arena,
+                pn,
+                Json::Value(&Value::String(k.to_owned())),
+                depth + 1,
+            )
+        })
     {
         return false;
     }
     for (name, deps) in &o.dependent_required {
-        if map.contains_key(&**name) && !deps.iter().all(|d| map.contains_key(&**d)) {
+        if map.get(name).is_some() && !deps.iter().all(|d| map.get(d).is_some()) {
             return false;
         }
     }
@@ -207,7 +346,7 @@ fn object_ok(arena: &Arena, o: &ObjC, map: &Map<String, Value>, depth: u32) -> b
 
 /// A property no `properties` entry names: every `patternProperties` schema
 /// its name matches, else `additionalProperties`.
-fn other_property_ok(arena: &Arena, o: &ObjC, k: &str, x: &Value, depth: u32) -> bool {
+fn other_property_ok(arena: &Arena, o: &ObjC, k: &str, x: Json<'_>, depth: u32) -> bool {
     let mut covered = false;
     for &(pid, pn) in &o.pattern_props {
         if arena.patterns[pid as usize].is_match(k) {
@@ -230,7 +369,7 @@ fn other_property_ok(arena: &Arena, o: &ObjC, k: &str, x: &Value, depth: u32) ->
 pub(crate) fn checks_ok(
     arena: &Arena,
     c: &crate::ir::Checks,
-    v: &Value,
+    v: Json<'_>,
     depth: u32,
     only_exclusive: Option<()>,
 ) -> bool {

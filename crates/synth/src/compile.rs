@@ -53,7 +53,8 @@ fn is_inert(key: &str) -> bool {
             | "contentEncoding"
             | "contentSchema"
             | "$vocabulary"
-    ) || (key.starts_with("x-") && key != "x-faker" && !hints::is_extension(key))
+    ) || key == hints::RULES
+        || (key.starts_with("x-") && key != "x-faker" && !hints::is_extension(key))
 }
 
 fn meaningful(map: &Map<String, Value>, skip: u8) -> bool {
@@ -179,6 +180,18 @@ impl<'a> Compiler<'a> {
             for i in 0..all.len() {
                 self.flatten(
                     &push_token(&push_token(ptr, "allOf"), &i.to_string()),
+                    flat,
+                    seen,
+                    depth + 1,
+                );
+            }
+        }
+        // Generation-only rules merge like `allOf` members (validators
+        // ignore the key, so only generated values follow them).
+        if let Some(Value::Array(rules)) = map.get(hints::RULES) {
+            for i in 0..rules.len() {
+                self.flatten(
+                    &push_token(&push_token(ptr, hints::RULES), &i.to_string()),
                     flat,
                     seen,
                     depth + 1,
@@ -352,7 +365,10 @@ impl<'a> Compiler<'a> {
         if first.kind == GroupKind::OneOf {
             checks.exclusive.push(0);
         }
-        let choice = self.distribute(key, &c.groups, distribute_all);
+        // `if` groups are pushed with their conditional, in order: the
+        // first group's `if` is the first conditional.
+        let condition = (first.kind == GroupKind::If).then(|| checks.conditionals[0].0);
+        let choice = self.distribute(key, &c.groups, distribute_all, condition);
         (checks, Some(choice))
     }
 
@@ -364,7 +380,13 @@ impl<'a> Compiler<'a> {
 
     /// One branch node per alternative of the first group: the node's own
     /// leaves (with that group marked as distributed) plus the alternative.
-    fn distribute(&mut self, key: &Key, groups: &[Group], distribute_all: bool) -> Choice {
+    fn distribute(
+        &mut self,
+        key: &Key,
+        groups: &[Group],
+        distribute_all: bool,
+        condition: Option<NodeId>,
+    ) -> Choice {
         let first = &groups[0];
         let mut base = key.clone();
         let flag = |kind| match kind {
@@ -420,6 +442,8 @@ impl<'a> Compiler<'a> {
         Choice {
             branches,
             discriminator,
+            condition,
+            states: None,
         }
     }
 

@@ -146,6 +146,8 @@ pub(crate) struct ArrC {
     pub(crate) contains_gen: Option<NodeId>,
     pub(crate) min_contains: u64,
     pub(crate) max_contains: Option<u64>,
+    /// `x-decoy-sequence`: items happen one after another in time.
+    pub(crate) sequence: bool,
 }
 
 /// What `additionalProperties` allows for names no property or pattern covers.
@@ -232,6 +234,33 @@ pub(crate) struct Choice {
     pub(crate) branches: Vec<NodeId>,
     /// The discriminator property and, per branch, the value that selects it.
     pub(crate) discriminator: Option<(Box<str>, Vec<Option<Value>>)>,
+    /// Distributed from `if`/`then`/`else`: the `if` node. Branch 0 is the
+    /// `if` with its `then`, branch 1 the `else`.
+    pub(crate) condition: Option<NodeId>,
+    /// Set by analysis where the state can be chosen first (see `states`).
+    pub(crate) states: Option<Box<States>>,
+}
+
+/// How to choose the state of an object whose `if`s test only some of its
+/// properties (the selectors) against values: draw the selectors, follow
+/// each `if` to the one branch they pick, generate it with them pinned.
+#[derive(Debug, Clone)]
+pub(crate) struct States {
+    /// In name order.
+    pub(crate) selectors: Vec<Selector>,
+}
+
+/// A property an `if` tests, and the values it is drawn from.
+#[derive(Debug, Clone)]
+pub(crate) struct Selector {
+    pub(crate) name: Box<str>,
+    /// The property's node in the object being generated.
+    pub(crate) node: NodeId,
+    pub(crate) hint: Hint,
+    /// Drawn uniformly, so each state is as likely as any other. `None`:
+    /// whatever the property's schema generates (an open string beside the
+    /// values the `if`s name).
+    pub(crate) values: Vec<Option<Value>>,
 }
 
 /// The `x-decoy-*` and other annotations a generator acts on.

@@ -133,6 +133,7 @@ mod pointer;
 mod produce;
 mod realism;
 mod regex_gen;
+mod states;
 mod strategy;
 mod tree;
 mod vocabulary;
@@ -469,6 +470,20 @@ impl Plan {
         })
     }
 
+    /// The selectors the root's state is chosen by, if it is chosen first.
+    #[cfg(test)]
+    pub(crate) fn selectors(&self) -> Option<Vec<String>> {
+        let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
+        let states = arena.node(self.root).choice.as_ref()?.states.as_ref()?;
+        Some(
+            states
+                .selectors
+                .iter()
+                .map(|s| s.name.to_string())
+                .collect(),
+        )
+    }
+
     /// Where the schema lives (`#/components/schemas/Pet`, or `(inline)`).
     pub fn pointer(&self) -> &str {
         &self.pointer
@@ -539,9 +554,7 @@ impl Plan {
             &[],
         );
         let value = ctx.root(self.root, Hint::None)?;
-        // Writing JSON into a Vec cannot fail: every key is a string and
-        // every number finite.
-        serde_json::to_writer(out, &value).expect("JSON into a Vec");
+        tree::write_json(&value, out);
         Ok(())
     }
 

@@ -146,6 +146,9 @@ impl Merged {
             self.object.used = true;
         }
         self.meta_used |= self.meta.add_hints(&hints);
+        if hints.sequence {
+            self.array.constraints.sequence = true;
+        }
     }
 
     /// What the merged leaves leave for later: an id prefix the examples

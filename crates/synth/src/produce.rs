@@ -6,11 +6,12 @@ use rand::RngExt;
 use serde_json::{Map, Number, Value};
 
 use crate::analyze::{self, find_int, int_bounds};
-use crate::check::{self, checks_ok, json_eq};
+use crate::check::{self, Json, checks_ok};
 use crate::format::{self, Format};
-use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, StrC, Types};
+use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, States, StrC, Types};
 use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
+use crate::states;
 use crate::tree::{self, Tree};
 use crate::vocabulary::Vocabulary;
 use crate::{Direction, Options, Profile, Rng, SynthError};
@@ -83,6 +84,12 @@ pub(crate) struct Ctx<'a> {
     templates: Vec<(Vec<Seg<'a>>, &'a str, NodeId)>,
     items: Vec<usize>,
     overrides: &'a [(&'a str, Value)],
+    /// Properties pinned on the object generated at this depth: the
+    /// selectors of a state chosen first (see `states`).
+    pins: Option<(u32, Vec<(&'a str, Tree<'a>)>)>,
+    /// Emptied property slots of finished objects, reused by the next ones
+    /// (an object would otherwise allocate them each time).
+    slot_pool: Vec<Vec<Option<Tree<'a>>>>,
     /// Date-times of one root value fall in `[clock - CLUSTER, clock)`: one
     /// call, its transcript and its report happen within the same hour.
     clock: i64,
@@ -124,6 +131,8 @@ impl<'a> Ctx<'a> {
             templates: Vec::new(),
             items: Vec::new(),
             overrides,
+            pins: None,
+            slot_pool: Vec::new(),
             clock: 0,
             within: None,
         }
@@ -224,7 +233,7 @@ impl<'a> Ctx<'a> {
             && !meta.examples.is_empty()
         {
             let i = self.rng.random_range(0..meta.examples.len());
-            return Ok(Tree::Leaf(meta.examples[i].clone()));
+            return Ok(Tree::Ref(&meta.examples[i]));
         }
         if let Some(choice) = &node.choice {
             return self.gen_choice(node, choice, hint, depth);
@@ -235,7 +244,7 @@ impl<'a> Ctx<'a> {
             } else {
                 self.rng.random_range(0..values.len())
             };
-            return Ok(Tree::Leaf(values[i].clone()));
+            return Ok(Tree::Ref(&values[i]));
         }
         let attempts = if node.checks.is_some() { 24 } else { 1 };
         for attempt in 0..attempts {
@@ -249,7 +258,7 @@ impl<'a> Ctx<'a> {
             self.simplicity = saved;
             let v = v?;
             match &node.checks {
-                Some(c) if !checks_ok(arena, c, &v.to_value(), 0, None) => continue,
+                Some(c) if !checks_ok(arena, c, Json::tree(&v), 0, None) => continue,
                 _ => return Ok(v),
             }
         }
@@ -279,6 +288,12 @@ impl<'a> Ctx<'a> {
         };
         let pressed =
             self.pressed(depth, min_height.saturating_add(1)) || self.simplicity.min_scalars();
+        if let Some(states) = choice.states.as_deref()
+            && !pressed
+            && let Some(v) = self.state_first(choice, states, hint, depth)
+        {
+            return Ok(v);
+        }
         // Branches that failed to generate; allocated only on failure.
         let mut excluded: Vec<usize> = Vec::new();
         let eligible = |i: usize, excluded: &[usize]| {
@@ -331,12 +346,12 @@ impl<'a> Ctx<'a> {
                 self.set_discriminator(branch, &mut v, property, tag);
             }
             match &node.checks {
-                Some(c) if !checks_ok(arena, c, &v.to_value(), 0, Some(())) => {
+                Some(c) if !checks_ok(arena, c, Json::tree(&v), 0, Some(())) => {
                     // Overlapping `oneOf` branches: make the others reject
                     // the value through properties only they constrain.
                     if let Some(raw) = c.exclusive.first().map(|&g| &c.one_of[g])
                         && self.separate(raw, index, branch, &mut v)
-                        && checks_ok(arena, c, &v.to_value(), 0, Some(()))
+                        && checks_ok(arena, c, Json::tree(&v), 0, Some(()))
                     {
                         return Ok(v);
                     }
@@ -353,6 +368,63 @@ impl<'a> Ctx<'a> {
                 "no oneOf branch produced a value that matches exactly one branch",
             )
         }))
+    }
+
+    /// Draws the selectors, follows the `if`s to the one branch they pick
+    /// and generates it with them pinned. `None`: no draw worked (then the
+    /// generic path decides).
+    fn state_first(
+        &mut self,
+        choice: &'a Choice,
+        states: &'a States,
+        hint: Hint,
+        depth: u32,
+    ) -> Option<Tree<'a>> {
+        let arena = self.arena;
+        for _ in 0..32 {
+            let mut drawn: Vec<(&'a str, Tree<'a>)> = Vec::with_capacity(states.selectors.len());
+            for s in &states.selectors {
+                let pinned = (depth == 0)
+                    .then(|| self.overrides.iter().find(|(k, _)| *k == &*s.name))
+                    .flatten();
+                let v = match pinned {
+                    Some((_, v)) => Tree::Ref(v),
+                    None => match &s.values[self.rng.random_range(0..s.values.len())] {
+                        Some(v) => Tree::Ref(v),
+                        None => {
+                            self.path.push(Seg::Key(Cow::Borrowed(&s.name)));
+                            let place = self.enter(self.prop_seed(&s.name));
+                            let v = self.value(s.node, s.hint, depth + 1);
+                            self.leave(place);
+                            self.path.pop();
+                            v.ok()?
+                        }
+                    },
+                };
+                drawn.push((&s.name, v));
+            }
+            let leaf = states::settle(arena, choice, &drawn);
+            if !states::admits(arena, leaf, &drawn) {
+                continue;
+            }
+            let outer = self.pins.replace((depth, drawn));
+            let v = self.value(leaf, hint, depth);
+            let pins = std::mem::replace(&mut self.pins, outer);
+            let v = v.ok()?;
+            return pins
+                .is_some_and(|(_, drawn)| states::kept(&v, &drawn))
+                .then_some(v);
+        }
+        None
+    }
+
+    /// The value a chosen state pins on property `name` of the object
+    /// generated at `depth`.
+    fn pin(&self, name: &str, depth: u32) -> Option<&Tree<'a>> {
+        match &self.pins {
+            Some((d, pins)) if *d == depth => pins.iter().find(|(k, _)| *k == name).map(|(_, v)| v),
+            _ => None,
+        }
     }
 
     /// Adds, for each other branch of `raw` that `v` also matches, a property
@@ -374,7 +446,7 @@ impl<'a> Ctx<'a> {
         }
         let mut changed = false;
         for (j, &other) in raw.iter().enumerate() {
-            if j == chosen || !check::matches(arena, other, &v.to_value()) {
+            if j == chosen || !check::matches_tree(arena, other, v) {
                 continue;
             }
             let Some(theirs) = arena.node(other).object.as_deref() else {
@@ -438,7 +510,7 @@ impl<'a> Ctx<'a> {
                 self.rng.random_bool(0.5)
             }))),
             Types::INTEGER | Types::FRACTION => self.gen_number(node, types, hint).map(Tree::Leaf),
-            Types::STRING => self.gen_string(node, hint).map(Tree::Leaf),
+            Types::STRING => self.gen_string(node, hint),
             Types::ARRAY => self.gen_array(id, node, hint, depth),
             Types::OBJECT => self.gen_object(node, depth),
             _ => Ok(Tree::Leaf(Value::Null)),
@@ -614,7 +686,7 @@ impl<'a> Ctx<'a> {
         Err(self.cannot(node, 16, "no number satisfies the bounds and multipleOf"))
     }
 
-    fn gen_string(&mut self, node: &'a Node, hint: Hint) -> Res {
+    fn gen_string(&mut self, node: &'a Node, hint: Hint) -> TreeRes<'a> {
         let default = StrC::default();
         let s: &StrC = node.string.as_deref().unwrap_or(&default);
         let arena = self.arena;
@@ -624,7 +696,7 @@ impl<'a> Ctx<'a> {
         if let Some(prefix) = meta.and_then(|m| m.id_prefix.as_deref()) {
             let id = format::prefixed_id(prefix, &mut self.rng);
             if fits(&id) {
-                return Ok(Value::String(id));
+                return Ok(Tree::Leaf(Value::String(id)));
             }
         }
         let simple = self.simplicity.min_scalars();
@@ -635,7 +707,7 @@ impl<'a> Ctx<'a> {
                 self.rng.random_range(0..EDGE_TEXT.len()),
             );
             if fits(&text) {
-                return Ok(Value::String(text));
+                return Ok(Tree::Leaf(Value::String(text)));
             }
         }
         if !simple {
@@ -644,7 +716,7 @@ impl<'a> Ctx<'a> {
                 && let Some(text) = realism::string(h, &mut self.rng, anchor, window)
                 && fits(&text)
             {
-                return Ok(Value::String(text));
+                return Ok(Tree::Leaf(Value::String(text)));
             }
             // Free text: the document's own words first (this property's
             // examples, then those of same-named properties elsewhere).
@@ -652,14 +724,14 @@ impl<'a> Ctx<'a> {
             if s.formats.is_empty()
                 && s.patterns.is_empty()
                 && !matches!(hint, Hint::Id(_))
-                && let Some(text) = self.document_word(meta, fits)
+                && let Some(word) = self.document_word(meta, fits)
             {
-                return Ok(Value::String(text));
+                return Ok(Tree::Ref(word));
             }
             if let Some(text) = realism::string(hint, &mut self.rng, anchor, window)
                 && fits(&text)
             {
-                return Ok(Value::String(text));
+                return Ok(Tree::Leaf(Value::String(text)));
             }
         }
         if let Some(&f) = s.formats.first() {
@@ -667,7 +739,7 @@ impl<'a> Ctx<'a> {
                 if let Some(text) = format::generate(f, &mut self.rng, anchor, window, s.max_len)
                     && fits(&text)
                 {
-                    return Ok(Value::String(text));
+                    return Ok(Tree::Leaf(Value::String(text)));
                 }
             }
         }
@@ -677,7 +749,7 @@ impl<'a> Ctx<'a> {
                 if let Some(text) = pattern.generate(&mut self.rng, s.min_len, s.max_len, 32)
                     && fits(&text)
                 {
-                    return Ok(Value::String(text));
+                    return Ok(Tree::Leaf(Value::String(text)));
                 }
             }
             return Err(self.cannot(
@@ -696,14 +768,14 @@ impl<'a> Ctx<'a> {
         {
             let pick = &examples[self.rng.random_range(0..examples.len())];
             if pick.is_string() {
-                return Ok(pick.clone());
+                return Ok(Tree::Ref(pick));
             }
         }
         // Plain text sized to the bounds.
         for _ in 0..4 {
             let text = self.words(s.min_len, s.max_len);
             if fits(&text) {
-                return Ok(Value::String(text));
+                return Ok(Tree::Leaf(Value::String(text)));
             }
         }
         Err(self.cannot(
@@ -734,16 +806,16 @@ impl<'a> Ctx<'a> {
         &mut self,
         meta: Option<&'a crate::ir::Meta>,
         fits: impl Fn(&str) -> bool,
-    ) -> Option<String> {
+    ) -> Option<&'a Value> {
         let own = meta.map_or(&[][..], |m| m.examples.as_slice());
-        if let Some(text) = pick(&mut self.rng, own.len(), |i| own[i].as_str(), &fits) {
-            return Some(text.to_owned());
+        if let Some(word) = pick(&mut self.rng, own, &fits) {
+            return Some(word);
         }
-        let named: &[Box<str>] = match self.path.last() {
+        let named: &'a [Value] = match self.path.last() {
             Some(Seg::Key(name)) => self.vocabulary.get(name),
             _ => &[],
         };
-        pick(&mut self.rng, named.len(), |i| Some(&*named[i]), &fits).map(str::to_owned)
+        pick(&mut self.rng, named, &fits)
     }
 
     fn words(&mut self, min: u64, max: Option<u64>) -> String {
@@ -779,6 +851,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn gen_array(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> TreeRes<'a> {
+        let saved = self.within;
+        let v = self.gen_array_in(id, node, hint, depth);
+        self.within = saved;
+        v
+    }
+
+    fn gen_array_in(&mut self, id: NodeId, node: &'a Node, hint: Hint, depth: u32) -> TreeRes<'a> {
         let Some(a) = node.array.as_deref() else {
             let n = if self.simplicity.min_arrays() {
                 0
@@ -820,8 +899,13 @@ impl<'a> Ctx<'a> {
         let want_contains = a.contains_gen.map_or(0, |_| a.min_contains);
         let n = n.max(want_contains);
         let mut out: Vec<Tree<'a>> = Vec::with_capacity(n as usize);
-        // With `uniqueItems`, the items as values, to compare.
-        let mut seen: Vec<Value> = Vec::new();
+        // `x-decoy-sequence`: item i's date-times fall in the i-th of n
+        // equal slices of the enclosing window, so items are in time order
+        // (`gen_array` restores the window).
+        let slices = (a.sequence && n > 0).then(|| {
+            let (anchor, window) = self.span();
+            (anchor - window, window)
+        });
         for i in 0..n as usize {
             let child = if (i as u64) < want_contains {
                 a.contains_gen
@@ -834,6 +918,14 @@ impl<'a> Ctx<'a> {
             // inside one item is that item's own, not its siblings'.
             let mark = self.shared.len();
             let mut tries = 0;
+            if let Some((start, window)) = slices {
+                // Shares of a window shorter than n seconds overlap in
+                // whole seconds, still in order.
+                let (i, n) = (i as i64, n as i64);
+                let lo = start + window * i / n;
+                let hi = (start + window * (i + 1) / n - 1).max(lo);
+                self.within = Some((lo, hi));
+            }
             let place = self.enter(decoy_spec::seed::record(self.seed, i as u64));
             let v = loop {
                 let v = match child {
@@ -849,16 +941,16 @@ impl<'a> Ctx<'a> {
                         return Err(e);
                     }
                 };
-                if a.unique {
-                    let plain = v.to_value();
-                    if seen.iter().any(|o| json_eq(o, &plain)) {
-                        tries += 1;
-                        if tries < 16 {
-                            continue;
-                        }
-                        break None;
+                if a.unique
+                    && out
+                        .iter()
+                        .any(|o| check::same(Json::tree(o), Json::tree(&v)))
+                {
+                    tries += 1;
+                    if tries < 16 {
+                        continue;
                     }
-                    seen.push(plain);
+                    break None;
                 }
                 break Some(v);
             };
@@ -880,7 +972,7 @@ impl<'a> Ctx<'a> {
         }
         let value = Tree::Array(out);
         if (a.contains.is_some() && a.max_contains.is_some())
-            && !check::matches(arena, id, &value.to_value())
+            && !check::matches_tree(arena, id, &value)
         {
             return Err(self.cannot(node, 1, "contains/maxContains could not be met"));
         }
@@ -898,7 +990,7 @@ impl<'a> Ctx<'a> {
     fn gen_object_in(&mut self, node: &'a Node, depth: u32) -> TreeRes<'a> {
         let arena = self.arena;
         let Some(o) = node.object.as_deref() else {
-            return Ok(Tree::Leaf(self.free_object(depth)));
+            return Ok(self.free_object(depth));
         };
         let is_root = depth == 0;
         // Which properties to include: on the stack for ordinary objects.
@@ -914,7 +1006,9 @@ impl<'a> Ctx<'a> {
             let child = arena.node(p.node);
             let inc = if child.sat.is_empty() {
                 false
-            } else if p.required || (is_root && self.overrides.iter().any(|(k, _)| *k == &*p.name))
+            } else if p.required
+                || (is_root && self.overrides.iter().any(|(k, _)| *k == &*p.name))
+                || self.pin(&p.name, depth).is_some()
             {
                 true
             } else {
@@ -973,14 +1067,15 @@ impl<'a> Ctx<'a> {
                     && let Some((_, v)) = self.overrides.iter().find(|(k, _)| *k == &*p.name)
                     && !self.shared.iter().any(|(k, _)| *k == key)
                 {
-                    self.shared.push((key, Tree::Leaf(v.clone())));
+                    self.shared.push((key, Tree::Ref(v)));
                 }
             }
         }
         // The timeline's properties come first: they set the window the
         // date-times of everything nested fall in.
         let timed = o.timeline.len() >= 2;
-        let mut slots: Vec<Option<Tree<'a>>> = (0..o.props.len()).map(|_| None).collect();
+        let mut slots = self.slot_pool.pop().unwrap_or_default();
+        slots.resize_with(o.props.len(), || None);
         for first in [true, false] {
             if first && !timed {
                 continue;
@@ -1003,11 +1098,12 @@ impl<'a> Ctx<'a> {
             }
         }
         let mut map: Entries<'a> = Vec::with_capacity(o.props.len());
-        for (p, v) in o.props.iter().zip(slots) {
+        for (p, v) in o.props.iter().zip(slots.drain(..)) {
             if let Some(v) = v {
                 map.push((Cow::Borrowed(&p.name), v));
             }
         }
+        self.slot_pool.push(slots);
         let mut count = map.len() as u64;
         if count < o.min_props {
             for (i, p) in o.props.iter().enumerate() {
@@ -1072,9 +1168,12 @@ impl<'a> Ctx<'a> {
                 .map(SharedKey::Declared)
                 && !self.shared.iter().any(|(k, _)| *k == key)
             {
-                self.shared.push((key, Tree::Leaf(v.clone())));
+                self.shared.push((key, Tree::Ref(v)));
             }
-            return Ok(Tree::Leaf(v.clone()));
+            return Ok(Tree::Ref(v));
+        }
+        if let Some(v) = self.pin(&p.name, depth) {
+            return Ok(v.clone());
         }
         if p.counter
             && let Some(&index) = self.items.last()
@@ -1099,7 +1198,7 @@ impl<'a> Ctx<'a> {
             });
         if let Some(key) = key
             && let Some((_, v)) = self.shared.iter().find(|(k, _)| *k == key)
-            && tree_matches(arena, p.node, v)
+            && check::matches_tree(arena, p.node, v)
         {
             return Ok(v.clone());
         }
@@ -1192,17 +1291,17 @@ impl<'a> Ctx<'a> {
     }
 
     /// An object with no object keywords (`type: object` alone).
-    fn free_object(&mut self, depth: u32) -> Value {
-        let mut map = Map::new();
+    fn free_object(&mut self, depth: u32) -> Tree<'a> {
+        let mut map = Vec::new();
         if self.simplicity.min_arrays() || self.pressed(depth, 1) {
-            return Value::Object(map);
+            return Tree::Object(map);
         }
         for _ in 0..self.rng.random_range(0..=2) {
-            let key = format::word(&mut self.rng).to_owned();
+            let key = format::word(&mut self.rng);
             let v = Value::String(format::word(&mut self.rng).to_owned());
-            map.insert(key, v);
+            tree::set(&mut map, Cow::Borrowed(key), Tree::Leaf(v));
         }
-        Value::Object(map)
+        Tree::Object(map)
     }
 
     /// `x-decoy-timeline` (or the lifecycle rule): listed date-times (in
@@ -1340,20 +1439,17 @@ fn find_int_below(num: &NumC, hi: f64) -> Option<i64> {
         .find(|&x| check::number_ok(num, x as f64))
 }
 
-/// The first of `n` candidates, from a random start, that exists and fits.
-fn pick<'v>(
-    rng: &mut Rng,
-    n: usize,
-    at: impl Fn(usize) -> Option<&'v str>,
-    fits: impl Fn(&str) -> bool,
-) -> Option<&'v str> {
+/// The first of the candidates, from a random start, that is a string and
+/// fits.
+fn pick<'v>(rng: &mut Rng, words: &'v [Value], fits: impl Fn(&str) -> bool) -> Option<&'v Value> {
+    let n = words.len();
     if n == 0 {
         return None;
     }
     let start = rng.random_range(0..n);
     (0..n)
-        .filter_map(|k| at((start + k) % n))
-        .find(|text| fits(text))
+        .map(|k| &words[(start + k) % n])
+        .find(|w| w.as_str().is_some_and(&fits))
 }
 
 fn number_value(x: f64, integer: bool) -> Value {
@@ -1395,11 +1491,11 @@ fn fill_template(template: &str, root: &Tree<'_>, encode: bool) -> Option<String
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}')? + start;
         let name = &rest[start + 1..end];
-        match root.get(name)? {
-            Tree::Leaf(Value::String(s)) if encode => push_segment(&mut out, s),
-            Tree::Leaf(Value::String(s)) => out.push_str(s),
-            Tree::Leaf(Value::Number(n)) => out.push_str(&n.to_string()),
-            Tree::Leaf(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+        match root.get(name)?.as_value()? {
+            Value::String(s) if encode => push_segment(&mut out, s),
+            Value::String(s) => out.push_str(s),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             _ => return None,
         }
         rest = &rest[end + 1..];
@@ -1427,6 +1523,10 @@ fn push_segment(out: &mut String, s: &str) {
 fn locate(value: &mut Tree<'_>, path: &[Seg<'_>], text: Value) {
     let mut cur = value;
     for (n, seg) in path.iter().enumerate() {
+        // A borrowed value on the way is copied, to be changed.
+        if let Tree::Ref(v) = cur {
+            *cur = Tree::Leaf((*v).clone());
+        }
         cur = match (cur, seg) {
             (Tree::Object(map), Seg::Key(k)) => match tree::get_mut(map, k) {
                 Some(v) => v,
@@ -1456,14 +1556,6 @@ fn locate(value: &mut Tree<'_>, path: &[Seg<'_>], text: Value) {
         };
     }
     *cur = Tree::Leaf(text);
-}
-
-/// The matcher on a tree; scalars are checked without a copy.
-fn tree_matches(arena: &crate::ir::Arena, id: NodeId, v: &Tree<'_>) -> bool {
-    match v {
-        Tree::Leaf(v) => check::matches(arena, id, v),
-        _ => check::matches(arena, id, &v.to_value()),
-    }
 }
 
 #[cfg(test)]

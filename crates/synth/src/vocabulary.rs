@@ -12,10 +12,11 @@ const PER_NAME: usize = 64;
 /// Longer examples are prose or payloads, not vocabulary.
 const LONGEST: usize = 200;
 
-/// Property name to the distinct example strings the document gives it.
+/// Property name to the distinct example strings the document gives it
+/// (held as JSON strings, so a generated value can borrow one).
 #[derive(Debug, Default)]
 pub(crate) struct Vocabulary {
-    words: HashMap<Box<str>, Vec<Box<str>>>,
+    words: HashMap<Box<str>, Vec<Value>>,
 }
 
 impl Vocabulary {
@@ -27,7 +28,7 @@ impl Vocabulary {
     }
 
     /// The example strings given to properties named `name`.
-    pub(crate) fn get(&self, name: &str) -> &[Box<str>] {
+    pub(crate) fn get(&self, name: &str) -> &[Value] {
         self.words.get(name).map_or(&[], Vec::as_slice)
     }
 
@@ -37,8 +38,8 @@ impl Vocabulary {
             return;
         }
         let list = self.words.entry(name.into()).or_default();
-        if list.len() < PER_NAME && !list.iter().any(|w| &**w == text) {
-            list.push(text.into());
+        if list.len() < PER_NAME && !list.iter().any(|w| w.as_str() == Some(text)) {
+            list.push(Value::from(text));
         }
     }
 
@@ -135,7 +136,12 @@ mod tests {
             }}}}}}},
         });
         let v = Vocabulary::of(&doc);
-        let words = |n: &str| v.get(n).iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let words = |n: &str| {
+            v.get(n)
+                .iter()
+                .map(|w| w.as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(words("provider").len(), 2);
         assert!(words("provider").contains(&"deepgram".to_owned()));
         assert!(words("provider").contains(&"openai".to_owned()));

@@ -721,6 +721,56 @@ fn if_then_else_is_chosen_first() {
     let statuses: std::collections::BTreeSet<&str> =
         values.iter().filter_map(|v| v["status"].as_str()).collect();
     assert_eq!(statuses.len(), 6, "every state appears: {statuses:?}");
+    let plan = f.generator.plan("/components/schemas/S").unwrap();
+    assert_eq!(plan.selectors(), Some(vec!["status".to_owned()]));
+}
+
+#[test]
+fn states_are_chosen_first_only_where_the_ifs_test_just_the_selectors() {
+    let rules = |condition: Value| {
+        json!({
+            "type": "object",
+            "required": ["kind", "limit"],
+            "properties": {
+                "kind": {"type": "string", "examples": ["trial", "paid"]},
+                "paying": {"type": "boolean"},
+                "limit": {"type": ["integer", "null"], "minimum": 1},
+            },
+            "if": condition,
+            "then": {"properties": {"limit": {"type": "null"}}},
+            "else": {"properties": {"limit": {"type": "integer"}}},
+        })
+    };
+    // Two selectors, one open string with examples and one boolean.
+    let f = fixture(
+        json!({
+            "Decided": rules(json!({
+                "required": ["kind", "paying"],
+                "properties": {"kind": {"const": "trial"}, "paying": {"const": false}},
+            })),
+            // Tests a property the object does not declare, and a count:
+            // only the whole value can say.
+            "Undeclared": rules(json!({"required": ["coupon"]})),
+            "Counted": rules(json!({"minProperties": 3})),
+        }),
+        Options::default(),
+    );
+    let plan = |name: &str| {
+        f.generator
+            .plan(&format!("/components/schemas/{name}"))
+            .unwrap()
+    };
+    assert_eq!(
+        plan("Decided").selectors(),
+        Some(vec!["kind".to_owned(), "paying".to_owned()])
+    );
+    assert_eq!(plan("Undeclared").selectors(), None);
+    assert_eq!(plan("Counted").selectors(), None);
+    for name in ["Decided", "Undeclared", "Counted"] {
+        let values = f.valid(name, 400);
+        let nulls = values.iter().filter(|v| v["limit"].is_null()).count();
+        assert!(nulls > 0 && nulls < 400, "{name}: both branches: {nulls}");
+    }
 }
 
 #[test]
