@@ -301,7 +301,8 @@ fn only_decoy_spec_names_extensions() {
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for (n, line) in text.lines().enumerate() {
-                    if line.contains("\"x-decoy-") {
+                    // HTTP header names (`x-decoy-namespace`) are no extension.
+                    if line.contains("\"x-decoy-") && !line.contains("HeaderName::from_static") {
                         found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                     }
                 }
