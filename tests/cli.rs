@@ -150,6 +150,15 @@ fn missing_file_and_bad_flags_exit_2() {
     assert!(err.contains("invalid value 'xml'"), "{err}");
     let (code, _, _) = parts(&decoy(&["frobnicate"]));
     assert_eq!(code, 2);
+    // A document of webhooks only has nothing to test, and says so.
+    let webhooks = crate::util::wild_dir().join("oai-webhook-example.yaml");
+    let webhooks = webhooks.to_str().unwrap();
+    let (code, _, err) = parts(&decoy(&["test", webhooks, "--url", "http://127.0.0.1:9"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("has no operations under `paths` to test"),
+        "{err}"
+    );
 }
 
 /// The Calls document also passes an independent validator (Python's

@@ -323,6 +323,15 @@ fn selection(spec: &Spec, config: &Config) -> Result<Vec<bool>, ConformError> {
             })
         })
         .collect();
+    if spec.operations().is_empty() {
+        return Err(ConformError::Usage {
+            setting: "document",
+            message: format!(
+                "{} has no operations under `paths` to test (webhooks and callbacks are requests the API sends, not ones it answers)",
+                spec.origin()
+            ),
+        });
+    }
     if !chosen.contains(&true) {
         return Err(ConformError::Usage {
             setting: "include",
