@@ -1449,3 +1449,72 @@ async fn a_repeated_read_gets_the_same_answer_and_every_check() {
         assert_eq!((fresh.status, &fresh.body), (200, &first.body));
     }
 }
+
+/// Every leaf of `v` by its JSON pointer.
+fn leaves(v: &Value, at: String, out: &mut std::collections::BTreeMap<String, Value>) {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, c)| leaves(c, format!("{at}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, c)| leaves(c, format!("{at}/{i}"), out)),
+        _ => {
+            out.insert(at, v.clone());
+        }
+    }
+}
+
+/// The mock's answers are stable when the document changes elsewhere:
+/// adding a property to `CallDetail`, removing another and reordering the
+/// rest leaves at least 99% of the other values of 50 calls unchanged
+/// (issue 12's experiment, through the mock).
+#[tokio::test]
+async fn answers_are_stable_when_the_schema_changes_elsewhere() {
+    let spec = calls();
+    let mut doc = spec.document().clone();
+    let detail = doc
+        .pointer_mut("/components/schemas/CallDetail")
+        .and_then(Value::as_object_mut)
+        .unwrap();
+    let props = detail["properties"].as_object().unwrap().clone();
+    let mut changed = serde_json::Map::new();
+    changed.insert(
+        "priority".into(),
+        json!({"type": "string", "examples": ["high", "low"]}),
+    );
+    for (k, v) in props.into_iter().rev().filter(|(k, _)| k != "room_name") {
+        changed.insert(k, v);
+    }
+    detail.insert("properties".into(), Value::Object(changed));
+    let required = detail["required"].as_array_mut().unwrap();
+    required.retain(|r| r != "room_name");
+    required.push(json!("priority"));
+    let edited = Spec::parse(&doc.to_string(), "calls-edited.json").unwrap();
+
+    let before = MockServer::builder().seed(11).start(spec).await.unwrap();
+    let after = MockServer::builder().seed(11).start(edited).await.unwrap();
+    let (mut same, mut total) = (0, 0);
+    for n in 0..50 {
+        let path = format!("/v1/calls/call_{n}");
+        let a = send(&before, "GET", &path, &[AUTH], None).await;
+        let b = send(&after, "GET", &path, &[AUTH], None).await;
+        assert_eq!((a.status, b.status), (200, 200), "{path}");
+        let (mut la, mut lb) = (Default::default(), Default::default());
+        leaves(&a.json(), String::new(), &mut la);
+        leaves(&b.json(), String::new(), &mut lb);
+        for (at, v) in &la {
+            if at.starts_with("/room_name") {
+                continue;
+            }
+            total += 1;
+            same += usize::from(lb.get(at) == Some(v));
+        }
+    }
+    eprintln!("stability through the mock: {same} of {total} values unchanged");
+    assert!(
+        same * 100 >= total * 99,
+        "{same} of {total} values unchanged (want 99%)"
+    );
+}
