@@ -4,21 +4,24 @@
 # same schema, both single-threaded, both writing NDJSON to a file.
 # Prints values/s and MB/s for each and the ratio.
 #
-# Usage: bench/synth-vs-jsf.sh [COUNT=20000]
+# Usage: bench/synth-vs-jsf.sh [COUNT=20000] [DOCUMENT=specs/calls.openapi.yaml]
+# (another document with a CallDetail schema compares another revision of it,
+# e.g. `git show REV:specs/calls.openapi.yaml > /tmp/calls.yaml`).
 # Needs: cargo, node, python3 with PyYAML; installs json-schema-faker through
 # ../shared/bench/install-peers.sh (into $DECOY_PEERS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-20000}
+doc=$(realpath "${2:-specs/calls.openapi.yaml}")
 peers=$(bash ../shared/bench/install-peers.sh)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --quiet
-python3 - "$work/calls.json" <<'PY'
+python3 - "$doc" "$work/calls.json" <<'PY'
 import json, sys, yaml
-doc = yaml.safe_load(open("specs/calls.openapi.yaml"))
-json.dump(doc, open(sys.argv[1], "w"))
+doc = yaml.safe_load(open(sys.argv[1]))
+json.dump(doc, open(sys.argv[2], "w"))
 PY
 
 cat > "$work/jsf.mjs" <<'JS'
@@ -42,7 +45,7 @@ JS
 
 secs() { python3 -c "import sys; print(f'{float(sys.argv[1]):.3f}')" "$1"; }
 t0=$(date +%s.%N)
-taskset -c 0 target/release/decoy fake CallDetail --count "$count" --format ndjson --seed 1 --out "$work/decoy.ndjson"
+taskset -c 0 target/release/decoy fake CallDetail --doc "$doc" --count "$count" --format ndjson --seed 1 --out "$work/decoy.ndjson"
 t1=$(date +%s.%N)
 decoy_s=$(python3 -c "print($t1 - $t0)")
 decoy_mb=$(python3 -c "import os; print(os.path.getsize('$work/decoy.ndjson') / 1e6)")

@@ -934,7 +934,7 @@ fn chosen_states_are_spread_evenly_over_the_documents_values() {
     };
     let parcels = items("parcels");
     type At<'f> = &'f dyn Fn(&Value) -> Vec<Value>;
-    let cases: [(&str, &str, &str, At, &str); 7] = [
+    let cases: [(&str, &str, &str, At<'_>, &str); 7] = [
         (
             "specs/calls.openapi.yaml",
             "CallDetail",

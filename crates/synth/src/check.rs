@@ -305,14 +305,14 @@ fn object_ok(arena: &Arena, o: &ObjC, map: Members<'_>, depth: u32) -> bool {
     // checked against a sibling `oneOf` branch fails before any
     // deep recursion.
     for p in &o.props {
-        match map.get(&*p.name) {
+        match map.get(&p.name) {
             None if p.required => return false,
             Some(x) if is_scalar(x) && !matches_at(arena, p.node, x, depth + 1) => return false,
             _ => {}
         }
     }
     for p in &o.props {
-        if let Some(x) = map.get(&*p.name)
+        if let Some(x) = map.get(&p.name)
             && !is_scalar(x)
             && !matches_at(arena, p.node, x, depth + 1)
         {

@@ -15,7 +15,8 @@ use crate::SynthError;
 use crate::analyze;
 use crate::ir::{Addl, Arena, ArrC, Checks, Choice, GroupKind, Key, Node, NodeId, ObjC, Prop};
 use crate::merge::{
-    ArrayParts, Composition, Group, Merged, ObjectParts, SKIP_ANY_OF, SKIP_IF, SKIP_ONE_OF,
+    ArrayParts, Composition, Group, Merged, ObjMember, ObjectParts, SKIP_ANY_OF, SKIP_IF,
+    SKIP_ONE_OF,
 };
 use crate::pointer::{component_name, display_pointer, push_token, ref_pointer, unescape};
 use crate::realism;
@@ -462,7 +463,13 @@ impl<'a> Compiler<'a> {
             ..
         } = parts;
         let mut names: Vec<&str> = Vec::new();
-        for m in &members {
+        // In the document's order: a generation rule's properties (leaves
+        // under another schema's `x-decoy-rules`, which may sort first)
+        // come after the schema's own.
+        let rule = format!("/{}/", hints::RULES);
+        let (own, ruled): (Vec<&ObjMember>, Vec<&ObjMember>) =
+            members.iter().partition(|m| !m.ptr.contains(&rule));
+        for m in own.into_iter().chain(ruled) {
             for p in &m.props {
                 if !names.contains(&p.as_str()) {
                     names.push(p);
