@@ -103,8 +103,9 @@ impl<'a> Compiler<'a> {
 
     fn resolve(&self, ptr: &str) -> Option<&'a Value> {
         match ptr.strip_prefix('~') {
-            Some(rest) => self.inline?.pointer(rest),
-            None => self.doc.pointer(ptr),
+            // Without allocating per token (`Value::pointer` unescapes each).
+            Some(rest) => decoy_spec::pointer::get(self.inline?, rest),
+            None => decoy_spec::pointer::get(self.doc, ptr),
         }
     }
 
