@@ -8,6 +8,8 @@
 //! distributed plus the alternative's leaves. Keys are memoised, so recursive
 //! schemas become cycles in the graph, not infinite work.
 
+use std::collections::HashMap;
+
 use decoy_spec::hints;
 use serde_json::{Map, Value};
 
@@ -19,7 +21,7 @@ use crate::merge::{
     SKIP_ONE_OF,
 };
 use crate::pointer::{component_name, display_pointer, push_token, ref_pointer, unescape};
-use crate::realism;
+use crate::realism::{self, Hint};
 use crate::regex_gen::Pattern;
 
 /// Above this many combinations, only the first `oneOf`/`anyOf` of a schema is
@@ -81,6 +83,9 @@ pub(crate) struct Compiler<'a> {
     queue: Vec<(NodeId, Key, Option<String>)>,
     first_new: usize,
     limit: usize,
+    /// Name-based hints by (property, component): a schema with many
+    /// distributed branches names the same properties many times.
+    named: HashMap<(String, Option<String>), Hint>,
 }
 
 impl<'a> Compiler<'a> {
@@ -98,6 +103,7 @@ impl<'a> Compiler<'a> {
             queue: Vec::new(),
             first_new,
             limit,
+            named: HashMap::new(),
         }
     }
 
@@ -512,7 +518,10 @@ impl<'a> Compiler<'a> {
                 name: name.into(),
                 node,
                 required: required.iter().any(|r| r == name),
-                hint: realism::from_name(name, component),
+                hint: *self
+                    .named
+                    .entry((name.to_owned(), component.map(str::to_owned)))
+                    .or_insert_with(|| realism::from_name(name, component)),
                 counter: false,
             });
         }
