@@ -214,8 +214,7 @@ pub(crate) enum Backend {
 
 /// The request header that names a namespace (an HTTP header, not a
 /// document extension).
-pub(crate) const NAMESPACE_HEADER: hyper::header::HeaderName =
-    hyper::header::HeaderName::from_static("x-decoy-namespace");
+pub(crate) const NAMESPACE_HEADER: &str = "X-Decoy-Namespace";
 
 /// `Prefer`, which may name a namespace too.
 const PREFER: hyper::header::HeaderName = hyper::header::HeaderName::from_static("prefer");
@@ -224,7 +223,7 @@ const PREFER: hyper::header::HeaderName = hyper::header::HeaderName::from_static
 /// `Prefer: namespace=worker-7`. `Ok(None)`: the default namespace.
 pub(crate) fn namespace(headers: &HeaderMap) -> Result<Option<String>, String> {
     let named = headers
-        .get(&NAMESPACE_HEADER)
+        .get(NAMESPACE_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
         .or_else(|| {
             headers.get_all(PREFER).iter().find_map(|v| {
@@ -269,7 +268,7 @@ mod tests {
             "code=200, namespace=\"worker-7\"".parse().unwrap(),
         );
         assert_eq!(namespace(&h), Ok(Some("worker-7".to_owned())));
-        let name = NAMESPACE_HEADER;
+        let name = hyper::header::HeaderName::from_bytes(NAMESPACE_HEADER.as_bytes()).unwrap();
         h.insert(name.clone(), "w2".parse().unwrap());
         assert_eq!(namespace(&h), Ok(Some("w2".to_owned())));
         h.insert(name, "a b".parse().unwrap());

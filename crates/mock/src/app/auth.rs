@@ -40,16 +40,13 @@ impl App {
     fn scheme_met(&self, scheme: &SecurityScheme, parts: &Parts) -> bool {
         let token_ok =
             |t: &str| !t.is_empty() && self.config.token.as_deref().is_none_or(|want| want == t);
+        // `Authorization: <scheme> <credentials>`, read as bytes: a header
+        // value that is not visible ASCII (`to_str`) carries none.
         let auth = |scheme: &str| {
-            let v = parts
-                .headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            match v.split_once(' ') {
-                Some((s, t)) if s.eq_ignore_ascii_case(scheme) => Some(t.trim()),
-                _ => None,
-            }
+            let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+            let space = v.bytes().position(|b| b == b' ')?;
+            let (s, t) = (&v[..space], &v[space + 1..]);
+            s.eq_ignore_ascii_case(scheme).then(|| t.trim_ascii())
         };
         match scheme {
             SecurityScheme::Http { scheme } if scheme == "basic" => {
