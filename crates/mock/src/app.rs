@@ -68,6 +68,17 @@ struct OpInfo {
     /// whether the parameters are valid.
     target_decides: bool,
     security: auth::Security,
+    /// What the success body's `id` property accepts, found on first use.
+    id_check: OnceLock<IdCheck>,
+}
+
+/// Whether a path id may stand as the success body's `id`.
+enum IdCheck {
+    /// No `id` property (or no body): any id.
+    Any,
+    /// Its schema does not compile: none.
+    Never,
+    Schema(Validator),
 }
 
 struct OpValidators {
@@ -178,6 +189,7 @@ impl App {
                 templated,
                 target_decides,
                 security: auth::Security::of(&spec, op),
+                id_check: OnceLock::new(),
             });
         }
         let mut shared = Vec::new();

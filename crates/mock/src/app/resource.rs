@@ -4,10 +4,10 @@
 use decoy_spec::{MediaType, OpId, Operation};
 use serde_json::Value;
 
-use super::App;
 use super::answer::{pick_media, resource_path};
 use super::echo::{Ctx, apply, build};
 use super::state::fresh_id;
+use super::{App, IdCheck};
 use crate::context::Context;
 use crate::generate::Seeds;
 use crate::{context, util};
@@ -71,9 +71,10 @@ impl App {
         depth: usize,
         set: &[(String, Value)],
     ) -> Value {
+        let success = self.success_media(op_id).and_then(|m| m.schema.as_deref());
         let mut pins: Vec<(&str, Value)> = self
             .id_pin(op_id, params)
-            .filter(|v| self.id_fits(media, v))
+            .filter(|v| success == media.schema.as_deref() || self.id_fits(media, v))
             .map(|v| ("id", v))
             .into_iter()
             .collect();
@@ -210,11 +211,32 @@ impl App {
         let name = self.ops[op_id].id_param.as_ref()?;
         let (_, raw) = params.iter().find(|(k, _)| k == name)?;
         let id = self.path_value(op_id, name, raw);
+        // Decided once per operation: the pointer walk and the validator
+        // lookup (a lock) stay off the per-request path.
+        let check = self.ops[op_id].id_check.get_or_init(|| {
+            match self.success_media(op_id).and_then(|m| m.schema.as_deref()) {
+                None => IdCheck::Any,
+                Some(s) => match self.field(s, "id") {
+                    None => IdCheck::Any,
+                    Some(prop) => self
+                        .validators
+                        .compile(&prop)
+                        .map_or(IdCheck::Never, IdCheck::Schema),
+                },
+            }
+        });
+        match check {
+            IdCheck::Any => Some(id),
+            IdCheck::Never => None,
+            IdCheck::Schema(v) => v.is_valid(&id).then_some(id),
+        }
+    }
+
+    /// The media type of the operation's lowest documented 2xx.
+    fn success_media(&self, op_id: OpId) -> Option<&MediaType> {
         let op = &self.spec.operations()[op_id];
-        let media = self.ops[op_id]
-            .success
-            .and_then(|k| pick_media(&op.responses[k].content));
-        media.is_none_or(|m| self.id_fits(m, &id)).then_some(id)
+        let k = self.ops[op_id].success?;
+        pick_media(&op.responses[k].content)
     }
 
     /// Whether the response's `id` property (in any branch) accepts `id`
