@@ -70,6 +70,9 @@ struct OpInfo {
     security: auth::Security,
     /// What the success body's `id` property accepts, found on first use.
     id_check: OnceLock<IdCheck>,
+    /// The id parameter's schema is a plain string: its raw text is its
+    /// value, with no style or type to read it by.
+    id_is_text: OnceLock<bool>,
 }
 
 /// Whether a path id may stand as the success body's `id`.
@@ -190,6 +193,7 @@ impl App {
                 target_decides,
                 security: auth::Security::of(&spec, op),
                 id_check: OnceLock::new(),
+                id_is_text: OnceLock::new(),
             });
         }
         let mut shared = Vec::new();

@@ -210,7 +210,24 @@ impl App {
     pub(super) fn id_pin(&self, op_id: OpId, params: &[(String, String)]) -> Option<Value> {
         let name = self.ops[op_id].id_param.as_ref()?;
         let (_, raw) = params.iter().find(|(k, _)| k == name)?;
-        let id = self.path_value(op_id, name, raw);
+        let text = *self.ops[op_id].id_is_text.get_or_init(|| {
+            let op = &self.spec.operations()[op_id];
+            op.parameters_in(decoy_spec::ParameterLocation::Path)
+                .find(|p| p.name == *name)
+                .and_then(|p| p.schema.as_deref())
+                .and_then(|s| self.spec.resolve(s).ok())
+                .is_some_and(|(s, _)| {
+                    s.get("type").and_then(Value::as_str) == Some("string")
+                        && !["oneOf", "anyOf", "allOf", "not", "if"]
+                            .iter()
+                            .any(|k| s.get(*k).is_some())
+                })
+        });
+        let id = if text {
+            Value::String(raw.clone())
+        } else {
+            self.path_value(op_id, name, raw)
+        };
         // Decided once per operation: the pointer walk and the validator
         // lookup (a lock) stay off the per-request path.
         let check = self.ops[op_id].id_check.get_or_init(|| {
