@@ -43,22 +43,11 @@ pub fn unescape(token: &str) -> String {
 /// assert_eq!(decoy_spec::pointer::get(&doc, "/paths/~1a/01"), None);
 /// ```
 pub fn get<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
-    if pointer.is_empty() {
-        return Some(doc);
-    }
-    let rest = pointer.strip_prefix('/')?;
     let mut at = doc;
-    for token in rest.split('/') {
-        let unescaped;
-        let token = if token.contains('~') {
-            unescaped = unescape(token);
-            unescaped.as_str()
-        } else {
-            token
-        };
+    for token in borrowed_tokens(pointer)? {
         at = match at {
-            Value::Object(map) => map.get(token)?,
-            Value::Array(items) => items.get(array_index(token)?)?,
+            Value::Object(map) => map.get(&*token)?,
+            Value::Array(items) => items.get(array_index(&token)?)?,
             _ => return None,
         };
     }
@@ -73,26 +62,31 @@ pub fn get<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
 /// assert_eq!(doc, serde_json::json!({"a": [1, {"b/c": 3}]}));
 /// ```
 pub fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Option<&'a mut Value> {
-    if pointer.is_empty() {
-        return Some(doc);
-    }
-    let rest = pointer.strip_prefix('/')?;
     let mut at = doc;
-    for token in rest.split('/') {
-        let unescaped;
-        let token = if token.contains('~') {
-            unescaped = unescape(token);
-            unescaped.as_str()
-        } else {
-            token
-        };
+    for token in borrowed_tokens(pointer)? {
         at = match at {
-            Value::Object(map) => map.get_mut(token)?,
-            Value::Array(items) => items.get_mut(array_index(token)?)?,
+            Value::Object(map) => map.get_mut(&*token)?,
+            Value::Array(items) => items.get_mut(array_index(&token)?)?,
             _ => return None,
         };
     }
     Some(at)
+}
+
+/// [`tokens`] for lookups: a token with no `~` is borrowed, not copied, and
+/// `None` says the pointer does not start with `/`.
+fn borrowed_tokens(pointer: &str) -> Option<impl Iterator<Item = std::borrow::Cow<'_, str>>> {
+    let rest = match pointer {
+        "" => None,
+        p => Some(p.strip_prefix('/')?),
+    };
+    Some(rest.into_iter().flat_map(|r| r.split('/')).map(|t| {
+        if t.contains('~') {
+            std::borrow::Cow::Owned(unescape(t))
+        } else {
+            std::borrow::Cow::Borrowed(t)
+        }
+    }))
 }
 
 /// An array index as RFC 6901 writes it: digits, no leading zero.
