@@ -73,6 +73,10 @@ struct OpInfo {
     /// The id parameter's schema is a plain string: its raw text is its
     /// value, with no style or type to read it by.
     id_is_text: OnceLock<bool>,
+    /// For a read: every create and update of its resource answers the
+    /// read's own schema, so what the store holds needs no check on the way
+    /// out.
+    stored_fits: OnceLock<bool>,
 }
 
 /// Whether a path id may stand as the success body's `id`.
@@ -194,6 +198,7 @@ impl App {
                 security: auth::Security::of(&spec, op),
                 id_check: OnceLock::new(),
                 id_is_text: OnceLock::new(),
+                stored_fits: OnceLock::new(),
             });
         }
         let mut shared = Vec::new();

@@ -94,7 +94,11 @@ impl App {
                 match stored {
                     Some(v) => {
                         let v = match req.media {
-                            Some(m) if !self.valid(m, &v) => self.reshape(req, m, v),
+                            Some(m)
+                                if !self.stored_fits(req.op_id, resource) && !self.valid(m, &v) =>
+                            {
+                                self.reshape(req, m, v)
+                            }
                             _ => v,
                         };
                         // The store decides it: the same while it is unchanged.
@@ -281,6 +285,34 @@ impl App {
         }
         self.keep(key, id, value.clone(), req.body);
         self.crud_reply(req, &value)
+    }
+
+    /// Whether every write of `resource` answers the schema of the read
+    /// `op_id` (decided once): then a stored member always fits the read.
+    fn stored_fits(&self, op_id: OpId, resource: &Resource) -> bool {
+        *self.ops[op_id].stored_fits.get_or_init(|| {
+            let doc = self.spec.document();
+            let schema = |op: OpId| {
+                let s = self.success_media(op)?.schema.as_deref()?;
+                let v = decoy_spec::pointer::get(doc, s)?;
+                Some(decoy_spec::refs::deref(doc, v))
+            };
+            let Some(read) = schema(op_id) else {
+                return false;
+            };
+            let model = self.spec.model();
+            let updates = resource
+                .acts
+                .iter()
+                .map(|a| a.op)
+                .filter(|&a| model.operation(a).kind == Kind::Update);
+            resource
+                .creates
+                .iter()
+                .copied()
+                .chain(updates)
+                .all(|w| schema(w) == Some(read))
+        })
     }
 
     /// A stored member as a read whose schema it does not fit (the create

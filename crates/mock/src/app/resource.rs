@@ -250,7 +250,7 @@ impl App {
     }
 
     /// The media type of the operation's lowest documented 2xx.
-    fn success_media(&self, op_id: OpId) -> Option<&MediaType> {
+    pub(super) fn success_media(&self, op_id: OpId) -> Option<&MediaType> {
         let op = &self.spec.operations()[op_id];
         let k = self.ops[op_id].success?;
         pick_media(&op.responses[k].content)
