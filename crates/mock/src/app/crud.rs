@@ -320,24 +320,8 @@ impl App {
     /// the read's own answer for this id, with each stored field that keeps
     /// it valid. Every response validates.
     fn reshape(&self, req: &Crud<'_>, media: &MediaType, stored: Value) -> Value {
-        let mut value = self.generate(req.op_id, req.params, media);
-        let Value::Object(fields) = stored else {
-            return value;
-        };
-        for (k, v) in fields {
-            let Some(slot) = value.as_object_mut() else {
-                break;
-            };
-            let before = slot.insert(k.clone(), v);
-            if !self.valid(media, &value) {
-                let slot = value.as_object_mut().expect("an object above");
-                match before {
-                    Some(b) => slot.insert(k, b),
-                    None => slot.remove(&k),
-                };
-            }
-        }
-        value
+        let value = self.generate(req.op_id, req.params, media);
+        fit_fields(value, stored, |v| self.valid(media, v))
     }
 
     fn valid(&self, media: &MediaType, value: &Value) -> bool {
@@ -457,24 +441,16 @@ impl App {
                     value = with;
                     continue;
                 }
-                let (Some(Value::Object(mut fit)), Value::Object(fields)) = (template.clone(), s)
-                else {
+                let Some(template) = template.clone() else {
                     continue;
                 };
-                for (k, v) in fields {
-                    let before = fit.insert(k.clone(), v);
+                let in_listing = |member: &Value| {
                     let mut with = value.clone();
-                    put_member(&mut with, array, field, Value::Object(fit.clone()));
-                    if !self.valid(media, &with) {
-                        match before {
-                            Some(b) => fit.insert(k, b),
-                            None => fit.remove(&k),
-                        };
-                    }
-                }
-                let mut with = value.clone();
-                put_member(&mut with, array, field, Value::Object(fit));
-                if self.valid(media, &with) {
+                    put_member(&mut with, array, field, member.clone());
+                    self.valid(media, &with).then_some(with)
+                };
+                let fit = fit_fields(template, s, |m| in_listing(m).is_some());
+                if let Some(with) = in_listing(&fit) {
                     value = with;
                 }
             }
@@ -514,6 +490,28 @@ impl App {
         let valid = self.valid(media, &value);
         Some(self.crud_reply(req, if valid { &value } else { &generated }))
     }
+}
+
+/// `base` with each top-level field of `fields` that keeps `ok` true (one at
+/// a time, in order): a stored member shown in a shape it does not have.
+fn fit_fields(mut base: Value, fields: Value, ok: impl Fn(&Value) -> bool) -> Value {
+    let Value::Object(fields) = fields else {
+        return base;
+    };
+    for (k, v) in fields {
+        let Some(slot) = base.as_object_mut() else {
+            break;
+        };
+        let before = slot.insert(k.clone(), v);
+        if !ok(&base) {
+            let slot = base.as_object_mut().expect("an object above");
+            match before {
+                Some(b) => slot.insert(k, b),
+                None => slot.remove(&k),
+            };
+        }
+    }
+    base
 }
 
 /// Puts `member` into the listing's array at `array`: in place of the item
