@@ -285,7 +285,7 @@ pub(crate) async fn run(spec: &Spec, config: Config) -> Result<Report, ConformEr
         .snapshots
         .is_some()
         .then(|| std::mem::take(&mut *ctx.snapshots.lock().unwrap_or_else(|e| e.into_inner())));
-    let hints = hints(&ctx, &coverage);
+    let hints = hints(&ctx, &owned, &coverage);
     Ok(Report {
         document: ctx.spec.origin().to_owned(),
         target: ctx.client.base.clone(),
@@ -406,12 +406,12 @@ fn no_success(s: &Stats) -> Option<String> {
     })
 }
 
-/// Advice the numbers support: a missing base path, an overloaded target.
-fn hints(ctx: &Ctx, coverage: &[Coverage]) -> Vec<String> {
-    let mut out: Vec<String> = coverage
+/// Advice the numbers support (a missing base path, an overloaded target),
+/// and what the document made impossible to generate for the operations run.
+fn hints(ctx: &Ctx, owned: &[usize], coverage: &[Coverage]) -> Vec<String> {
+    let mut out: Vec<String> = owned
         .iter()
-        .filter_map(|c| ctx.models.iter().find(|m| m.name == c.operation))
-        .flat_map(|m| m.cannot.iter().cloned())
+        .flat_map(|&i| ctx.models[i].cannot.iter().cloned())
         .collect();
     let count = |f: &dyn Fn(u16) -> bool| -> u32 {
         coverage
