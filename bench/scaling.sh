@@ -9,8 +9,10 @@
 # Runs from release binaries alone, so it can be carried to a bigger machine:
 #   DECOY=path/to/decoy CEILING=path/to/ceiling bench/scaling.sh
 # Without them it builds both here. CORES="1 2 4 8" (default: every count
-# that leaves at least one core for wrk), SECS=10, CONNS=256.
-# Needs wrk and taskset (util-linux).
+# that leaves at least one core for wrk), SECS=10, CONNS=256, WRK=wrk.
+# wrk runs on the last min(8, free) cores with one thread per core, so the
+# load generator stays the same while the server gets more cores.
+# Needs wrk and taskset (util-linux); curl where present, else python3.
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${SECS:-10}
@@ -27,7 +29,19 @@ if [ -z "${CORES:-}" ]; then
   CORES=""
   for k in 1 2 4 8; do [ "$k" -lt "$total" ] && CORES="$CORES $k"; done
 fi
-command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 2; }
+WRK=${WRK:-wrk}
+command -v "$WRK" >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 2; }
+
+# get URL: the body, with a bearer token (curl where present, else python3).
+get() {
+  if command -v curl >/dev/null; then
+    curl -sf -H 'Authorization: Bearer t' "$1"
+  else
+    python3 -c 'import sys, urllib.request as u
+r = u.Request(sys.argv[1], headers={"Authorization": "Bearer t"})
+sys.stdout.buffer.write(u.urlopen(r, timeout=1).read())' "$1" 2>/dev/null
+  fi
+}
 
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
@@ -35,7 +49,7 @@ trap cleanup EXIT
 
 wait_up() {
   for _ in $(seq 1 2000); do
-    curl -s -o /dev/null -H 'Authorization: Bearer t' "$1" && return 0
+    get "$1" >/dev/null && return 0
     sleep 0.005
   done
   echo "server did not start" >&2; return 1
@@ -43,11 +57,14 @@ wait_up() {
 
 lua=$(mktemp --suffix=.lua)
 cat > "$lua" <<'LUA'
+-- Each wrk thread asks for its own ids, so no two requests share one.
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
 wrk.headers["Authorization"] = "Bearer test"
 local n = 0
 local many = os.getenv("MANY") == "1"
 request = function()
-  if many then n = n + 1; return wrk.format("GET", "/v1/calls/call_" .. n) end
+  if many then n = n + 1; return wrk.format("GET", "/v1/calls/call_" .. tid .. "_" .. n) end
   return wrk.format("GET", "/v1/calls/call_abc")
 end
 done = function(s, lat, req)
@@ -57,10 +74,11 @@ LUA
 
 # load CORES MANY: rps and p99 (ms) of the server on port $PORT.
 load() {
-  local k=$1
-  MANY=$2 taskset -c "$k-$((total - 1))" wrk -t"$(( total - k > 4 ? 4 : total - k ))" -c"$CONNS" -d2s \
+  local k=$1 free=$((total - $1))
+  local w=$(( free > 8 ? 8 : free ))
+  MANY=$2 taskset -c "$((total - w))-$((total - 1))" "$WRK" -t"$w" -c"$CONNS" -d2s \
     -s "$lua" "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true
-  MANY=$2 taskset -c "$k-$((total - 1))" wrk -t"$(( total - k > 4 ? 4 : total - k ))" -c"$CONNS" \
+  MANY=$2 taskset -c "$((total - w))-$((total - 1))" "$WRK" -t"$w" -c"$CONNS" \
     -d"${SECS}s" -s "$lua" "http://127.0.0.1:$PORT/" 2>/dev/null | tail -n1
 }
 
@@ -68,7 +86,7 @@ load() {
 "$DECOY" mock --port "$PORT" --log off >/dev/null 2>&1 & pid=$!
 wait_up "http://127.0.0.1:$PORT/v1/calls/call_abc"
 body=$(mktemp --suffix=.json)
-curl -s -H 'Authorization: Bearer t' "http://127.0.0.1:$PORT/v1/calls/call_abc" > "$body"
+get "http://127.0.0.1:$PORT/v1/calls/call_abc" > "$body"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 run() {  # CORES MANY CMD...
