@@ -23,6 +23,10 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
+/// The allocator the decoy binary uses, so a ratio compares code.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 enum Mode {
     Fixed(Bytes),
     Fresh(Value),
