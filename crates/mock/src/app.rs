@@ -77,6 +77,12 @@ struct OpInfo {
     /// read's own schema, so what the store holds needs no check on the way
     /// out.
     stored_fits: OnceLock<bool>,
+    /// The success schema leaves its body open (see `says_little`).
+    says_little: OnceLock<bool>,
+    /// The success schema's node in the document's context reach, if marks
+    /// can be reached from it: the walk starts there without a pointer
+    /// lookup per request.
+    agree_node: OnceLock<Option<usize>>,
 }
 
 /// Whether a path id may stand as the success body's `id`.
@@ -199,6 +205,8 @@ impl App {
                 id_check: OnceLock::new(),
                 id_is_text: OnceLock::new(),
                 stored_fits: OnceLock::new(),
+                says_little: OnceLock::new(),
+                agree_node: OnceLock::new(),
             });
         }
         let mut shared = Vec::new();
@@ -410,18 +418,20 @@ impl App {
         {
             cors(&mut reply.headers, origin);
         }
+        // One clock read for the duration and the recorder's order.
+        let ended = Instant::now();
         let record = Record {
             at,
             method,
             path: target,
             status: reply.status,
             operation,
-            duration: started.elapsed(),
+            duration: ended.saturating_duration_since(started),
         };
         if let Some(cb) = &self.config.on_request {
             cb(&record.to_public(|id| self.ops[id].name.clone()));
         }
-        self.recorded.push(record, self.config.max_recorded);
+        self.recorded.push(ended, record, self.config.max_recorded);
         let mut response = Response::new(Full::new(reply.body));
         *response.status_mut() =
             hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::OK);

@@ -72,14 +72,14 @@ impl Recorder {
         }
     }
 
-    /// Keeps `record`; each shard keeps at most `max`, so the merge still
-    /// holds the latest `max` of all.
-    pub(super) fn push(&self, record: Record, max: usize) {
+    /// Keeps `record`, answered at `ended`; each shard keeps at most `max`,
+    /// so the merge still holds the latest `max` of all.
+    pub(super) fn push(&self, ended: Instant, record: Record, max: usize) {
         let mut shard = lock(&self.shards[thread_index() % SHARDS].0);
         if shard.len() >= max.max(1) {
             shard.pop_front();
         }
-        shard.push_back((Instant::now(), record));
+        shard.push_back((ended, record));
     }
 
     /// The latest `max` requests, oldest first.
@@ -129,13 +129,13 @@ mod tests {
     #[test]
     fn threads_merge_in_answering_order_and_keep_the_latest() {
         let r = Recorder::new();
-        r.push(request("/a"), 3);
+        r.push(Instant::now(), request("/a"), 3);
         std::thread::scope(|s| {
-            s.spawn(|| r.push(request("/b"), 3));
+            s.spawn(|| r.push(Instant::now(), request("/b"), 3));
         });
-        r.push(request("/c"), 3);
+        r.push(Instant::now(), request("/c"), 3);
         std::thread::scope(|s| {
-            s.spawn(|| r.push(request("/d"), 3));
+            s.spawn(|| r.push(Instant::now(), request("/d"), 3));
         });
         let paths: Vec<String> = r.list(3).into_iter().map(|q| q.path).collect();
         assert_eq!(paths, ["/b", "/c", "/d"]);
