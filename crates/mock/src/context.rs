@@ -19,7 +19,48 @@ use std::fmt::Write as _;
 
 use decoy_spec::hints::SchemaHints;
 use decoy_spec::pointer;
+use decoy_synth::Tree;
 use serde_json::Value;
+
+/// What the agreement walks ([`scan`], [`apply`]) read and change: a
+/// `serde_json::Value`, or the generator's [`Tree`] before it becomes one
+/// (the fast path for new resources writes JSON straight from the tree).
+pub(crate) trait Json: Sized {
+    fn member_mut(&mut self, key: &str) -> Option<&mut Self>;
+    fn items_mut(&mut self) -> Option<&mut [Self]>;
+    fn as_str(&self) -> Option<&str>;
+    fn set(&mut self, v: Value);
+}
+
+impl Json for Value {
+    fn member_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.as_object_mut()?.get_mut(key)
+    }
+    fn items_mut(&mut self) -> Option<&mut [Value]> {
+        self.as_array_mut().map(Vec::as_mut_slice)
+    }
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+    fn set(&mut self, v: Value) {
+        *self = v;
+    }
+}
+
+impl Json for Tree<'_> {
+    fn member_mut(&mut self, key: &str) -> Option<&mut Self> {
+        Tree::member_mut(self, key)
+    }
+    fn items_mut(&mut self) -> Option<&mut [Self]> {
+        Tree::items_mut(self)
+    }
+    fn as_str(&self) -> Option<&str> {
+        Tree::as_str(self)
+    }
+    fn set(&mut self, v: Value) {
+        *self = Tree::Leaf(v);
+    }
+}
 
 /// What a resource tells its sub-resources.
 #[derive(Debug, Clone, Default)]
@@ -184,6 +225,12 @@ fn addr(v: &Value) -> usize {
     std::ptr::from_ref(v) as usize
 }
 
+/// Where a slot of a walked value lives: the same slot reached twice (through
+/// two `allOf` branches) is changed once.
+fn slot_addr<J>(v: &J) -> usize {
+    std::ptr::from_ref(v) as usize
+}
+
 /// The schemas `walk` goes on to from `s`.
 fn children(s: &Value) -> impl Iterator<Item = &Value> {
     let branches = ["allOf", "anyOf", "oneOf"]
@@ -299,46 +346,216 @@ pub(crate) fn harvest(marks: &Marks, value: &Value) -> Context {
     Context { shared, span }
 }
 
-/// Makes `value` agree with `context`: shared keys take its values, and
-/// timeline date-times (the root's too when `root` is set) move into its span.
-pub(crate) fn conform(context: &Context, marks: &Marks, value: &mut Value, root: bool) {
-    for (p, key) in &marks.shared {
-        if let Some(v) = context.get(key)
-            && let Some(slot) = pointer::get_mut(value, p)
-        {
-            *slot = v.clone();
+/// The node of the schema at `pointer`, if marks can be reached from it.
+pub(crate) fn node(doc: &Value, reach: &Reach, pointer: &str) -> Option<usize> {
+    pointer::get(doc, pointer).and_then(|s| reach.node(doc, s))
+}
+
+/// What one look at a value finds before it is made to agree (see
+/// [`scan`]): no pointers are built, nothing is looked up twice.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// A property marked shared is present.
+    shared: bool,
+    /// A timeline names a date-time that is present.
+    timeline: bool,
+    /// The range of the timeline date-times, all of them and those below
+    /// the root object.
+    all: Option<(i64, i64)>,
+    nested: Option<(i64, i64)>,
+    /// The root object's own span: its timeline's first and last date-time.
+    pub(crate) root_span: Option<(i64, i64)>,
+}
+
+impl Found {
+    /// Nothing to agree: no shared property and no timeline date-time.
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.shared && !self.timeline
+    }
+}
+
+fn widen(range: &mut Option<(i64, i64)>, t: i64) {
+    *range = Some(match *range {
+        Some((lo, hi)) => (lo.min(t), hi.max(t)),
+        None => (t, t),
+    });
+}
+
+/// Walks `value` along the schema node `node` (see [`node`]) and notes what
+/// [`apply`] will change. A slot reached twice (through two `allOf`
+/// branches) counts once.
+pub(crate) fn scan<J: Json>(reach: &Reach, node: usize, value: &mut J) -> Found {
+    let mut found = Found::default();
+    scan_walk(reach, node, value, true, 0, &mut Vec::new(), &mut found);
+    found
+}
+
+fn scan_walk<J: Json>(
+    reach: &Reach,
+    node: usize,
+    v: &mut J,
+    on_root: bool,
+    depth: usize,
+    seen: &mut Vec<usize>,
+    f: &mut Found,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let node = &reach.nodes[node];
+    for &b in &node.branches {
+        scan_walk(reach, b, v, on_root, depth + 1, seen, f);
+    }
+    for (n, _) in node.timeline.iter().flatten() {
+        let Some(slot) = v.member_mut(n) else {
+            continue;
+        };
+        let Some(s) = slot.as_str() else {
+            continue;
+        };
+        let at = slot_addr(slot);
+        if seen.contains(&at) {
+            continue;
+        }
+        seen.push(at);
+        f.timeline = true;
+        if let Some(t) = parse_rfc3339(s) {
+            widen(&mut f.all, t);
+            if on_root {
+                widen(&mut f.root_span, t);
+            } else {
+                widen(&mut f.nested, t);
+            }
         }
     }
-    let Some((start, end)) = context.span else {
-        return;
+    for p in &node.props {
+        let Some(child) = v.member_mut(&p.name) else {
+            continue;
+        };
+        f.shared |= p.shared.is_some();
+        if let Some(n) = p.node {
+            scan_walk(reach, n, child, false, depth + 1, seen, f);
+        }
+    }
+    if let Some(item) = node.items
+        && let Some(items) = v.items_mut()
+    {
+        for child in items {
+            scan_walk(reach, item, child, false, depth + 1, seen, f);
+        }
+    }
+}
+
+/// Makes `value` agree with `context`: shared properties take its values,
+/// and timeline date-times (the root object's too when `root` is set) move
+/// into its span by one affine map, so order within and across objects is
+/// kept (flooring to seconds never reverses it). `found` is [`scan`]'s.
+pub(crate) fn apply<J: Json>(
+    reach: &Reach,
+    node: usize,
+    context: &Context,
+    found: &Found,
+    value: &mut J,
+    root: bool,
+) {
+    let range = if root { found.all } else { found.nested };
+    let map = match (context.span, range) {
+        (Some((start, end)), Some((lo, hi))) => Some(Affine { start, end, lo, hi }),
+        _ => None,
     };
-    let moved: Vec<(&str, i64)> = marks
-        .timeline
-        .iter()
-        .filter(|(_, on_root)| root || !on_root)
-        .filter_map(|(p, _)| {
-            Some((
-                p.as_str(),
-                parse_rfc3339(pointer::get(value, p)?.as_str()?)?,
-            ))
-        })
-        .collect();
-    let (Some(lo), Some(hi)) = (
-        moved.iter().map(|(_, t)| *t).min(),
-        moved.iter().map(|(_, t)| *t).max(),
-    ) else {
+    if context.shared.is_empty() && map.is_none() {
         return;
+    }
+    let mut walk = Apply {
+        reach,
+        context,
+        map,
+        root,
+        seen: Vec::new(),
     };
-    // One affine map for the whole value: order within and across objects
-    // is kept, and flooring to seconds never reverses it.
-    for (p, t) in moved {
-        let mapped = if hi == lo {
+    walk.walk(node, value, true, 0);
+}
+
+/// `[lo, hi]` onto `[start, end]`.
+#[derive(Clone, Copy)]
+struct Affine {
+    start: i64,
+    end: i64,
+    lo: i64,
+    hi: i64,
+}
+
+impl Affine {
+    fn map(self, t: i64) -> i64 {
+        let Affine { start, end, lo, hi } = self;
+        if hi == lo {
             start + (end - start) / 2
         } else {
             start + ((t - lo) as i128 * (end - start) as i128 / (hi - lo) as i128) as i64
-        };
-        if let Some(slot) = pointer::get_mut(value, p) {
-            *slot = Value::String(format_rfc3339(mapped));
+        }
+    }
+}
+
+struct Apply<'a> {
+    reach: &'a Reach,
+    context: &'a Context,
+    map: Option<Affine>,
+    root: bool,
+    seen: Vec<usize>,
+}
+
+impl Apply<'_> {
+    fn walk<J: Json>(&mut self, node: usize, v: &mut J, on_root: bool, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let reach = self.reach;
+        let node = &reach.nodes[node];
+        for &b in &node.branches {
+            self.walk(b, v, on_root, depth + 1);
+        }
+        let moves = self.map.filter(|_| self.root || !on_root);
+        for (n, _) in node.timeline.iter().flatten() {
+            let Some(slot) = v.member_mut(n) else {
+                continue;
+            };
+            let Some(s) = slot.as_str() else {
+                continue;
+            };
+            let t = parse_rfc3339(s);
+            let at = slot_addr(slot);
+            if self.seen.contains(&at) {
+                continue;
+            }
+            self.seen.push(at);
+            if let Some(m) = moves
+                && let Some(t) = t
+            {
+                slot.set(Value::String(format_rfc3339(m.map(t))));
+            }
+        }
+        for p in &node.props {
+            let Some(child) = v.member_mut(&p.name) else {
+                continue;
+            };
+            if let Some(key) = &p.shared
+                && let Some(shared) = self.context.get(key)
+            {
+                // The parent's value stands whole: nothing below it is
+                // this resource's to move.
+                child.set(shared.clone());
+                continue;
+            }
+            if let Some(n) = p.node {
+                self.walk(n, child, false, depth + 1);
+            }
+        }
+        if let Some(item) = node.items
+            && let Some(items) = v.items_mut()
+        {
+            for child in items {
+                self.walk(item, child, false, depth + 1);
+            }
         }
     }
 }
@@ -438,12 +655,14 @@ mod tests {
             {"a": "2020-01-01T00:00:00Z", "b": "2020-01-03T00:00:00Z", "k": "x"},
             {"a": "2020-01-02T00:00:00Z", "b": null, "k": "y"}
         ]);
-        let m = marks(&doc, &Reach::new(&doc), "/s", &v);
+        let reach = Reach::new(&doc);
+        let n = node(&doc, &reach, "/s").unwrap();
+        let found = scan(&reach, n, &mut v);
         let ctx = Context {
             shared: vec![("org".into(), json!("o1"))],
             span: Some((1000, 3000)),
         };
-        conform(&ctx, &m, &mut v, true);
+        apply(&reach, n, &ctx, &found, &mut v, true);
         assert_eq!(v[0]["a"], format_rfc3339(1000));
         assert_eq!(v[1]["a"], format_rfc3339(2000));
         assert_eq!(v[0]["b"], format_rfc3339(3000));

@@ -102,6 +102,20 @@ impl Bodies {
         value
     }
 
+    /// [`Bodies::generate`]'s generated body handed to `f` as the
+    /// generator's tree; `None` where synth cannot make one (the caller
+    /// then takes [`Bodies::generate`], which falls back to examples).
+    pub(crate) fn generate_tree<R>(
+        &self,
+        media: &MediaType,
+        seeds: Seeds,
+        pins: &[(&str, Value)],
+        f: impl FnOnce(&mut decoy_synth::Tree<'_>) -> R,
+    ) -> Option<R> {
+        let plan = self.synth.plan(media.schema.as_deref()?).ok()?;
+        plan.generate_tree(seeds.request, pins, f).ok()
+    }
+
     /// A synth value for the schema at `pointer`, if synth can make one.
     pub(crate) fn schema_value(&self, pointer: &str, seed: u64) -> Option<Value> {
         self.synth.plan(pointer).ok()?.generate(seed).ok()

@@ -127,6 +127,7 @@ mod error;
 mod format;
 mod invalid;
 mod ir;
+pub mod json;
 mod merge;
 mod names;
 mod pointer;
@@ -145,6 +146,7 @@ use serde_json::Value;
 pub use crate::error::SynthError;
 pub use crate::invalid::{Invalid, InvalidKind};
 pub use crate::strategy::{InvalidStrategy, InvalidValueTree, SchemaValueTree, ValueStrategy};
+pub use crate::tree::Tree;
 
 use crate::ir::{Arena, NodeId};
 use crate::produce::{Ctx, Simplicity};
@@ -571,6 +573,56 @@ impl Plan {
         overrides: &[(&str, Value)],
     ) -> Result<Value, SynthError> {
         self.generate_at(seed, Simplicity(0), false, overrides)
+    }
+
+    /// The value [`Plan::generate_with`] gives, handed to `f` as a [`Tree`]
+    /// before it becomes a `serde_json::Value`: a caller that changes a few
+    /// fields and writes JSON ([`Tree::write_json`]) skips building and
+    /// dropping a `Value` (the mock's fast path for new resources).
+    ///
+    /// The tree borrows from the plan, so `f` runs while the generator's
+    /// compiled plans are locked for reading: `f` must not ask the same
+    /// [`Generator`] for a plan or a value (that could wait for itself).
+    ///
+    /// ```
+    /// use decoy_synth::{Generator, Options};
+    /// let doc = serde_json::json!({"Pet": {"type": "object", "required": ["id"],
+    ///     "properties": {"id": {"type": "integer"}}}});
+    /// let plan = Generator::new(doc, Options::default()).plan("/Pet").unwrap();
+    /// let json = plan
+    ///     .generate_tree(7, &[], |tree| {
+    ///         if let Some(id) = tree.member_mut("id") {
+    ///             *id = decoy_synth::Tree::Leaf(serde_json::json!(42));
+    ///         }
+    ///         let mut out = Vec::new();
+    ///         tree.write_json(&mut out);
+    ///         out
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(json, br#"{"id":42}"#);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Plan::generate`]; `f` is not called then.
+    pub fn generate_tree<R>(
+        &self,
+        seed: u64,
+        overrides: &[(&str, Value)],
+        f: impl FnOnce(&mut Tree<'_>) -> R,
+    ) -> Result<R, SynthError> {
+        let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
+        let mut ctx = Ctx::new(
+            &arena,
+            &self.inner.options,
+            self.inner.vocabulary(),
+            seed,
+            Simplicity(0),
+            false,
+            overrides,
+        );
+        let mut tree = ctx.root(self.root, Hint::None)?;
+        Ok(f(&mut tree))
     }
 
     /// An endless stream of values: record `i` is generated from

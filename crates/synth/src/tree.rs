@@ -3,19 +3,25 @@
 //! property (a `serde_json::Map` costs both, a third of generation time).
 //! Scalars stay [`Value`]s. A tree becomes a `Value` only when the caller
 //! wants one, and serializes straight to JSON otherwise; the matcher reads
-//! it in place (`check::Json`).
+//! it in place (`check::Json`), and a caller that changes a few fields
+//! before writing it ([`crate::Plan::generate_tree`]) does so in place too.
 
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::json;
+
+/// A generated JSON value before it becomes a [`Value`], borrowing from the
+/// plan what the plan holds (property names, examples, enum members).
 #[derive(Debug, Clone)]
-pub(crate) enum Tree<'a> {
+pub enum Tree<'a> {
     /// Scalars, and whole values taken as they are (pins, poison values).
     Leaf(Value),
     /// A value the plan or the caller holds (an example, an enum member, a
     /// pin), borrowed rather than copied.
     Ref(&'a Value),
+    /// Items in order.
     Array(Vec<Tree<'a>>),
     /// Entries in insertion order, keys unique.
     Object(Vec<(Cow<'a, str>, Tree<'a>)>),
@@ -35,8 +41,74 @@ impl<'a> Tree<'a> {
         }
     }
 
-    pub(crate) fn as_str(&self) -> Option<&str> {
+    /// The text, when this is a string.
+    pub fn as_str(&self) -> Option<&str> {
         self.as_value().and_then(Value::as_str)
+    }
+
+    /// Whether this is a JSON string.
+    pub fn is_string(&self) -> bool {
+        self.as_value().is_some_and(Value::is_string)
+    }
+
+    /// Whether this is a JSON number.
+    pub fn is_number(&self) -> bool {
+        self.as_value().is_some_and(Value::is_number)
+    }
+
+    /// The member `key` of an object, to change in place.
+    pub fn member_mut(&mut self, key: &str) -> Option<&mut Tree<'a>> {
+        self.open();
+        match self {
+            Tree::Object(entries) => get_mut(entries, key),
+            _ => None,
+        }
+    }
+
+    /// The items of an array, to change in place.
+    pub fn items_mut(&mut self) -> Option<&mut [Tree<'a>]> {
+        self.open();
+        match self {
+            Tree::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Appends the compact JSON of this tree to `out`: the bytes
+    /// `serde_json::to_writer` writes for the same value.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        write_json(self, out);
+    }
+
+    /// An object or array taken whole (a `Leaf` or `Ref`) becomes entries
+    /// or items, one level down, so they can be reached and changed; the
+    /// JSON it writes stays the same.
+    fn open(&mut self) {
+        let opened = match self {
+            Tree::Ref(v) => {
+                let v: &'a Value = v;
+                match v {
+                    Value::Object(map) => Tree::Object(
+                        map.iter()
+                            .map(|(k, v)| (Cow::Borrowed(k.as_str()), Tree::Ref(v)))
+                            .collect(),
+                    ),
+                    Value::Array(items) => Tree::Array(items.iter().map(Tree::Ref).collect()),
+                    _ => return,
+                }
+            }
+            Tree::Leaf(v @ (Value::Object(_) | Value::Array(_))) => match std::mem::take(v) {
+                Value::Object(map) => Tree::Object(
+                    map.into_iter()
+                        .map(|(k, v)| (Cow::Owned(k), Tree::Leaf(v)))
+                        .collect(),
+                ),
+                Value::Array(items) => Tree::Array(items.into_iter().map(Tree::Leaf).collect()),
+                other => Tree::Leaf(other),
+            },
+            _ => return,
+        };
+        *self = opened;
     }
 
     /// The member `key` of an object.
@@ -91,12 +163,11 @@ pub(crate) fn set<'a>(entries: &mut Vec<(Cow<'a, str>, Tree<'a>)>, key: Cow<'a, 
 }
 
 /// Appends the compact JSON of `t` to `out`: the bytes
-/// `serde_json::to_writer` writes for it, with strings that need no escape
-/// (nearly all generated text) copied in one go after a word-at-a-time scan.
+/// `serde_json::to_writer` writes for it (see [`json`]).
 pub(crate) fn write_json(t: &Tree<'_>, out: &mut Vec<u8>) {
     match t {
-        Tree::Leaf(v) => write_value(v, out),
-        Tree::Ref(v) => write_value(v, out),
+        Tree::Leaf(v) => json::write_value(v, out),
+        Tree::Ref(v) => json::write_value(v, out),
         Tree::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -113,80 +184,13 @@ pub(crate) fn write_json(t: &Tree<'_>, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_str(k, out);
+                json::write_str(k, out);
                 out.push(b':');
                 write_json(v, out);
             }
             out.push(b'}');
         }
     }
-}
-
-fn write_value(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        // Writing into a Vec cannot fail.
-        Value::Number(n) => serde_json::to_writer(&mut *out, n).expect("JSON into a Vec"),
-        Value::String(s) => write_str(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(k, out);
-                out.push(b':');
-                write_value(v, out);
-            }
-            out.push(b'}');
-        }
-    }
-}
-
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    if needs_no_escape(s.as_bytes()) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s).expect("JSON into a Vec");
-    }
-}
-
-/// True when no byte is one JSON escapes (a control character, `"`, `\`),
-/// eight bytes at a time.
-fn needs_no_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Some byte of `x` is below `n` (for n <= 128), or equals `b`.
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
-    let equal = |x: u64, b: u64| below(x ^ (ONES * b), 1);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        if below(x, 0x20) | equal(x, u64::from(b'"')) | equal(x, u64::from(b'\\')) != 0 {
-            return false;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 #[cfg(test)]

@@ -155,17 +155,34 @@ impl App {
             false => None,
         };
         let value = match self.stateful(op_id, &ctx, media) {
-            Ok(Some(v)) => v,
+            Ok(Some(v)) => Some(v),
             // A schema that says little (`type: object`) next to a full
             // example: the example is the better answer.
-            Ok(None) => match self.says_little(media) {
+            Ok(None) => match *info.says_little.get_or_init(|| self.says_little(media)) {
                 true => self.bodies.first_example(media),
                 false => None,
-            }
-            .unwrap_or_else(|| self.generate_success(op_id, &ctx, media)),
+            },
             Err(r) => return *r,
         };
-        let mut reply = self.finish(status, response, media, &value);
+        let mut reply = match value {
+            Some(value) => self.finish(status, response, media, &value),
+            None => match media::kind(&content_type(media)) == MediaKind::Json {
+                true => match self.generate_success_json(op_id, &ctx, media) {
+                    Some(json) => {
+                        let ct = content_type(media);
+                        self.reply_with(status, response, &ct, Bytes::from(json))
+                    }
+                    None => {
+                        let value = self.generate_success(op_id, &ctx, media);
+                        self.finish(status, response, media, &value)
+                    }
+                },
+                false => {
+                    let value = self.generate_success(op_id, &ctx, media);
+                    self.finish(status, response, media, &value)
+                }
+            },
+        };
         if let Some(key) = cache_key {
             self.cache.put(key, reply.body.clone());
             reply.repeatable = true;
@@ -173,6 +190,7 @@ impl App {
         reply
     }
 
+    /// The answer with `value` as its body, in the media type's encoding.
     pub(super) fn finish(
         &self,
         status: u16,
@@ -180,15 +198,27 @@ impl App {
         media: &MediaType,
         value: &Value,
     ) -> Reply {
-        let mut r = Reply::empty(status);
         let ct = content_type(media);
-        r.header(header::CONTENT_TYPE, &ct);
-        r.body = match (media::kind(&ct), value) {
-            (MediaKind::Json, v) => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+        let body = match (media::kind(&ct), value) {
+            (MediaKind::Json, v) => Bytes::from(json_bytes(v)),
             (_, Value::String(s)) => Bytes::from(s.clone()),
             (MediaKind::Binary, _) => Bytes::from(placeholder(&ct)),
             (_, v) => Bytes::from(v.to_string()),
         };
+        self.reply_with(status, response, &ct, body)
+    }
+
+    /// The answer with `body`, already encoded as `ct`.
+    fn reply_with(
+        &self,
+        status: u16,
+        response: &decoy_spec::Response,
+        ct: &str,
+        body: Bytes,
+    ) -> Reply {
+        let mut r = Reply::empty(status);
+        r.header(header::CONTENT_TYPE, ct);
+        r.body = body;
         self.documented_headers(response, &mut r);
         r
     }
@@ -352,4 +382,28 @@ fn placeholder(content_type: &str) -> Vec<u8> {
 /// The template with its parameters filled in: the resource's identity.
 pub(super) fn resource_path(template: &str, params: &[(String, String)]) -> String {
     Template(template.to_owned()).render(params)
+}
+
+thread_local! {
+    /// The size of the last JSON body this thread wrote, and a little more.
+    static LAST_BODY: std::cell::Cell<usize> = const { std::cell::Cell::new(256) };
+}
+
+/// A buffer for a JSON body, sized from the last body this thread wrote, so
+/// a body of a few KB is not grown through five reallocations.
+pub(super) fn json_buffer() -> Vec<u8> {
+    Vec::with_capacity(LAST_BODY.get().clamp(256, 64 * 1024))
+}
+
+/// Notes the size of a body written into a [`json_buffer`].
+pub(super) fn json_written(out: &[u8]) {
+    LAST_BODY.set(out.len() + out.len() / 8);
+}
+
+/// Compact JSON of `v`.
+pub(super) fn json_bytes(v: &Value) -> Vec<u8> {
+    let mut out = json_buffer();
+    decoy_synth::json::write_value(v, &mut out);
+    json_written(&out);
+    out
 }

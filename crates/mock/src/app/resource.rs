@@ -71,6 +71,22 @@ impl App {
         depth: usize,
         set: &[(String, Value)],
     ) -> Value {
+        let pins = self.pins(op_id, params, media, set);
+        let seeds = self.seeds(&self.spec.operations()[op_id], params);
+        let mut value = self.bodies.generate(media, seeds, &pins);
+        self.agree(op_id, params, media, &mut value, depth);
+        value
+    }
+
+    /// The root properties generation pins: the path id as `id` (where the
+    /// body's `id` takes it) and the values the operation sets.
+    fn pins<'s>(
+        &self,
+        op_id: OpId,
+        params: &[(String, String)],
+        media: &MediaType,
+        set: &'s [(String, Value)],
+    ) -> Vec<(&'s str, Value)> {
         let success = self.success_media(op_id).and_then(|m| m.schema.as_deref());
         let mut pins: Vec<(&str, Value)> = self
             .id_pin(op_id, params)
@@ -83,39 +99,101 @@ impl App {
                 pins.push(pin);
             }
         }
-        let seeds = self.seeds(&self.spec.operations()[op_id], params);
-        let mut value = self.bodies.generate(media, seeds, &pins);
-        self.agree(op_id, params, media, &mut value, depth);
-        value
+        pins
+    }
+
+    /// [`App::generate_success`] written straight to JSON, where nothing but
+    /// the id pin and the context changes the generated body (no
+    /// `x-decoy-set`, `x-decoy-echo`, stored members to list or stateless
+    /// transition, and a path with nothing to percent-encode): the value is
+    /// never built as a `serde_json::Value`. `None` where that does not hold, or where the
+    /// generator cannot make this body; the caller then takes the long way.
+    pub(super) fn generate_success_json(
+        &self,
+        op_id: OpId,
+        ctx: &Ctx<'_>,
+        media: &MediaType,
+    ) -> Option<Vec<u8>> {
+        let rules = self.rules(op_id);
+        let plain = rules.set.is_empty()
+            && rules.echo.is_empty()
+            && if self.config.stateless {
+                rules.transition.is_none() && rules.create.is_none()
+            } else {
+                // A listing into the body adds what the store holds: none
+                // before anything was written.
+                rules.list.as_ref().is_none_or(|l| {
+                    !self.may_have_state()
+                        || self.rows(|s| s.count(&l.collection.render(ctx.params))) == 0
+                })
+            }
+            && ctx.params.iter().all(|(_, v)| v.bytes().all(is_unreserved));
+        if !plain {
+            return None;
+        }
+        let pins = self.pins(op_id, ctx.params, media, &[]);
+        let seeds = self.seeds(&self.spec.operations()[op_id], ctx.params);
+        let id = self.id_pin(op_id, ctx.params);
+        // Everything that generates (the parent's body) happens before the
+        // tree is made: the generator is not entered again while it lends
+        // the tree.
+        let node = self.agree_node(op_id, media);
+        let parent = node.and_then(|_| self.context(op_id, ctx.params, 0));
+        let reach = self.reach();
+        self.bodies.generate_tree(media, seeds, &pins, |tree| {
+            if let Some(node) = node {
+                let found = context::scan(reach, node, tree);
+                if !found.is_empty() {
+                    agree_with(reach, node, parent.as_ref(), &found, tree);
+                }
+            }
+            // As `decorate`: the id again, where the context moved it.
+            if let Some(id) = id
+                && let Some(slot) = tree.member_mut("id")
+                && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
+            {
+                *slot = decoy_synth::Tree::Leaf(id);
+            }
+            let mut out = super::answer::json_buffer();
+            tree.write_json(&mut out);
+            super::answer::json_written(&out);
+            out
+        })
     }
 
     /// Makes a generated body agree with its resource's context (see
     /// `context`): shared values and timelines.
-    pub(super) fn agree(
+    pub(super) fn agree<J: context::Json>(
         &self,
         op_id: OpId,
         params: &[(String, String)],
         media: &MediaType,
-        value: &mut Value,
+        value: &mut J,
         depth: usize,
     ) {
-        let Some(schema) = media.schema.as_deref() else {
+        let Some(node) = self.agree_node(op_id, media) else {
             return;
         };
-        let marks = context::marks(self.spec.document(), self.reach(), schema, value);
-        if marks.shared.is_empty() && marks.timeline.is_empty() {
+        let reach = self.reach();
+        let found = context::scan(reach, node, value);
+        if found.is_empty() {
             return;
         }
-        match self.context(op_id, params, depth) {
-            Some(ctx) => context::conform(&ctx, &marks, value, true),
-            // A root resource: its nested timelines move into its own span.
-            None => {
-                let own = Context {
-                    shared: Vec::new(),
-                    span: context::harvest(&marks, value).span,
-                };
-                context::conform(&own, &marks, value, false);
-            }
+        let parent = self.context(op_id, params, depth);
+        agree_with(reach, node, parent.as_ref(), &found, value);
+    }
+
+    /// The node in the context reach of the media type's schema, if marks
+    /// can be reached from it (looked up once per operation for its success
+    /// media type).
+    fn agree_node(&self, op_id: OpId, media: &MediaType) -> Option<usize> {
+        let schema = media.schema.as_deref()?;
+        let doc = self.spec.document();
+        match self.success_media(op_id) {
+            Some(m) if std::ptr::eq(m, media) => *self.ops[op_id]
+                .agree_node
+                .get_or_init(|| context::node(doc, self.reach(), schema)),
+            _ => context::node(doc, self.reach(), schema),
         }
     }
 
@@ -304,6 +382,27 @@ impl App {
     }
 }
 
+/// Makes a value agree with its parent's context, or (a root resource) its
+/// nested timelines with its own span. `found` is `context::scan`'s.
+fn agree_with<J: context::Json>(
+    reach: &context::Reach,
+    node: usize,
+    parent: Option<&Context>,
+    found: &context::Found,
+    value: &mut J,
+) {
+    match parent {
+        Some(ctx) => context::apply(reach, node, ctx, found, value, true),
+        None => {
+            let own = Context {
+                shared: Vec::new(),
+                span: found.root_span,
+            };
+            context::apply(reach, node, &own, found, value, false);
+        }
+    }
+}
+
 pub(super) fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
@@ -316,4 +415,77 @@ pub(super) fn set_pins(set: &[(String, Value)]) -> Vec<(&str, Value)> {
         .filter(|(field, _)| !field.contains(['/', '.']))
         .map(|(field, v)| (field.as_str(), v.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use decoy_spec::{ParameterLocation, Spec};
+    use serde_json::Value;
+
+    use super::super::answer::json_bytes;
+    use super::super::echo::Ctx;
+    use super::super::{App, answer::pick_media};
+    use crate::config::Config;
+
+    /// The fast path (JSON straight from the generator's tree) answers the
+    /// bytes the long way (a `Value`, its pins, context and decoration,
+    /// then serialized) answers, for every GET of documents with timelines,
+    /// shared keys, `oneOf`s and integer ids, stateful and stateless.
+    #[test]
+    fn json_straight_from_the_tree_is_the_long_way_s_bytes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
+        let mut compared = 0;
+        for file in [
+            "calls.openapi.yaml",
+            "shapes/library.openapi.yaml",
+            "shapes/shipments.openapi.yaml",
+        ] {
+            let spec = Spec::load(&root.join(file)).unwrap();
+            for stateless in [false, true] {
+                let config = Config {
+                    stateless,
+                    ..Config::default()
+                };
+                let app = App::new(spec.clone(), config).unwrap();
+                for op_id in app.spec.op_ids() {
+                    let op = &app.spec.operations()[op_id];
+                    let Some(media) = app.ops[op_id]
+                        .success
+                        .and_then(|k| pick_media(&op.responses[k].content))
+                    else {
+                        continue;
+                    };
+                    if op.method != "GET" {
+                        continue;
+                    }
+                    for id in ["abc_123", "42", "x"] {
+                        let params: Vec<(String, String)> = op
+                            .parameters_in(ParameterLocation::Path)
+                            .map(|p| (p.name.clone(), id.to_owned()))
+                            .collect();
+                        let parts = hyper::Request::get("/").body(()).unwrap().into_parts().0;
+                        let ctx = Ctx {
+                            body: &Value::Null,
+                            params: &params,
+                            parts: &parts,
+                            context: None,
+                        };
+                        let Some(fast) = app.generate_success_json(op_id, &ctx, media) else {
+                            continue;
+                        };
+                        let long = json_bytes(&app.generate_success(op_id, &ctx, media));
+                        assert_eq!(
+                            String::from_utf8(fast).unwrap(),
+                            String::from_utf8(long).unwrap(),
+                            "{file} {} {} id {id} stateless {stateless}",
+                            op.method,
+                            op.path
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 30, "only {compared} bodies compared");
+    }
 }

@@ -1,0 +1,81 @@
+//! Compact JSON, written by hand: the bytes `serde_json::to_writer` writes,
+//! with strings that need no escape (nearly all generated text) copied in
+//! one go after a word-at-a-time scan. The generator writes trees with it,
+//! and the mock its response bodies.
+
+use serde_json::Value;
+
+/// Appends the compact JSON of `v` to `out`: the bytes
+/// `serde_json::to_writer` writes for it.
+///
+/// ```
+/// let mut out = Vec::new();
+/// decoy_synth::json::write_value(&serde_json::json!({"a": [1, "x\"y"]}), &mut out);
+/// assert_eq!(out, br#"{"a":[1,"x\"y"]}"#);
+/// ```
+pub fn write_value(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        // Writing into a Vec cannot fail.
+        Value::Number(n) => serde_json::to_writer(&mut *out, n).expect("JSON into a Vec"),
+        Value::String(s) => write_str(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(k, out);
+                out.push(b':');
+                write_value(v, out);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
+    if needs_no_escape(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("JSON into a Vec");
+    }
+}
+
+/// True when no byte is one JSON escapes (a control character, `"`, `\`),
+/// eight bytes at a time.
+fn needs_no_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Some byte of `x` is below `n` (for n <= 128), or equals `b`.
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let equal = |x: u64, b: u64| below(x ^ (ONES * b), 1);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if below(x, 0x20) | equal(x, u64::from(b'"')) | equal(x, u64::from(b'\\')) != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+}
