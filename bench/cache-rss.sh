@@ -7,11 +7,15 @@
 # (no timing is reported, only memory).
 #
 # Usage: bench/cache-rss.sh            (COUNT=10000)
-# Needs: python3, a release build (built here).
+#        DECOY=path/to/decoy bench/cache-rss.sh   (a carried release binary)
+# Needs: python3, a release build (built here unless DECOY names one).
 set -eu
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-10000}
-cargo build -q --release --bin decoy
+if [ -z "${DECOY:-}" ]; then
+  cargo build -q --release --bin decoy
+  DECOY=target/release/decoy
+fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -36,7 +40,7 @@ PY
 
 start() {
   local port=$1; shift
-  target/release/decoy mock "$@" --port "$port" --seed 1 >/dev/null 2>&1 &
+  "$DECOY" mock "$@" --port "$port" --seed 1 >/dev/null 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 500); do

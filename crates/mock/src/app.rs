@@ -97,6 +97,10 @@ enum IdCheck {
 struct OpValidators {
     /// Per parameter: its validator.
     params: Vec<Option<Validator>>,
+    /// Per parameter: a path parameter in the simple style whose schema is
+    /// a plain string, so its text as routed is its value (no reading by
+    /// style and type per request).
+    text: Vec<bool>,
     /// Per request media type: its validator.
     bodies: Vec<Option<Validator>>,
 }
@@ -273,6 +277,15 @@ impl App {
                     .parameters
                     .iter()
                     .map(|p| compile(p.schema.as_deref()))
+                    .collect(),
+                text: op
+                    .parameters
+                    .iter()
+                    .map(|p| {
+                        p.location == decoy_spec::ParameterLocation::Path
+                            && p.style.as_deref().is_none_or(|s| s == "simple")
+                            && self.plain_string(p.schema.as_deref())
+                    })
                     .collect(),
                 bodies: op
                     .request_body

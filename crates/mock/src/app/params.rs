@@ -20,10 +20,27 @@ impl App {
         problems: &mut Vec<Problem>,
     ) {
         let op = &self.spec.operations()[op_id];
-        let sent = sent(op, params, parts);
-        for (p, validator) in op.parameters.iter().zip(&self.validators(op_id).params) {
+        let validators = self.validators(op_id);
+        // Built only when some parameter is read by style and type.
+        let mut sent_once = None;
+        for ((p, validator), &text) in op
+            .parameters
+            .iter()
+            .zip(&validators.params)
+            .zip(&validators.text)
+        {
             let location = p.location.as_str();
-            let value = match sent.read(&self.spec, op, p) {
+            let routed = text
+                .then(|| params.iter().find(|(k, _)| *k == p.name))
+                .flatten()
+                .filter(|(_, raw)| !raw.is_empty());
+            let read = match routed {
+                Some((_, raw)) => Read::Value(Value::String(raw.clone())),
+                None => sent_once
+                    .get_or_insert_with(|| sent(op, params, parts))
+                    .read(&self.spec, op, p),
+            };
+            let value = match read {
                 Read::Value(v) => v,
                 Read::Empty | Read::Ignored => continue,
                 Read::Absent => {
@@ -50,6 +67,19 @@ impl App {
                 });
             }
         }
+    }
+
+    /// Whether the schema at `pointer` is a plain string: its text is its
+    /// value, with no type or branch to read it by.
+    pub(super) fn plain_string(&self, pointer: Option<&str>) -> bool {
+        pointer
+            .and_then(|s| self.spec.resolve(s).ok())
+            .is_some_and(|(s, _)| {
+                s.get("type").and_then(Value::as_str) == Some("string")
+                    && !["oneOf", "anyOf", "allOf", "not", "if"]
+                        .iter()
+                        .any(|k| s.get(*k).is_some())
+            })
     }
 
     /// A path parameter's value, typed by its schema (`/pet/1` is the

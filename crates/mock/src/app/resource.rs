@@ -290,16 +290,10 @@ impl App {
         let (_, raw) = params.iter().find(|(k, _)| k == name)?;
         let text = *self.ops[op_id].id_is_text.get_or_init(|| {
             let op = &self.spec.operations()[op_id];
-            op.parameters_in(decoy_spec::ParameterLocation::Path)
-                .find(|p| p.name == *name)
-                .and_then(|p| p.schema.as_deref())
-                .and_then(|s| self.spec.resolve(s).ok())
-                .is_some_and(|(s, _)| {
-                    s.get("type").and_then(Value::as_str) == Some("string")
-                        && !["oneOf", "anyOf", "allOf", "not", "if"]
-                            .iter()
-                            .any(|k| s.get(*k).is_some())
-                })
+            let param = op
+                .parameters_in(decoy_spec::ParameterLocation::Path)
+                .find(|p| p.name == *name);
+            self.plain_string(param.and_then(|p| p.schema.as_deref()))
         });
         let id = if text {
             Value::String(raw.clone())
