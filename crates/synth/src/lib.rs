@@ -498,6 +498,20 @@ impl Plan {
         full: bool,
         overrides: &[(&str, Value)],
     ) -> Result<Value, SynthError> {
+        self.with_tree(seed, simplicity, full, overrides, |tree| tree.into_value())
+    }
+
+    /// Generates the tree for `seed` and hands it to `f`; the generator's
+    /// compiled plans stay locked for reading meanwhile (the tree borrows
+    /// from them).
+    fn with_tree<R>(
+        &self,
+        seed: u64,
+        simplicity: Simplicity,
+        full: bool,
+        overrides: &[(&str, Value)],
+        f: impl FnOnce(Tree<'_>) -> R,
+    ) -> Result<R, SynthError> {
         let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
         let mut ctx = Ctx::new(
             &arena,
@@ -508,7 +522,7 @@ impl Plan {
             full,
             overrides,
         );
-        ctx.root(self.root, Hint::None).map(tree::Tree::into_value)
+        ctx.root(self.root, Hint::None).map(f)
     }
 
     pub(crate) fn invalid_at(
@@ -545,19 +559,9 @@ impl Plan {
     ///
     /// As [`Plan::generate`]; `out` is left as it was on error.
     pub fn write_json(&self, seed: u64, out: &mut Vec<u8>) -> Result<(), SynthError> {
-        let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
-        let mut ctx = Ctx::new(
-            &arena,
-            &self.inner.options,
-            self.inner.vocabulary(),
-            seed,
-            Simplicity(0),
-            false,
-            &[],
-        );
-        let value = ctx.root(self.root, Hint::None)?;
-        tree::write_json(&value, out);
-        Ok(())
+        self.with_tree(seed, Simplicity(0), false, &[], |tree| {
+            tree::write_json(&tree, out);
+        })
     }
 
     /// One value from `seed`, with the root object's properties named in
@@ -611,18 +615,9 @@ impl Plan {
         overrides: &[(&str, Value)],
         f: impl FnOnce(&mut Tree<'_>) -> R,
     ) -> Result<R, SynthError> {
-        let arena = self.inner.arena.read().unwrap_or_else(|e| e.into_inner());
-        let mut ctx = Ctx::new(
-            &arena,
-            &self.inner.options,
-            self.inner.vocabulary(),
-            seed,
-            Simplicity(0),
-            false,
-            overrides,
-        );
-        let mut tree = ctx.root(self.root, Hint::None)?;
-        Ok(f(&mut tree))
+        self.with_tree(seed, Simplicity(0), false, overrides, |mut tree| {
+            f(&mut tree)
+        })
     }
 
     /// An endless stream of values: record `i` is generated from
