@@ -166,22 +166,21 @@ impl App {
         };
         let mut reply = match value {
             Some(value) => self.finish(status, response, media, &value),
-            None => match media::kind(&content_type(media)) == MediaKind::Json {
-                true => match self.generate_success_json(op_id, &ctx, media) {
-                    Some(json) => {
-                        let ct = content_type(media);
-                        self.reply_with(status, response, &ct, Bytes::from(json))
-                    }
+            None => {
+                // JSON straight from the generator where it can be, else the
+                // long way through a `Value`.
+                let ct = content_type(media);
+                let json = (media::kind(&ct) == MediaKind::Json)
+                    .then(|| self.generate_success_json(op_id, &ctx, media))
+                    .flatten();
+                match json {
+                    Some(json) => self.reply_with(status, response, &ct, Bytes::from(json)),
                     None => {
                         let value = self.generate_success(op_id, &ctx, media);
                         self.finish(status, response, media, &value)
                     }
-                },
-                false => {
-                    let value = self.generate_success(op_id, &ctx, media);
-                    self.finish(status, response, media, &value)
                 }
-            },
+            }
         };
         if let Some(key) = cache_key {
             self.cache.put(key, reply.body.clone());
