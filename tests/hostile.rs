@@ -124,6 +124,36 @@ async fn slow_loris_heads_are_cut_off_while_others_are_served() {
 }
 
 #[tokio::test]
+async fn silent_half_heads_are_closed_after_the_header_timeout() {
+    // A client that sends part of a head and then nothing: no byte arrives
+    // to poll the connection again, so only the timer can end it.
+    let server = server().await;
+    let addr = *server.address();
+    let mut silent = Vec::new();
+    for _ in 0..5 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /v1/calls/abc HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        silent.push(s);
+    }
+    let started = Instant::now();
+    for mut s in silent {
+        let mut b = [0u8; 256];
+        let closed = loop {
+            match tokio::time::timeout(Duration::from_millis(50), s.read(&mut b)).await {
+                Ok(Ok(0) | Err(_)) => break true,
+                Ok(Ok(_)) => {}
+                Err(_) if started.elapsed() > DEADLINE => break false,
+                Err(_) => {}
+            }
+        };
+        assert!(closed, "a silent half-head connection was never closed");
+    }
+    still_serving(&addr).await;
+}
+
+#[tokio::test]
 async fn slow_bodies_time_out_with_408() {
     let server = server().await;
     let addr = *server.address();

@@ -183,6 +183,7 @@ mod generate;
 pub mod replay;
 mod server;
 mod state;
+mod timer;
 mod util;
 
 pub use config::{Config, LogFormat, RecordedRequest, Reload, ReloadCallback, RequestCallback};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use decoy_spec::Spec;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -224,7 +224,7 @@ async fn accept_loop(listener: TcpListener, app: Current, shutdown: impl Future<
                     async move { Ok::<_, Infallible>(seen.app.handle(req).await) }
                 });
                 let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
+                    .timer(crate::timer::ShardedTimer)
                     .header_read_timeout(config.header_timeout)
                     .max_buf_size(config.max_header_bytes.max(8192))
                     .max_header_size(config.max_header_bytes)

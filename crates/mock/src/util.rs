@@ -1,6 +1,8 @@
 //! Small helpers: a stable hash (the std one may change between Rust
 //! releases, and seeds must mean the same thing after an upgrade), time.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(crate) use decoy_spec::seed::{derive as mix, splitmix, unit};
@@ -95,6 +97,43 @@ pub(crate) fn assign(body: &mut serde_json::Value, field: &str, value: serde_jso
     } else if let serde_json::Value::Object(m) = body {
         m.insert(field.to_owned(), value);
     }
+}
+
+/// FxHash: a few instructions a word where SipHash takes a hundred. Only
+/// for maps that hold a bounded number of entries (a client choosing
+/// colliding keys costs at most that many comparisons) or keys no client
+/// chooses.
+#[derive(Default)]
+pub(crate) struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map hashed with [`Fx`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// A small number of this thread's own, handed out once per thread.
+pub(crate) fn thread_index() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    INDEX.with(|i| *i)
 }
 
 #[cfg(test)]

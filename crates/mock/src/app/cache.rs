@@ -18,8 +18,6 @@
 //!   first) answers again.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -46,31 +44,7 @@ struct Answer {
     body: Bytes,
 }
 
-/// FxHash: a few instructions a word where SipHash takes a hundred. Keys
-/// come from clients, but a map holds at most [`ENTRIES`], so colliding
-/// keys cost at most that many comparisons.
-#[derive(Default)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+use crate::util::FxMap as Map;
 
 thread_local! {
     static BODIES: RefCell<Map<Key, Bytes>> = RefCell::new(Map::default());

@@ -6,7 +6,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use decoy_spec::OpId;
@@ -75,7 +74,7 @@ impl Recorder {
     /// Keeps `record`, answered at `ended`; each shard keeps at most `max`,
     /// so the merge still holds the latest `max` of all.
     pub(super) fn push(&self, ended: Instant, record: Record, max: usize) {
-        let mut shard = lock(&self.shards[thread_index() % SHARDS].0);
+        let mut shard = lock(&self.shards[crate::util::thread_index() % SHARDS].0);
         if shard.len() >= max.max(1) {
             shard.pop_front();
         }
@@ -100,15 +99,6 @@ impl Recorder {
             lock(&s.0).clear();
         }
     }
-}
-
-/// A small number of this thread's own, handed out once per thread.
-fn thread_index() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    INDEX.with(|i| *i)
 }
 
 #[cfg(test)]
