@@ -79,18 +79,24 @@ pub(crate) fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test]
-async fn slow_loris_heads_are_cut_off_while_others_are_served() {
-    let server = server().await;
-    let addr = *server.address();
-    let mut slow = Vec::new();
-    for _ in 0..20 {
+/// `n` connections that have sent a request line and one header, no more.
+async fn half_heads(addr: &SocketAddr, n: usize) -> Vec<TcpStream> {
+    let mut out = Vec::new();
+    for _ in 0..n {
         let mut s = TcpStream::connect(addr).await.unwrap();
         s.write_all(b"GET /v1/calls/abc HTTP/1.1\r\nHost: x\r\n")
             .await
             .unwrap();
-        slow.push(s);
+        out.push(s);
     }
+    out
+}
+
+#[tokio::test]
+async fn slow_loris_heads_are_cut_off_while_others_are_served() {
+    let server = server().await;
+    let addr = *server.address();
+    let slow = half_heads(&addr, 20).await;
     // Each slow client dribbles a header byte now and then, forever.
     let started = Instant::now();
     let dribblers: Vec<_> = slow
@@ -129,14 +135,7 @@ async fn silent_half_heads_are_closed_after_the_header_timeout() {
     // to poll the connection again, so only the timer can end it.
     let server = server().await;
     let addr = *server.address();
-    let mut silent = Vec::new();
-    for _ in 0..5 {
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"GET /v1/calls/abc HTTP/1.1\r\nHost: x\r\n")
-            .await
-            .unwrap();
-        silent.push(s);
-    }
+    let silent = half_heads(&addr, 5).await;
     let started = Instant::now();
     for mut s in silent {
         let mut b = [0u8; 256];
