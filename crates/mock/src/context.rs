@@ -28,7 +28,12 @@ use serde_json::Value;
 pub(crate) trait Json: Sized {
     fn member_mut(&mut self, key: &str) -> Option<&mut Self>;
     fn items_mut(&mut self) -> Option<&mut [Self]>;
-    fn as_str(&self) -> Option<&str>;
+    /// The value, where this is a whole JSON value (not an object or array
+    /// under construction).
+    fn as_value(&self) -> Option<&Value>;
+    fn as_str(&self) -> Option<&str> {
+        self.as_value().and_then(Value::as_str)
+    }
     fn set(&mut self, v: Value);
 }
 
@@ -39,8 +44,8 @@ impl Json for Value {
     fn items_mut(&mut self) -> Option<&mut [Value]> {
         self.as_array_mut().map(Vec::as_mut_slice)
     }
-    fn as_str(&self) -> Option<&str> {
-        Value::as_str(self)
+    fn as_value(&self) -> Option<&Value> {
+        Some(self)
     }
     fn set(&mut self, v: Value) {
         *self = v;
@@ -54,8 +59,8 @@ impl Json for Tree<'_> {
     fn items_mut(&mut self) -> Option<&mut [Self]> {
         Tree::items_mut(self)
     }
-    fn as_str(&self) -> Option<&str> {
-        Tree::as_str(self)
+    fn as_value(&self) -> Option<&Value> {
+        Tree::as_value(self)
     }
     fn set(&mut self, v: Value) {
         *self = Tree::Leaf(v);
@@ -77,12 +82,11 @@ impl Context {
     }
 }
 
-/// Where a value carries marks, as JSON pointers into it.
+/// Where a value carries shared keys, as JSON pointers into it (in pointer
+/// order, which decides the value a parent gives), and its own timeline.
 #[derive(Debug, Default)]
 pub(crate) struct Marks {
     pub(crate) shared: Vec<(String, String)>,
-    /// Timeline date-times: (pointer, on the root object).
-    pub(crate) timeline: Vec<(String, bool)>,
     /// The root object's own timeline names, in order.
     pub(crate) root_timeline: Vec<String>,
 }
@@ -109,8 +113,8 @@ pub(crate) struct Reach {
 /// What the walk needs of one reachable schema.
 #[derive(Debug, Default)]
 struct Node {
-    /// `x-decoy-timeline`: (name, pointer token).
-    timeline: Option<Vec<(String, String)>>,
+    /// `x-decoy-timeline`: the property names, in order.
+    timeline: Option<Vec<String>>,
     /// Reachable `allOf`/`anyOf`/`oneOf` branches, in order.
     branches: Vec<usize>,
     /// Properties that carry a shared key or lead to a mark, in order.
@@ -176,12 +180,9 @@ impl Reach {
         let nodes = schemas
             .iter()
             .map(|s| Node {
-                timeline: SchemaHints::of(s).timeline.map(|names| {
-                    names
-                        .into_iter()
-                        .map(|n| (n.to_owned(), pointer::escape(n)))
-                        .collect()
-                }),
+                timeline: SchemaHints::of(s)
+                    .timeline
+                    .map(|names| names.into_iter().map(str::to_owned).collect()),
                 branches: ["allOf", "anyOf", "oneOf"]
                     .into_iter()
                     .filter_map(|k| s.get(k)?.as_array())
@@ -260,13 +261,11 @@ fn schema_marks(doc: &Value, s: &Value) -> bool {
 /// is the document's.
 pub(crate) fn marks(doc: &Value, reach: &Reach, pointer: &str, value: &Value) -> Marks {
     let mut m = Marks::default();
-    if let Some(node) = pointer::get(doc, pointer).and_then(|s| reach.node(doc, s)) {
+    if let Some(node) = node(doc, reach, pointer) {
         walk(reach, node, value, &mut String::new(), 0, &mut m);
     }
     m.shared.sort();
     m.shared.dedup();
-    m.timeline.sort();
-    m.timeline.dedup();
     m
 }
 
@@ -280,12 +279,9 @@ fn walk(reach: &Reach, node: usize, v: &Value, at: &mut String, depth: usize, m:
     }
     match v {
         Value::Object(obj) => {
-            if let Some(names) = &node.timeline {
-                for (n, token) in names {
-                    if obj.get(n).is_some_and(Value::is_string) {
-                        m.timeline.push((format!("{at}/{token}"), at.is_empty()));
-                    }
-                    if at.is_empty() && !m.root_timeline.iter().any(|r| r == n) {
+            if at.is_empty() {
+                for n in node.timeline.iter().flatten() {
+                    if !m.root_timeline.contains(n) {
                         m.root_timeline.push(n.clone());
                     }
                 }
@@ -406,7 +402,7 @@ fn scan_walk<J: Json>(
     for &b in &node.branches {
         scan_walk(reach, b, v, on_root, depth + 1, seen, f);
     }
-    for (n, _) in node.timeline.iter().flatten() {
+    for n in node.timeline.iter().flatten() {
         let Some(slot) = v.member_mut(n) else {
             continue;
         };
@@ -515,7 +511,7 @@ impl Apply<'_> {
             self.walk(b, v, on_root, depth + 1);
         }
         let moves = self.map.filter(|_| self.root || !on_root);
-        for (n, _) in node.timeline.iter().flatten() {
+        for n in node.timeline.iter().flatten() {
             let Some(slot) = v.member_mut(n) else {
                 continue;
             };

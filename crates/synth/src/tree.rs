@@ -33,7 +33,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The value, when it is a whole JSON value (a scalar, or taken whole).
-    pub(crate) fn as_value(&self) -> Option<&Value> {
+    pub fn as_value(&self) -> Option<&Value> {
         match self {
             Tree::Leaf(v) => Some(v),
             Tree::Ref(v) => Some(v),
@@ -44,16 +44,6 @@ impl<'a> Tree<'a> {
     /// The text, when this is a string.
     pub fn as_str(&self) -> Option<&str> {
         self.as_value().and_then(Value::as_str)
-    }
-
-    /// Whether this is a JSON string.
-    pub fn is_string(&self) -> bool {
-        self.as_value().is_some_and(Value::is_string)
-    }
-
-    /// Whether this is a JSON number.
-    pub fn is_number(&self) -> bool {
-        self.as_value().is_some_and(Value::is_number)
     }
 
     /// The member `key` of an object, to change in place.

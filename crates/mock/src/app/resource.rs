@@ -139,21 +139,12 @@ impl App {
         // the tree.
         let node = self.agree_node(op_id, media);
         let parent = node.and_then(|_| self.context(op_id, ctx.params, 0));
-        let reach = self.reach();
         self.bodies.generate_tree(media, seeds, &pins, |tree| {
             if let Some(node) = node {
-                let found = context::scan(reach, node, tree);
-                if !found.is_empty() {
-                    agree_with(reach, node, parent.as_ref(), &found, tree);
-                }
+                self.agree_at(node, tree, || parent);
             }
-            // As `decorate`: the id again, where the context moved it.
-            if let Some(id) = id
-                && let Some(slot) = tree.member_mut("id")
-                && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
-            {
-                *slot = decoy_synth::Tree::Leaf(id);
-            }
+            // As `decorate`.
+            pin_id(tree, id);
             let mut out = super::answer::json_buffer();
             tree.write_json(&mut out);
             super::answer::json_written(&out);
@@ -171,16 +162,35 @@ impl App {
         value: &mut J,
         depth: usize,
     ) {
-        let Some(node) = self.agree_node(op_id, media) else {
-            return;
-        };
+        if let Some(node) = self.agree_node(op_id, media) {
+            self.agree_at(node, value, || self.context(op_id, params, depth));
+        }
+    }
+
+    /// [`App::agree`] from the schema's node in the context reach; `parent`
+    /// gives the parent's context, asked only when the value holds a mark.
+    fn agree_at<J: context::Json>(
+        &self,
+        node: usize,
+        value: &mut J,
+        parent: impl FnOnce() -> Option<Context>,
+    ) {
         let reach = self.reach();
         let found = context::scan(reach, node, value);
         if found.is_empty() {
             return;
         }
-        let parent = self.context(op_id, params, depth);
-        agree_with(reach, node, parent.as_ref(), &found, value);
+        match parent() {
+            Some(ctx) => context::apply(reach, node, &ctx, &found, value, true),
+            // A root resource: its nested timelines move into its own span.
+            None => {
+                let own = Context {
+                    shared: Vec::new(),
+                    span: found.root_span,
+                };
+                context::apply(reach, node, &own, &found, value, false);
+            }
+        }
     }
 
     /// The node in the context reach of the media type's schema, if marks
@@ -340,12 +350,7 @@ impl App {
 
     /// Pins the path id and applies `x-decoy-set` and `x-decoy-echo`.
     pub(super) fn decorate(&self, op_id: OpId, ctx: &Ctx<'_>, value: &mut Value) {
-        if let Some(id) = self.id_pin(op_id, ctx.params)
-            && let Some(slot) = value.get_mut("id")
-            && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
-        {
-            *slot = id;
-        }
+        pin_id(value, self.id_pin(op_id, ctx.params));
         apply(
             value,
             &self.rules(op_id).set,
@@ -376,24 +381,16 @@ impl App {
     }
 }
 
-/// Makes a value agree with its parent's context, or (a root resource) its
-/// nested timelines with its own span. `found` is `context::scan`'s.
-fn agree_with<J: context::Json>(
-    reach: &context::Reach,
-    node: usize,
-    parent: Option<&Context>,
-    found: &context::Found,
-    value: &mut J,
-) {
-    match parent {
-        Some(ctx) => context::apply(reach, node, ctx, found, value, true),
-        None => {
-            let own = Context {
-                shared: Vec::new(),
-                span: found.root_span,
-            };
-            context::apply(reach, node, &own, found, value, false);
-        }
+/// The path id as the body's `id`, where the body's `id` is of its kind (a
+/// string for a string, a number for a number).
+fn pin_id<J: context::Json>(value: &mut J, id: Option<Value>) {
+    if let Some(id) = id
+        && let Some(slot) = value.member_mut("id")
+        && slot
+            .as_value()
+            .is_some_and(|v| v.is_string() && id.is_string() || v.is_number() && id.is_number())
+    {
+        slot.set(id);
     }
 }
 
