@@ -282,7 +282,7 @@ impl App {
                     .parameters
                     .iter()
                     .map(|p| {
-                        p.location == decoy_spec::ParameterLocation::Path
+                        p.location == ParameterLocation::Path
                             && p.style.as_deref().is_none_or(|s| s == "simple")
                             && self.plain_string(p.schema.as_deref())
                     })
@@ -633,7 +633,8 @@ impl App {
 /// else any), and the answer's own headers exposed to scripts.
 fn cors(headers: &mut hyper::HeaderMap, origin: Option<HeaderValue>) {
     let mut names = String::new();
-    for (name, _) in headers.iter() {
+    // Each name once, however many values it has.
+    for name in headers.keys() {
         if !names.is_empty() {
             names.push_str(", ");
         }

@@ -16,14 +16,10 @@ use std::sync::{Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::util::{FxMap, thread_index};
+use crate::util::{FxMap, SHARDS, thread_shard};
 
 /// How often the sweeper looks for sleeps past their deadline.
 const TICK: Duration = Duration::from_millis(50);
-
-/// More shards than worker threads on the machines decoy runs on, so two
-/// threads rarely share one.
-const SHARDS: usize = 64;
 
 /// The sleeps waiting in one shard, by id; ids are never reused, so a sleep
 /// that the sweeper already woke removes nothing when it is dropped.
@@ -120,7 +116,7 @@ impl Future for ShardedSleep {
                 }
             }
             None => {
-                let shard = thread_index() % SHARDS;
+                let shard = thread_shard();
                 let mut waiting = lock(&shards[shard]);
                 let id = waiting.next;
                 waiting.next += 1;

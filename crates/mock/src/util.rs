@@ -127,11 +127,17 @@ impl Hasher for Fx {
 /// A map hashed with [`Fx`].
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
-/// A small number of this thread's own, handed out once per thread.
-pub(crate) fn thread_index() -> usize {
+/// Per-thread shards (of the request recorder, of waiting timers): more
+/// than the worker threads of the machines decoy runs on, so two threads
+/// rarely share one.
+pub(crate) const SHARDS: usize = 64;
+
+/// This thread's shard: a small number of its own, handed out once per
+/// thread, modulo [`SHARDS`].
+pub(crate) fn thread_shard() -> usize {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     thread_local! {
-        static INDEX: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        static INDEX: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % SHARDS;
     }
     INDEX.with(|i| *i)
 }

@@ -25,6 +25,7 @@ use decoy_spec::OpId;
 use hyper::HeaderMap;
 
 use super::reply::Reply;
+use crate::util::FxMap as Map;
 
 /// Entries per thread, per level, before that level starts over.
 const ENTRIES: usize = 256;
@@ -43,8 +44,6 @@ struct Answer {
     headers: HeaderMap,
     body: Bytes,
 }
-
-use crate::util::FxMap as Map;
 
 thread_local! {
     static BODIES: RefCell<Map<Key, Bytes>> = RefCell::new(Map::default());

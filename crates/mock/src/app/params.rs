@@ -37,7 +37,7 @@ impl App {
             let read = match routed {
                 Some((_, raw)) => Read::Value(Value::String(raw.clone())),
                 None => sent_once
-                    .get_or_insert_with(|| sent(op, params, parts))
+                    .get_or_insert_with(|| sent(params, parts, !self.ops[op_id].target_decides))
                     .read(&self.spec, op, p),
             };
             let value = match read {
@@ -102,13 +102,7 @@ impl App {
 
 /// The request's parameters as sent; headers are copied only when the
 /// operation reads some.
-fn sent(op: &decoy_spec::Operation, params: &[(String, String)], parts: &Parts) -> Sent {
-    let reads_headers = op.parameters.iter().any(|p| {
-        matches!(
-            p.location,
-            ParameterLocation::Header | ParameterLocation::Cookie
-        )
-    });
+fn sent(params: &[(String, String)], parts: &Parts, reads_headers: bool) -> Sent {
     let headers = if reads_headers {
         parts
             .headers

@@ -13,6 +13,7 @@ use hyper::Method;
 
 use super::lock;
 use crate::config::RecordedRequest;
+use crate::util::{SHARDS, thread_shard};
 
 /// The operation that answered: one of the document's, or the name a
 /// recording gave (`--replay`).
@@ -50,10 +51,6 @@ impl Record {
     }
 }
 
-/// Shards: more than the worker threads of any machine decoy runs on, so
-/// two threads rarely share one.
-const SHARDS: usize = 64;
-
 /// One shard on its own cache line: threads writing to neighbours do not
 /// slow each other down.
 #[repr(align(128))]
@@ -74,7 +71,7 @@ impl Recorder {
     /// Keeps `record`, answered at `ended`; each shard keeps at most `max`,
     /// so the merge still holds the latest `max` of all.
     pub(super) fn push(&self, ended: Instant, record: Record, max: usize) {
-        let mut shard = lock(&self.shards[crate::util::thread_index() % SHARDS].0);
+        let mut shard = lock(&self.shards[thread_shard()].0);
         if shard.len() >= max.max(1) {
             shard.pop_front();
         }
