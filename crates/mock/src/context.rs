@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use decoy_spec::hints::SchemaHints;
 use decoy_spec::pointer;
 use decoy_synth::Tree;
+use decoy_synth::time::{format_date_time, parse_date_time};
 use serde_json::Value;
 
 /// What the agreement walks ([`scan`], [`apply`]) read and change: a
@@ -333,7 +334,7 @@ pub(crate) fn harvest(marks: &Marks, value: &Value) -> Context {
         .root_timeline
         .iter()
         .filter_map(|n| value.get(n)?.as_str())
-        .filter_map(parse_rfc3339)
+        .filter_map(parse_date_time)
         .collect();
     let span = match (times.iter().min(), times.iter().max()) {
         (Some(&a), Some(&b)) => Some((a, b)),
@@ -415,7 +416,7 @@ fn scan_walk<J: Json>(
         }
         seen.push(at);
         f.timeline = true;
-        if let Some(t) = parse_rfc3339(s) {
+        if let Some(t) = parse_date_time(s) {
             widen(&mut f.all, t);
             if on_root {
                 widen(&mut f.root_span, t);
@@ -518,7 +519,7 @@ impl Apply<'_> {
             let Some(s) = slot.as_str() else {
                 continue;
             };
-            let t = parse_rfc3339(s);
+            let t = parse_date_time(s);
             let at = slot_addr(slot);
             if self.seen.contains(&at) {
                 continue;
@@ -527,7 +528,7 @@ impl Apply<'_> {
             if let Some(m) = moves
                 && let Some(t) = t
             {
-                slot.set(Value::String(format_rfc3339(m.map(t))));
+                slot.set(Value::String(format_date_time(m.map(t))));
             }
         }
         for p in &node.props {
@@ -556,69 +557,11 @@ impl Apply<'_> {
     }
 }
 
-/// Unix seconds of an RFC 3339 date-time (fractions dropped), or `None`.
-pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        b.get(r)?.iter().try_fold(0i64, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-        })
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = &s[19..];
-    if let Some(r) = rest.strip_prefix('.') {
-        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) => {
-            let sign = if r.starts_with('-') { -1 } else { 1 };
-            let at = s.len() - 6;
-            sign * (num(at + 1..at + 3)? * 3600 + num(at + 4..at + 6)? * 60)
-        }
-        _ => return None,
-    };
-    // Howard Hinnant's days-from-civil.
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
-}
-
-/// `2025-03-14T16:02:05Z` for Unix seconds.
-pub(crate) fn format_rfc3339(secs: i64) -> String {
-    crate::util::rfc3339(secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use decoy_spec::hints::{SHARED, TIMELINE};
     use serde_json::json;
-
-    #[test]
-    fn rfc3339_round_trips() {
-        for s in [
-            "2025-03-14T16:02:05Z",
-            "1999-12-31T23:59:59Z",
-            "2024-02-29T00:00:00Z",
-        ] {
-            assert_eq!(format_rfc3339(parse_rfc3339(s).unwrap()), s);
-        }
-        assert_eq!(
-            parse_rfc3339("2025-03-14T17:02:05.123+01:00"),
-            parse_rfc3339("2025-03-14T16:02:05Z")
-        );
-        assert_eq!(parse_rfc3339("yesterday"), None);
-    }
 
     #[test]
     fn marks_are_found_through_recursive_schemas_and_only_there() {
@@ -659,9 +602,9 @@ mod tests {
             span: Some((1000, 3000)),
         };
         apply(&reach, n, &ctx, &found, &mut v, true);
-        assert_eq!(v[0]["a"], format_rfc3339(1000));
-        assert_eq!(v[1]["a"], format_rfc3339(2000));
-        assert_eq!(v[0]["b"], format_rfc3339(3000));
+        assert_eq!(v[0]["a"], format_date_time(1000));
+        assert_eq!(v[1]["a"], format_date_time(2000));
+        assert_eq!(v[0]["b"], format_date_time(3000));
         assert_eq!(v[1]["b"], Value::Null);
         assert_eq!((&v[0]["k"], &v[1]["k"]), (&json!("o1"), &json!("o1")));
     }

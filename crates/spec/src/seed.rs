@@ -12,7 +12,7 @@
 //! ```
 
 /// SplitMix64's finalizer: a well-mixed 64-bit value from any 64 bits.
-pub fn splitmix(mut z: u64) -> u64 {
+pub const fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -20,11 +20,13 @@ pub fn splitmix(mut z: u64) -> u64 {
 }
 
 /// FNV-1a over bytes: fast, stable, and good enough once `splitmix`ed.
-pub fn hash(bytes: impl AsRef<[u8]>) -> u64 {
+pub const fn hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes.as_ref() {
-        h ^= u64::from(*b);
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
     }
     h
 }
@@ -37,7 +39,18 @@ pub fn record(seed: u64, index: u64) -> u64 {
 /// A seed derived from a seed and a key (a resource path, a property
 /// name): the same pair always gives the same seed.
 pub fn derive(seed: u64, key: impl AsRef<[u8]>) -> u64 {
-    splitmix(seed ^ hash(key))
+    derive_hashed(seed, hash(key.as_ref()))
+}
+
+/// [`derive`] with the key's [`hash`] computed beforehand: a key used on
+/// every request (a property name) is hashed once.
+///
+/// ```
+/// use decoy_spec::seed;
+/// assert_eq!(seed::derive_hashed(7, seed::hash(b"name")), seed::derive(7, "name"));
+/// ```
+pub const fn derive_hashed(seed: u64, key_hash: u64) -> u64 {
+    splitmix(seed ^ key_hash)
 }
 
 /// A draw in `0..1` from a seed (53 bits, so every value is exact).

@@ -516,6 +516,7 @@ impl<'a> Compiler<'a> {
             let node = self.node_for(flat, &push_token(&push_token(ptr, "properties"), name));
             props.push(Prop {
                 name: name.into(),
+                name_hash: decoy_spec::seed::hash(name.as_bytes()),
                 node,
                 required: required.iter().any(|r| r == name),
                 hint: *self

@@ -162,6 +162,9 @@ pub(crate) enum Addl {
 #[derive(Debug, Clone)]
 pub(crate) struct Prop {
     pub(crate) name: Box<str>,
+    /// `seed::hash` of the name: the seed of the property's value is
+    /// derived from it on every generation.
+    pub(crate) name_hash: u64,
     pub(crate) node: NodeId,
     pub(crate) required: bool,
     /// Realism hint from the name (and the node's own `x-faker`).

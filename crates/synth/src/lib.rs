@@ -136,6 +136,7 @@ mod realism;
 mod regex_gen;
 mod states;
 mod strategy;
+pub mod time;
 mod tree;
 mod vocabulary;
 

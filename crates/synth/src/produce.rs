@@ -8,10 +8,11 @@ use serde_json::{Map, Number, Value};
 use crate::analyze::{self, find_int, int_bounds};
 use crate::check::{self, Json, checks_ok};
 use crate::format::{self, Format};
-use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, States, StrC, Types};
+use crate::ir::{Addl, Arena, Choice, Node, NodeId, NumC, ObjC, Prop, States, StrC, Types};
 use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
 use crate::states;
+use crate::time;
 use crate::tree::{self, Tree};
 use crate::vocabulary::Vocabulary;
 use crate::{Direction, Options, Profile, Rng, SynthError};
@@ -19,6 +20,10 @@ use crate::{Direction, Options, Profile, Rng, SynthError};
 /// Nesting past which generation gives up (only a schema forcing endless
 /// recursion through required properties can reach it).
 const HARD_DEPTH: u32 = 256;
+
+/// The key whose seed, under a property's, draws whether an optional
+/// property is included.
+const OPTIONAL_KEY: u64 = decoy_spec::seed::hash(b"?");
 
 /// Values of every JSON type, to find one a schema rejects.
 const POISON: &[fn() -> Value] = &[
@@ -207,6 +212,12 @@ impl<'a> Ctx<'a> {
     /// The seed of property `name` of the object being generated.
     fn prop_seed(&self, name: &str) -> u64 {
         decoy_spec::seed::derive(self.seed, name)
+    }
+
+    /// [`Ctx::prop_seed`] of a declared property, whose name was hashed
+    /// when the schema was compiled.
+    fn declared_seed(&self, p: &Prop) -> u64 {
+        decoy_spec::seed::derive_hashed(self.seed, p.name_hash)
     }
 
     /// True when depth or size says: make this part as small as allowed.
@@ -1021,9 +1032,9 @@ impl<'a> Ctx<'a> {
                     && !self.simplicity.omit_optional()
                     && !self.pressed(depth, child.height.saturating_add(1))
                     && (self.full
-                        || decoy_spec::seed::unit(decoy_spec::seed::derive(
-                            self.prop_seed(&p.name),
-                            "?",
+                        || decoy_spec::seed::unit(decoy_spec::seed::derive_hashed(
+                            self.declared_seed(p),
+                            OPTIONAL_KEY,
                         )) < self.opts.optional_probability)
             };
             include[slot] = inc;
@@ -1203,7 +1214,7 @@ impl<'a> Ctx<'a> {
             return Ok(v.clone());
         }
         self.path.push(Seg::Key(Cow::Borrowed(&p.name)));
-        let place = self.enter(self.prop_seed(&p.name));
+        let place = self.enter(self.declared_seed(p));
         let v = self.value(p.node, p.hint, depth + 1);
         self.leave(place);
         self.path.pop();
@@ -1317,7 +1328,7 @@ impl<'a> Ctx<'a> {
             let Some(text) = slots[i].as_ref().and_then(Tree::as_str) else {
                 continue;
             };
-            let Some(t) = format::parse_date_time(text) else {
+            let Some(t) = time::parse_date_time(text) else {
                 continue;
             };
             let Some(before) = prev else {
@@ -1338,7 +1349,7 @@ impl<'a> Ctx<'a> {
             {
                 next = before + self.rng.random_range(0..=(end - before).max(0));
             }
-            let candidate = Value::String(format::date_time(next));
+            let candidate = Value::String(time::format_date_time(next));
             let shared = self
                 .arena
                 .node(p.node)
@@ -1375,9 +1386,9 @@ impl<'a> Ctx<'a> {
             let from = tree::get(map, &o.props[d.from].name).and_then(Tree::as_str);
             let to = tree::get(map, &o.props[d.to].name).and_then(Tree::as_str);
             let parse = if d.millis {
-                format::parse_date_time_millis
+                time::parse_date_time_millis
             } else {
-                format::parse_date_time
+                time::parse_date_time
             };
             let value = match (from.and_then(parse), to.and_then(parse)) {
                 (Some(a), Some(b)) if b >= a => Value::from(b - a),

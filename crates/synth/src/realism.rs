@@ -10,6 +10,7 @@ use rand::RngExt;
 use crate::Rng;
 use crate::format;
 use crate::names::{first_name, last_name, pick};
+use crate::time;
 
 /// What a value means, guessed from a property name or named by `x-faker`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -563,8 +564,12 @@ pub(crate) fn string(hint: Hint, rng: &mut Rng, anchor: i64, window: i64) -> Opt
         | Hint::Integer
         | Hint::Number
         | Hint::Boolean => return None,
-        Hint::DateTime => format::date_time(format::recent_unix(rng, anchor, window)),
-        Hint::Date => format::date_time(format::recent_unix(rng, anchor, window))[..10].to_owned(),
+        Hint::DateTime => time::format_date_time(format::recent_unix(rng, anchor, window)),
+        Hint::Date => {
+            let mut s = time::format_date_time(format::recent_unix(rng, anchor, window));
+            s.truncate(10);
+            s
+        }
         Hint::Id(prefix) => match prefix.as_str() {
             Some(prefix) => format::prefixed_id(prefix, rng),
             None => format::uuid(rng),

@@ -380,7 +380,7 @@ fn placeholder(content_type: &str) -> Vec<u8> {
 
 /// The template with its parameters filled in: the resource's identity.
 pub(super) fn resource_path(template: &str, params: &[(String, String)]) -> String {
-    Template(template.to_owned()).render(params)
+    Template::fill(template, params)
 }
 
 thread_local! {

@@ -59,7 +59,7 @@ impl App {
         if resource.hinted {
             return None;
         }
-        let key = Template(resource.collection.clone()).render(req.params);
+        let key = Template::fill(&resource.collection, req.params);
         let id = resource
             .id_param
             .as_ref()

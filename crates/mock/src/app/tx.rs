@@ -86,7 +86,7 @@ impl App {
         }
         let model = self.spec.model();
         if let Some(r) = model.resource_of(op_id).filter(|r| !r.hinted) {
-            let key = Template(r.collection.clone()).render(params);
+            let key = Template::fill(&r.collection, params);
             let id = r
                 .id_param
                 .as_ref()

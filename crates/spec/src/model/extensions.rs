@@ -459,10 +459,41 @@ impl Transition {
 impl Template {
     /// Substitutes path parameters: `/v1/calls/{id}/transfers` → `/v1/calls/abc/transfers`.
     pub fn render(&self, params: &[(String, String)]) -> String {
-        let mut out = self.0.clone();
-        for (name, value) in params {
-            out = out.replace(&format!("{{{name}}}"), value);
+        Self::fill(&self.0, params)
+    }
+
+    /// [`Template::render`] for template text not held in a `Template`.
+    /// One pass: a value that itself reads `{name}` stays as it is, and a
+    /// `{name}` no parameter fills is kept.
+    ///
+    /// ```
+    /// use decoy_spec::model::Template;
+    /// let params = [("a".to_owned(), "{b}".to_owned()), ("b".to_owned(), "2".to_owned())];
+    /// assert_eq!(Template::fill("/x/{a}/{b}/{c}", &params), "/x/{b}/2/{c}");
+    /// ```
+    pub fn fill(template: &str, params: &[(String, String)]) -> String {
+        let mut out = String::with_capacity(template.len() + 16);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                let (_, v) = params.iter().find(|(k, _)| k == name)?;
+                Some((v, close))
+            });
+            match value {
+                Some((v, close)) => {
+                    out.push_str(v);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
+        out.push_str(rest);
         out
     }
 }

@@ -385,7 +385,7 @@ fn coherence_extensions() {
         assert_eq!(v["session_id"], v["report"]["session_id"]);
         let t = |k: &str| {
             v[k].as_str()
-                .map(|s| crate::format::parse_date_time(s).unwrap())
+                .map(|s| crate::time::parse_date_time(s).unwrap())
         };
         assert!(t("created_at") <= t("updated_at"));
         match t("ended_at") {
