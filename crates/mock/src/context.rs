@@ -29,12 +29,8 @@ use serde_json::Value;
 pub(crate) trait Json: Sized {
     fn member_mut(&mut self, key: &str) -> Option<&mut Self>;
     fn items_mut(&mut self) -> Option<&mut [Self]>;
-    /// The value, where this is a whole JSON value (not an object or array
-    /// under construction).
-    fn as_value(&self) -> Option<&Value>;
-    fn as_str(&self) -> Option<&str> {
-        self.as_value().and_then(Value::as_str)
-    }
+    fn as_str(&self) -> Option<&str>;
+    fn is_number(&self) -> bool;
     fn set(&mut self, v: Value);
 }
 
@@ -45,8 +41,11 @@ impl Json for Value {
     fn items_mut(&mut self) -> Option<&mut [Value]> {
         self.as_array_mut().map(Vec::as_mut_slice)
     }
-    fn as_value(&self) -> Option<&Value> {
-        Some(self)
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+    fn is_number(&self) -> bool {
+        Value::is_number(self)
     }
     fn set(&mut self, v: Value) {
         *self = v;
@@ -60,11 +59,14 @@ impl Json for Tree<'_> {
     fn items_mut(&mut self) -> Option<&mut [Self]> {
         Tree::items_mut(self)
     }
-    fn as_value(&self) -> Option<&Value> {
-        Tree::as_value(self)
+    fn as_str(&self) -> Option<&str> {
+        Tree::as_str(self)
+    }
+    fn is_number(&self) -> bool {
+        Tree::is_number(self)
     }
     fn set(&mut self, v: Value) {
-        *self = Tree::Leaf(v);
+        *self = Tree::leaf(v);
     }
 }
 
@@ -519,14 +521,13 @@ impl Apply<'_> {
             let Some(s) = slot.as_str() else {
                 continue;
             };
-            let t = parse_date_time(s);
             let at = slot_addr(slot);
             if self.seen.contains(&at) {
                 continue;
             }
             self.seen.push(at);
             if let Some(m) = moves
-                && let Some(t) = t
+                && let Some(t) = parse_date_time(s)
             {
                 slot.set(Value::String(format_date_time(m.map(t))));
             }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::format::{self, Format};
 use crate::ir::{Addl, Arena, ArrC, NodeId, ObjC, Types};
-use crate::tree::Tree;
+use crate::tree::{Scalar, Tree};
 
 /// Past this nesting the matcher answers "no" rather than recurse further
 /// (only a schema that refers to itself without consuming input gets here).
@@ -42,7 +42,7 @@ enum Members<'v> {
 
 /// What a [`Json`] is, one level down.
 enum Shape<'v> {
-    Scalar(&'v Value),
+    Scalar(Scalar<'v>),
     Array(Items<'v>),
     Object(Members<'v>),
 }
@@ -50,7 +50,7 @@ enum Shape<'v> {
 impl<'v> Json<'v> {
     pub(crate) fn tree(t: &'v Tree<'v>) -> Json<'v> {
         match t {
-            Tree::Leaf(v) => Json::Value(v),
+            Tree::Whole(v) => Json::Value(v),
             Tree::Ref(v) => Json::Value(v),
             t => Json::Tree(t),
         }
@@ -59,19 +59,27 @@ impl<'v> Json<'v> {
     fn shape(self) -> Shape<'v> {
         match self {
             Json::Tree(Tree::Ref(v)) => Json::Value(v).shape(),
-            Json::Value(v) | Json::Tree(Tree::Leaf(v)) => match v {
+            Json::Tree(Tree::Whole(v)) => Json::Value(v).shape(),
+            Json::Value(v) => match v {
                 Value::Array(a) => Shape::Array(Items::Value(a)),
                 Value::Object(m) => Shape::Object(Members::Value(m)),
-                v => Shape::Scalar(v),
+                Value::Null => Shape::Scalar(Scalar::Null),
+                Value::Bool(b) => Shape::Scalar(Scalar::Bool(*b)),
+                Value::Number(n) => Shape::Scalar(Scalar::Number(n)),
+                Value::String(s) => Shape::Scalar(Scalar::Str(s)),
             },
             Json::Tree(Tree::Array(a)) => Shape::Array(Items::Tree(a)),
             Json::Tree(Tree::Object(m)) => Shape::Object(Members::Tree(m)),
+            Json::Tree(Tree::Null) => Shape::Scalar(Scalar::Null),
+            Json::Tree(Tree::Bool(b)) => Shape::Scalar(Scalar::Bool(*b)),
+            Json::Tree(Tree::Number(n)) => Shape::Scalar(Scalar::Number(n)),
+            Json::Tree(Tree::Text(s)) => Shape::Scalar(Scalar::Str(s)),
         }
     }
 
     fn types(self) -> Types {
         match self.shape() {
-            Shape::Scalar(v) => Types::of(v),
+            Shape::Scalar(v) => v.types(),
             Shape::Array(_) => Types::ARRAY,
             Shape::Object(_) => Types::OBJECT,
         }
@@ -145,7 +153,7 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
 /// [`json_eq`] on views.
 pub(crate) fn same(a: Json<'_>, b: Json<'_>) -> bool {
     match (a.shape(), b.shape()) {
-        (Shape::Scalar(Value::Number(x)), Shape::Scalar(Value::Number(y))) => {
+        (Shape::Scalar(Scalar::Number(x)), Shape::Scalar(Scalar::Number(y))) => {
             if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
                 x == y
             } else {
@@ -234,11 +242,11 @@ fn matches_at(arena: &Arena, id: NodeId, v: Json<'_>, depth: u32) -> bool {
         return false;
     }
     let kind_ok = match v.shape() {
-        Shape::Scalar(Value::Number(n)) => match (&node.num, n.as_f64()) {
+        Shape::Scalar(Scalar::Number(n)) => match (&node.num, n.as_f64()) {
             (Some(num), Some(x)) => number_ok(num, x),
             _ => true,
         },
-        Shape::Scalar(Value::String(text)) => node
+        Shape::Scalar(Scalar::Str(text)) => node
             .string
             .as_ref()
             .is_none_or(|s| string_ok(arena, s, text)),

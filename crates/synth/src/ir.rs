@@ -49,19 +49,10 @@ impl Types {
     }
 
     pub(crate) fn of(value: &Value) -> Types {
-        match value {
-            Value::Null => Types::NULL,
-            Value::Bool(_) => Types::BOOLEAN,
-            Value::Number(n) => {
-                if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) {
-                    Types::INTEGER
-                } else {
-                    Types::FRACTION
-                }
-            }
-            Value::String(_) => Types::STRING,
-            Value::Array(_) => Types::ARRAY,
-            Value::Object(_) => Types::OBJECT,
+        match crate::tree::Scalar::of(value) {
+            Some(scalar) => scalar.types(),
+            None if value.is_array() => Types::ARRAY,
+            None => Types::OBJECT,
         }
     }
 

@@ -18,8 +18,7 @@ pub fn write_value(v: &Value, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        // Writing into a Vec cannot fail.
-        Value::Number(n) => serde_json::to_writer(&mut *out, n).expect("JSON into a Vec"),
+        Value::Number(n) => write_number(n, out),
         Value::String(s) => write_str(s, out),
         Value::Array(items) => {
             out.push(b'[');
@@ -44,6 +43,11 @@ pub fn write_value(v: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
     }
+}
+
+pub(crate) fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    serde_json::to_writer(&mut *out, n).expect("JSON into a Vec");
 }
 
 pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {

@@ -523,7 +523,7 @@ impl Plan {
             full,
             overrides,
         );
-        ctx.root(self.root, Hint::None).map(f)
+        ctx.root(self.root, Hint::None).map(f).map_err(|e| *e)
     }
 
     pub(crate) fn invalid_at(
@@ -597,7 +597,7 @@ impl Plan {
     /// let json = plan
     ///     .generate_tree(7, &[], |tree| {
     ///         if let Some(id) = tree.member_mut("id") {
-    ///             *id = decoy_synth::Tree::Leaf(serde_json::json!(42));
+    ///             *id = decoy_synth::Tree::leaf(serde_json::json!(42));
     ///         }
     ///         let mut out = Vec::new();
     ///         tree.write_json(&mut out);

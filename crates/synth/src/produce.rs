@@ -13,7 +13,7 @@ use crate::pointer::display_pointer;
 use crate::realism::{self, Hint};
 use crate::states;
 use crate::time;
-use crate::tree::{self, Tree};
+use crate::tree::{self, Scalar, Tree};
 use crate::vocabulary::Vocabulary;
 use crate::{Direction, Options, Profile, Rng, SynthError};
 
@@ -107,8 +107,10 @@ pub(crate) struct Ctx<'a> {
 /// How far apart the date-times of one generated value may be, in seconds.
 const CLUSTER: i64 = 3_600;
 
-type Res = Result<Value, SynthError>;
-type TreeRes<'a> = Result<Tree<'a>, SynthError>;
+type Res = Result<Value, Box<SynthError>>;
+/// Boxed errors keep the result as small as a tree node: it is moved up
+/// through every level of generation.
+type TreeRes<'a> = Result<Tree<'a>, Box<SynthError>>;
 type Entries<'a> = Vec<(Cow<'a, str>, Tree<'a>)>;
 
 impl<'a> Ctx<'a> {
@@ -173,17 +175,17 @@ impl<'a> Ctx<'a> {
         Ok(value)
     }
 
-    fn unsat(&self, id: NodeId) -> SynthError {
+    fn unsat(&self, id: NodeId) -> Box<SynthError> {
         let (pointer, reason) = analyze::explain(self.arena, id);
-        SynthError::Unsatisfiable { pointer, reason }
+        Box::new(SynthError::Unsatisfiable { pointer, reason })
     }
 
-    fn cannot(&self, node: &Node, attempts: u32, reason: &str) -> SynthError {
-        SynthError::CannotGenerate {
+    fn cannot(&self, node: &Node, attempts: u32, reason: &str) -> Box<SynthError> {
+        Box::new(SynthError::CannotGenerate {
             pointer: display_pointer(&node.ptr),
             attempts,
             reason: reason.to_owned(),
-        }
+        })
     }
 
     /// `(anchor, window)`: new date-times fall in `[anchor - window, anchor)`.
@@ -477,7 +479,7 @@ impl<'a> Ctx<'a> {
                     .map(|x| (p.name.clone(), x))
             });
             if let Some((name, poison)) = target {
-                map.push((Cow::Owned(name.into()), Tree::Leaf(poison)));
+                map.push((Cow::Owned(name.into()), Tree::leaf(poison)));
                 changed = true;
             }
         }
@@ -497,7 +499,7 @@ impl<'a> Ctx<'a> {
             None => true,
         };
         if fits && let Some(slot) = tree::get_mut(map, property) {
-            *slot = Tree::Leaf(tag.clone());
+            *slot = Tree::leaf(tag.clone());
         }
     }
 
@@ -510,21 +512,21 @@ impl<'a> Ctx<'a> {
             types = node.inferred.and(types);
         }
         if types == Types::ALL {
-            return Ok(Tree::Leaf(self.any_value(hint)));
+            return Ok(Tree::leaf(self.any_value(hint)));
         }
         let t = self.pick_type(node, types, hint, depth);
         match t {
-            Types::NULL => Ok(Tree::Leaf(Value::Null)),
-            Types::BOOLEAN => Ok(Tree::Leaf(Value::Bool(if self.simplicity.min_scalars() {
+            Types::NULL => Ok(Tree::Null),
+            Types::BOOLEAN => Ok(Tree::Bool(if self.simplicity.min_scalars() {
                 false
             } else {
                 self.rng.random_bool(0.5)
-            }))),
-            Types::INTEGER | Types::FRACTION => self.gen_number(node, types, hint).map(Tree::Leaf),
+            })),
+            Types::INTEGER | Types::FRACTION => self.gen_number(node, types, hint).map(Tree::leaf),
             Types::STRING => self.gen_string(node, hint),
             Types::ARRAY => self.gen_array(id, node, hint, depth),
             Types::OBJECT => self.gen_object(node, depth),
-            _ => Ok(Tree::Leaf(Value::Null)),
+            _ => Ok(Tree::Null),
         }
     }
 
@@ -707,7 +709,7 @@ impl<'a> Ctx<'a> {
         if let Some(prefix) = meta.and_then(|m| m.id_prefix.as_deref()) {
             let id = format::prefixed_id(prefix, &mut self.rng);
             if fits(&id) {
-                return Ok(Tree::Leaf(Value::String(id)));
+                return Ok(Tree::Text(id));
             }
         }
         let simple = self.simplicity.min_scalars();
@@ -718,7 +720,7 @@ impl<'a> Ctx<'a> {
                 self.rng.random_range(0..EDGE_TEXT.len()),
             );
             if fits(&text) {
-                return Ok(Tree::Leaf(Value::String(text)));
+                return Ok(Tree::Text(text));
             }
         }
         if !simple {
@@ -727,7 +729,7 @@ impl<'a> Ctx<'a> {
                 && let Some(text) = realism::string(h, &mut self.rng, anchor, window)
                 && fits(&text)
             {
-                return Ok(Tree::Leaf(Value::String(text)));
+                return Ok(Tree::Text(text));
             }
             // Free text: the document's own words first (this property's
             // examples, then those of same-named properties elsewhere).
@@ -742,7 +744,7 @@ impl<'a> Ctx<'a> {
             if let Some(text) = realism::string(hint, &mut self.rng, anchor, window)
                 && fits(&text)
             {
-                return Ok(Tree::Leaf(Value::String(text)));
+                return Ok(Tree::Text(text));
             }
         }
         if let Some(&f) = s.formats.first() {
@@ -750,7 +752,7 @@ impl<'a> Ctx<'a> {
                 if let Some(text) = format::generate(f, &mut self.rng, anchor, window, s.max_len)
                     && fits(&text)
                 {
-                    return Ok(Tree::Leaf(Value::String(text)));
+                    return Ok(Tree::Text(text));
                 }
             }
         }
@@ -760,7 +762,7 @@ impl<'a> Ctx<'a> {
                 if let Some(text) = pattern.generate(&mut self.rng, s.min_len, s.max_len, 32)
                     && fits(&text)
                 {
-                    return Ok(Tree::Leaf(Value::String(text)));
+                    return Ok(Tree::Text(text));
                 }
             }
             return Err(self.cannot(
@@ -786,7 +788,7 @@ impl<'a> Ctx<'a> {
         for _ in 0..4 {
             let text = self.words(s.min_len, s.max_len);
             if fits(&text) {
-                return Ok(Tree::Leaf(Value::String(text)));
+                return Ok(Tree::Text(text));
             }
         }
         Err(self.cannot(
@@ -876,7 +878,7 @@ impl<'a> Ctx<'a> {
                 self.rng.random_range(0..=2)
             };
             return Ok(Tree::Array(
-                (0..n).map(|_| Tree::Leaf(self.any_value(hint))).collect(),
+                (0..n).map(|_| Tree::leaf(self.any_value(hint))).collect(),
             ));
         };
         let arena = self.arena;
@@ -941,7 +943,7 @@ impl<'a> Ctx<'a> {
             let v = loop {
                 let v = match child {
                     Some(c) => self.value(c, hint, depth + 1),
-                    None => Ok(Tree::Leaf(self.any_value(hint))),
+                    None => Ok(Tree::leaf(self.any_value(hint))),
                 };
                 let v = match v {
                     Ok(v) => v,
@@ -1192,7 +1194,7 @@ impl<'a> Ctx<'a> {
             let base = child.num.as_ref().map_or(0, |n| int_bounds(n).0.max(0));
             let v = Value::from(base + index as i64);
             if check::matches(arena, p.node, &v) {
-                return Ok(Tree::Leaf(v));
+                return Ok(Tree::leaf(v));
             }
         }
         // Shared concepts: `x-decoy-shared`, or (by default) the same
@@ -1229,7 +1231,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// An extra property for a map or for `minProperties`.
-    fn add_extra(&mut self, o: &ObjC, map: &mut Entries<'a>, depth: u32) -> Result<(), SynthError> {
+    fn add_extra(
+        &mut self,
+        o: &ObjC,
+        map: &mut Entries<'a>,
+        depth: u32,
+    ) -> Result<(), Box<SynthError>> {
         let arena = self.arena;
         for _ in 0..16 {
             // Pattern properties name their own keys.
@@ -1291,7 +1298,7 @@ impl<'a> Ctx<'a> {
             let place = self.enter(self.prop_seed(&key));
             let v = match node {
                 Some(n) => self.value(n, hint, depth + 1),
-                None => Ok(Tree::Leaf(self.any_value(hint))),
+                None => Ok(Tree::leaf(self.any_value(hint))),
             };
             self.leave(place);
             self.path.pop();
@@ -1310,7 +1317,7 @@ impl<'a> Ctx<'a> {
         for _ in 0..self.rng.random_range(0..=2) {
             let key = format::word(&mut self.rng);
             let v = Value::String(format::word(&mut self.rng).to_owned());
-            tree::set(&mut map, Cow::Borrowed(key), Tree::Leaf(v));
+            tree::set(&mut map, Cow::Borrowed(key), Tree::leaf(v));
         }
         Tree::Object(map)
     }
@@ -1357,7 +1364,7 @@ impl<'a> Ctx<'a> {
                 .as_ref()
                 .is_some_and(|m| m.shared.is_some());
             if !shared && check::matches(self.arena, p.node, &candidate) {
-                slots[i] = Some(Tree::Leaf(candidate));
+                slots[i] = Some(Tree::leaf(candidate));
                 prev = Some(next);
             } else {
                 prev = Some(t.max(before));
@@ -1396,7 +1403,7 @@ impl<'a> Ctx<'a> {
                 _ => Value::Null,
             };
             if check::matches(self.arena, p.node, &value) {
-                tree::set(map, Cow::Borrowed(&p.name), Tree::Leaf(value));
+                tree::set(map, Cow::Borrowed(&p.name), Tree::leaf(value));
             }
         }
     }
@@ -1502,12 +1509,12 @@ fn fill_template(template: &str, root: &Tree<'_>, encode: bool) -> Option<String
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}')? + start;
         let name = &rest[start + 1..end];
-        match root.get(name)?.as_value()? {
-            Value::String(s) if encode => push_segment(&mut out, s),
-            Value::String(s) => out.push_str(s),
-            Value::Number(n) => out.push_str(&n.to_string()),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            _ => return None,
+        match root.get(name)?.scalar()? {
+            Scalar::Str(s) if encode => push_segment(&mut out, s),
+            Scalar::Str(s) => out.push_str(s),
+            Scalar::Number(n) => out.push_str(&n.to_string()),
+            Scalar::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Scalar::Null => return None,
         }
         rest = &rest[end + 1..];
     }
@@ -1536,7 +1543,7 @@ fn locate(value: &mut Tree<'_>, path: &[Seg<'_>], text: Value) {
     for (n, seg) in path.iter().enumerate() {
         // A borrowed value on the way is copied, to be changed.
         if let Tree::Ref(v) = cur {
-            *cur = Tree::Leaf((*v).clone());
+            *cur = Tree::leaf((*v).clone());
         }
         cur = match (cur, seg) {
             (Tree::Object(map), Seg::Key(k)) => match tree::get_mut(map, k) {
@@ -1548,8 +1555,8 @@ fn locate(value: &mut Tree<'_>, path: &[Seg<'_>], text: Value) {
                 None => return,
             },
             // A value taken whole (a pinned or shared object).
-            (Tree::Leaf(v), _) => {
-                let mut cur = v;
+            (Tree::Whole(v), _) => {
+                let mut cur: &mut Value = v;
                 for seg in &path[n..] {
                     let next = match seg {
                         Seg::Key(k) => cur.as_object_mut().and_then(|m| m.get_mut(&**k)),
@@ -1566,7 +1573,7 @@ fn locate(value: &mut Tree<'_>, path: &[Seg<'_>], text: Value) {
             _ => return,
         };
     }
-    *cur = Tree::Leaf(text);
+    *cur = Tree::leaf(text);
 }
 
 #[cfg(test)]
@@ -1576,8 +1583,8 @@ mod tests {
     #[test]
     fn templates_fill_from_the_root() {
         let root = Tree::Object(vec![
-            (Cow::Borrowed("id"), Tree::Leaf(Value::from("call_1"))),
-            (Cow::Borrowed("n"), Tree::Leaf(Value::from(3))),
+            (Cow::Borrowed("id"), Tree::leaf(Value::from("call_1"))),
+            (Cow::Borrowed("n"), Tree::leaf(Value::from(3))),
         ]);
         assert_eq!(
             fill_template("/v1/calls/{id}/x/{n}", &root, true).as_deref(),
@@ -1586,7 +1593,7 @@ mod tests {
         assert_eq!(fill_template("/v1/{missing}", &root, false), None);
         let odd = Tree::Object(vec![(
             Cow::Borrowed("id"),
-            Tree::Leaf(Value::from("a b%c/d?é~:@")),
+            Tree::leaf(Value::from("a b%c/d?é~:@")),
         )]);
         assert_eq!(
             fill_template("/v1/calls/{id}", &odd, true).as_deref(),

@@ -23,22 +23,30 @@ pub fn format_date_time(secs: i64) -> String {
     let rem = secs.rem_euclid(86_400) as u32;
     let y = y.clamp(0, 9999) as u32;
     let mut out = *b"0000-00-00T00:00:00Z";
-    // Two digits at a time, each pair at its place.
-    for (at, n) in [
-        (0, y / 100),
-        (2, y % 100),
-        (5, m),
-        (8, d),
-        (11, rem / 3600),
-        (14, rem / 60 % 60),
-        (17, rem % 60),
-    ] {
-        out[at] = b'0' + (n / 10) as u8;
-        out[at + 1] = b'0' + (n % 10) as u8;
-    }
+    put_two(&mut out, 0, y / 100);
+    put_two(&mut out, 2, y % 100);
+    put_two(&mut out, 5, m);
+    put_two(&mut out, 8, d);
+    put_two(&mut out, 11, rem / 3600);
+    put_two(&mut out, 14, rem / 60 % 60);
+    put_two(&mut out, 17, rem % 60);
     std::str::from_utf8(&out)
         .expect("ASCII digits and separators")
         .to_owned()
+}
+
+/// The two digits of `n` (below 100) at `at`.
+#[inline(always)]
+fn put_two(out: &mut [u8; 20], at: usize, n: u32) {
+    out[at] = b'0' + (n / 10) as u8;
+    out[at + 1] = b'0' + (n % 10) as u8;
+}
+
+/// The number the two digits at `at` spell, or `None`.
+#[inline(always)]
+fn read_two(head: &[u8; 20], at: usize) -> Option<i64> {
+    let (hi, lo) = (head[at].wrapping_sub(b'0'), head[at + 1].wrapping_sub(b'0'));
+    (hi < 10 && lo < 10).then(|| i64::from(hi * 10 + lo))
 }
 
 /// Unix seconds of an RFC 3339 date-time (its fraction dropped), or `None`
@@ -66,17 +74,15 @@ pub fn parse_date_time_millis(s: &str) -> Option<i64> {
 /// milliseconds of the fraction)`, or `None` to let chrono decide.
 fn parse_common(s: &str) -> Option<(i64, i64)> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+    // The fixed-width head, as an array: the reads below need no bounds checks.
+    let head: &[u8; 20] = b.get(..20)?.try_into().ok()?;
+    if head[4] != b'-' || head[7] != b'-' || !matches!(head[10], b'T' | b't' | b' ') {
         return None;
     }
-    if b[13] != b':' || b[16] != b':' {
+    if head[13] != b':' || head[16] != b':' {
         return None;
     }
-    // Two digits at `at`, or `None`.
-    let two = |at: usize| -> Option<i64> {
-        let (hi, lo) = (b[at].wrapping_sub(b'0'), b[at + 1].wrapping_sub(b'0'));
-        (hi < 10 && lo < 10).then(|| i64::from(hi * 10 + lo))
-    };
+    let two = |at: usize| read_two(head, at);
     let (y, mo, d) = (two(0)? * 100 + two(2)?, two(5)?, two(8)?);
     let (h, mi, sec) = (two(11)?, two(14)?, two(17)?);
     // A leap second (`:60`) goes to chrono, which knows what it means.
@@ -100,9 +106,13 @@ fn parse_common(s: &str) -> Option<(i64, i64)> {
     }
     let offset = match rest {
         b"Z" | b"z" => 0,
-        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
-            let at = b.len() - 5;
-            let (oh, om) = (two(at)?, two(at + 3)?);
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [*h1, *h2, *m1, *m2].map(|c| c.wrapping_sub(b'0'));
+            if digits.iter().any(|&c| c > 9) {
+                return None;
+            }
+            let oh = i64::from(digits[0] * 10 + digits[1]);
+            let om = i64::from(digits[2] * 10 + digits[3]);
             if oh > 23 || om > 59 {
                 return None;
             }

@@ -1,23 +1,36 @@
 //! The value under construction. Objects are a `Vec` of entries whose keys
 //! borrow the plan's property names: no key allocation and no hashing per
 //! property (a `serde_json::Map` costs both, a third of generation time).
-//! Scalars stay [`Value`]s. A tree becomes a `Value` only when the caller
-//! wants one, and serializes straight to JSON otherwise; the matcher reads
-//! it in place (`check::Json`), and a caller that changes a few fields
-//! before writing it ([`crate::Plan::generate_tree`]) does so in place too.
+//! Scalars are held bare (a `serde_json::Value` is 72 bytes with
+//! `preserve_order`; a tree node is 32), so the generator moves small values
+//! and allocates only the text it makes. A tree becomes a `Value` only when
+//! the caller wants one, and serializes straight to JSON otherwise; the
+//! matcher reads it in place (`check::Json`), and a caller that changes a
+//! few fields before writing it ([`crate::Plan::generate_tree`]) does so in
+//! place too.
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
+use crate::ir::Types;
 use crate::json;
 
 /// A generated JSON value before it becomes a [`Value`], borrowing from the
 /// plan what the plan holds (property names, examples, enum members).
 #[derive(Debug, Clone)]
 pub enum Tree<'a> {
-    /// Scalars, and whole values taken as they are (pins, poison values).
-    Leaf(Value),
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// Text: most of what the generator makes.
+    Text(String),
+    /// An object or array taken whole (a pin, a poison value), boxed so it
+    /// does not make every node as large as a `Value`.
+    Whole(Box<Value>),
     /// A value the plan or the caller holds (an example, an enum member, a
     /// pin), borrowed rather than copied.
     Ref(&'a Value),
@@ -27,23 +40,82 @@ pub enum Tree<'a> {
     Object(Vec<(Cow<'a, str>, Tree<'a>)>),
 }
 
-impl<'a> Tree<'a> {
-    pub(crate) fn is_null(&self) -> bool {
-        matches!(self, Tree::Leaf(Value::Null) | Tree::Ref(Value::Null))
+/// A scalar, however it is held: what the matcher compares and checks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Scalar<'v> {
+    Null,
+    Bool(bool),
+    Number(&'v Number),
+    Str(&'v str),
+}
+
+impl<'v> Scalar<'v> {
+    /// The scalar `v` is, or `None` for an array or object.
+    pub(crate) fn of(v: &'v Value) -> Option<Scalar<'v>> {
+        Some(match v {
+            Value::Null => Scalar::Null,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Number(n) => Scalar::Number(n),
+            Value::String(s) => Scalar::Str(s),
+            Value::Array(_) | Value::Object(_) => return None,
+        })
     }
 
-    /// The value, when it is a whole JSON value (a scalar, or taken whole).
-    pub fn as_value(&self) -> Option<&Value> {
+    pub(crate) fn types(self) -> Types {
         match self {
-            Tree::Leaf(v) => Some(v),
-            Tree::Ref(v) => Some(v),
-            _ => None,
+            Scalar::Null => Types::NULL,
+            Scalar::Bool(_) => Types::BOOLEAN,
+            Scalar::Number(n) => {
+                if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0) {
+                    Types::INTEGER
+                } else {
+                    Types::FRACTION
+                }
+            }
+            Scalar::Str(_) => Types::STRING,
+        }
+    }
+}
+
+impl<'a> Tree<'a> {
+    /// The node for a whole value: scalars bare, objects and arrays boxed.
+    pub fn leaf(v: Value) -> Tree<'a> {
+        match v {
+            Value::Null => Tree::Null,
+            Value::Bool(b) => Tree::Bool(b),
+            Value::Number(n) => Tree::Number(n),
+            Value::String(s) => Tree::Text(s),
+            v => Tree::Whole(Box::new(v)),
+        }
+    }
+
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, Tree::Null | Tree::Ref(Value::Null))
+    }
+
+    /// The scalar this is, or `None` for an object or array.
+    pub(crate) fn scalar(&self) -> Option<Scalar<'_>> {
+        match self {
+            Tree::Null => Some(Scalar::Null),
+            Tree::Bool(b) => Some(Scalar::Bool(*b)),
+            Tree::Number(n) => Some(Scalar::Number(n)),
+            Tree::Text(s) => Some(Scalar::Str(s)),
+            Tree::Ref(v) => Scalar::of(v),
+            Tree::Whole(_) | Tree::Array(_) | Tree::Object(_) => None,
         }
     }
 
     /// The text, when this is a string.
     pub fn as_str(&self) -> Option<&str> {
-        self.as_value().and_then(Value::as_str)
+        match self.scalar()? {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a number.
+    pub fn is_number(&self) -> bool {
+        matches!(self.scalar(), Some(Scalar::Number(_)))
     }
 
     /// The member `key` of an object, to change in place.
@@ -87,14 +159,14 @@ impl<'a> Tree<'a> {
                     _ => return,
                 }
             }
-            Tree::Leaf(v @ (Value::Object(_) | Value::Array(_))) => match std::mem::take(v) {
+            Tree::Whole(v) => match std::mem::take(&mut **v) {
                 Value::Object(map) => Tree::Object(
                     map.into_iter()
-                        .map(|(k, v)| (Cow::Owned(k), Tree::Leaf(v)))
+                        .map(|(k, v)| (Cow::Owned(k), Tree::leaf(v)))
                         .collect(),
                 ),
-                Value::Array(items) => Tree::Array(items.into_iter().map(Tree::Leaf).collect()),
-                other => Tree::Leaf(other),
+                Value::Array(items) => Tree::Array(items.into_iter().map(Tree::leaf).collect()),
+                other => Tree::leaf(other),
             },
             _ => return,
         };
@@ -111,7 +183,11 @@ impl<'a> Tree<'a> {
 
     pub(crate) fn into_value(self) -> Value {
         match self {
-            Tree::Leaf(v) => v,
+            Tree::Null => Value::Null,
+            Tree::Bool(b) => Value::Bool(b),
+            Tree::Number(n) => Value::Number(n),
+            Tree::Text(s) => Value::String(s),
+            Tree::Whole(v) => *v,
             Tree::Ref(v) => v.clone(),
             Tree::Array(items) => Value::Array(items.into_iter().map(Tree::into_value).collect()),
             Tree::Object(entries) => {
@@ -156,7 +232,12 @@ pub(crate) fn set<'a>(entries: &mut Vec<(Cow<'a, str>, Tree<'a>)>, key: Cow<'a, 
 /// `serde_json::to_writer` writes for it (see [`json`]).
 pub(crate) fn write_json(t: &Tree<'_>, out: &mut Vec<u8>) {
     match t {
-        Tree::Leaf(v) => json::write_value(v, out),
+        Tree::Null => out.extend_from_slice(b"null"),
+        Tree::Bool(true) => out.extend_from_slice(b"true"),
+        Tree::Bool(false) => out.extend_from_slice(b"false"),
+        Tree::Number(n) => json::write_number(n, out),
+        Tree::Text(s) => json::write_str(s, out),
+        Tree::Whole(v) => json::write_value(v, out),
         Tree::Ref(v) => json::write_value(v, out),
         Tree::Array(items) => {
             out.push(b'[');
@@ -209,7 +290,7 @@ mod tests {
             write_json(&Tree::Ref(&v), &mut ours);
             let tree = Tree::Object(vec![(
                 Cow::Borrowed(text),
-                Tree::Array(vec![Tree::Leaf(Value::from(text)), Tree::Ref(&v)]),
+                Tree::Array(vec![Tree::leaf(Value::from(text)), Tree::Ref(&v)]),
             )]);
             write_json(&tree, &mut ours);
             let mut theirs = serde_json::to_vec(&v).unwrap();

@@ -386,9 +386,7 @@ impl App {
 fn pin_id<J: context::Json>(value: &mut J, id: Option<Value>) {
     if let Some(id) = id
         && let Some(slot) = value.member_mut("id")
-        && slot
-            .as_value()
-            .is_some_and(|v| v.is_string() && id.is_string() || v.is_number() && id.is_number())
+        && (slot.as_str().is_some() && id.is_string() || slot.is_number() && id.is_number())
     {
         slot.set(id);
     }
