@@ -42,7 +42,7 @@ pub fn derive(seed: u64, key: impl AsRef<[u8]>) -> u64 {
     derive_hashed(seed, hash(key.as_ref()))
 }
 
-/// [`derive`] with the key's [`hash`] computed beforehand: a key used on
+/// [`derive()`] with the key's [`hash`] computed beforehand: a key used on
 /// every request (a property name) is hashed once.
 ///
 /// ```
