@@ -29,9 +29,13 @@ use serde_json::Value;
 pub(crate) trait Json: Sized {
     fn member_mut(&mut self, key: &str) -> Option<&mut Self>;
     fn items_mut(&mut self) -> Option<&mut [Self]>;
-    fn as_str(&self) -> Option<&str>;
+    fn is_string(&self) -> bool;
     fn is_number(&self) -> bool;
+    /// The Unix seconds of a date-time.
+    fn as_time(&self) -> Option<i64>;
     fn set(&mut self, v: Value);
+    /// Sets a date-time, as Unix seconds.
+    fn set_time(&mut self, secs: i64);
 }
 
 impl Json for Value {
@@ -41,14 +45,20 @@ impl Json for Value {
     fn items_mut(&mut self) -> Option<&mut [Value]> {
         self.as_array_mut().map(Vec::as_mut_slice)
     }
-    fn as_str(&self) -> Option<&str> {
-        Value::as_str(self)
+    fn is_string(&self) -> bool {
+        Value::is_string(self)
     }
     fn is_number(&self) -> bool {
         Value::is_number(self)
     }
+    fn as_time(&self) -> Option<i64> {
+        self.as_str().and_then(parse_date_time)
+    }
     fn set(&mut self, v: Value) {
         *self = v;
+    }
+    fn set_time(&mut self, secs: i64) {
+        *self = Value::String(format_date_time(secs));
     }
 }
 
@@ -59,14 +69,20 @@ impl Json for Tree<'_> {
     fn items_mut(&mut self) -> Option<&mut [Self]> {
         Tree::items_mut(self)
     }
-    fn as_str(&self) -> Option<&str> {
-        Tree::as_str(self)
+    fn is_string(&self) -> bool {
+        Tree::is_string(self)
     }
     fn is_number(&self) -> bool {
         Tree::is_number(self)
     }
+    fn as_time(&self) -> Option<i64> {
+        Tree::as_time(self)
+    }
     fn set(&mut self, v: Value) {
         *self = Tree::leaf(v);
+    }
+    fn set_time(&mut self, secs: i64) {
+        *self = Tree::Time(secs);
     }
 }
 
@@ -409,16 +425,16 @@ fn scan_walk<J: Json>(
         let Some(slot) = v.member_mut(n) else {
             continue;
         };
-        let Some(s) = slot.as_str() else {
+        if !slot.is_string() {
             continue;
-        };
+        }
         let at = slot_addr(slot);
         if seen.contains(&at) {
             continue;
         }
         seen.push(at);
         f.timeline = true;
-        if let Some(t) = parse_date_time(s) {
+        if let Some(t) = slot.as_time() {
             widen(&mut f.all, t);
             if on_root {
                 widen(&mut f.root_span, t);
@@ -518,18 +534,18 @@ impl Apply<'_> {
             let Some(slot) = v.member_mut(n) else {
                 continue;
             };
-            let Some(s) = slot.as_str() else {
+            if !slot.is_string() {
                 continue;
-            };
+            }
             let at = slot_addr(slot);
             if self.seen.contains(&at) {
                 continue;
             }
             self.seen.push(at);
             if let Some(m) = moves
-                && let Some(t) = parse_date_time(s)
+                && let Some(t) = slot.as_time()
             {
-                slot.set(Value::String(format_date_time(m.map(t))));
+                slot.set_time(m.map(t));
             }
         }
         for p in &node.props {

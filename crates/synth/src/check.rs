@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::format::{self, Format};
 use crate::ir::{Addl, Arena, ArrC, NodeId, ObjC, Types};
+use crate::time;
 use crate::tree::{Scalar, Tree};
 
 /// Past this nesting the matcher answers "no" rather than recurse further
@@ -74,6 +75,7 @@ impl<'v> Json<'v> {
             Json::Tree(Tree::Bool(b)) => Shape::Scalar(Scalar::Bool(*b)),
             Json::Tree(Tree::Number(n)) => Shape::Scalar(Scalar::Number(n)),
             Json::Tree(Tree::Text(s)) => Shape::Scalar(Scalar::Str(s)),
+            Json::Tree(Tree::Time(t)) => Shape::Scalar(Scalar::Time(*t)),
         }
     }
 
@@ -160,6 +162,11 @@ pub(crate) fn same(a: Json<'_>, b: Json<'_>) -> bool {
                 x.as_f64() == y.as_f64()
             }
         }
+        // A time equals the text it is written as.
+        (Shape::Scalar(Scalar::Time(t)), Shape::Scalar(Scalar::Str(s)))
+        | (Shape::Scalar(Scalar::Str(s)), Shape::Scalar(Scalar::Time(t))) => {
+            time::with_date_time(t, |text| text == s)
+        }
         (Shape::Scalar(x), Shape::Scalar(y)) => x == y,
         (Shape::Array(x), Shape::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
@@ -226,6 +233,19 @@ pub(crate) fn string_ok(arena: &Arena, s: &crate::ir::StrC, text: &str) -> bool 
             .all(|&p| arena.patterns[p as usize].is_match(text))
 }
 
+/// [`string_ok`] for a [`Tree::Time`]. Its text is a 20-character RFC 3339
+/// date-time wherever the year has four digits, so length bounds and a
+/// `date-time` format are answered without writing it.
+pub(crate) fn time_ok(arena: &Arena, s: &crate::ir::StrC, secs: i64) -> bool {
+    if time::FOUR_DIGIT_YEARS.contains(&secs)
+        && s.patterns.is_empty()
+        && s.formats.iter().all(|&f| f == Format::DateTime)
+    {
+        return s.min_len <= 20 && s.max_len.is_none_or(|max| max >= 20);
+    }
+    time::with_date_time(secs, |text| string_ok(arena, s, text))
+}
+
 /// Whether `v` matches node `id`: its own keywords, then the keywords of
 /// its kind of value, then the composition checks.
 fn matches_at(arena: &Arena, id: NodeId, v: Json<'_>, depth: u32) -> bool {
@@ -250,6 +270,7 @@ fn matches_at(arena: &Arena, id: NodeId, v: Json<'_>, depth: u32) -> bool {
             .string
             .as_ref()
             .is_none_or(|s| string_ok(arena, s, text)),
+        Shape::Scalar(Scalar::Time(t)) => node.string.as_ref().is_none_or(|s| time_ok(arena, s, t)),
         Shape::Scalar(_) => true,
         Shape::Array(items) => node
             .array

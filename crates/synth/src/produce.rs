@@ -726,10 +726,10 @@ impl<'a> Ctx<'a> {
         if !simple {
             let faker = meta.and_then(|m| m.faker);
             if let Some(h) = faker
-                && let Some(text) = realism::string(h, &mut self.rng, anchor, window)
-                && fits(&text)
+                && let Some(v) = realistic(h, &mut self.rng, anchor, window)
+                && fits_tree(arena, s, &v)
             {
-                return Ok(Tree::Text(text));
+                return Ok(v);
             }
             // Free text: the document's own words first (this property's
             // examples, then those of same-named properties elsewhere).
@@ -741,18 +741,28 @@ impl<'a> Ctx<'a> {
             {
                 return Ok(Tree::Ref(word));
             }
-            if let Some(text) = realism::string(hint, &mut self.rng, anchor, window)
-                && fits(&text)
+            if let Some(v) = realistic(hint, &mut self.rng, anchor, window)
+                && fits_tree(arena, s, &v)
             {
-                return Ok(Tree::Text(text));
+                return Ok(v);
             }
         }
         if let Some(&f) = s.formats.first() {
             for _ in 0..4 {
-                if let Some(text) = format::generate(f, &mut self.rng, anchor, window, s.max_len)
-                    && fits(&text)
+                // The same draw `format::generate` makes, kept as a time.
+                let v = if f == Format::DateTime {
+                    Some(Tree::Time(format::recent_unix(
+                        &mut self.rng,
+                        anchor,
+                        window,
+                    )))
+                } else {
+                    format::generate(f, &mut self.rng, anchor, window, s.max_len).map(Tree::Text)
+                };
+                if let Some(v) = v
+                    && fits_tree(arena, s, &v)
                 {
-                    return Ok(Tree::Text(text));
+                    return Ok(v);
                 }
             }
         }
@@ -1332,10 +1342,7 @@ impl<'a> Ctx<'a> {
         let (mut first, mut last) = (0, 0);
         for &i in &o.timeline {
             let p = &o.props[i];
-            let Some(text) = slots[i].as_ref().and_then(Tree::as_str) else {
-                continue;
-            };
-            let Some(t) = time::parse_date_time(text) else {
+            let Some(t) = slots[i].as_ref().and_then(Tree::as_time) else {
                 continue;
             };
             let Some(before) = prev else {
@@ -1356,15 +1363,15 @@ impl<'a> Ctx<'a> {
             {
                 next = before + self.rng.random_range(0..=(end - before).max(0));
             }
-            let candidate = Value::String(time::format_date_time(next));
+            let candidate = Tree::Time(next);
             let shared = self
                 .arena
                 .node(p.node)
                 .meta
                 .as_ref()
                 .is_some_and(|m| m.shared.is_some());
-            if !shared && check::matches(self.arena, p.node, &candidate) {
-                slots[i] = Some(Tree::leaf(candidate));
+            if !shared && check::matches_tree(self.arena, p.node, &candidate) {
+                slots[i] = Some(candidate);
                 prev = Some(next);
             } else {
                 prev = Some(t.max(before));
@@ -1390,14 +1397,13 @@ impl<'a> Ctx<'a> {
             if !tree::contains(map, &p.name) {
                 continue;
             }
-            let from = tree::get(map, &o.props[d.from].name).and_then(Tree::as_str);
-            let to = tree::get(map, &o.props[d.to].name).and_then(Tree::as_str);
-            let parse = if d.millis {
-                time::parse_date_time_millis
-            } else {
-                time::parse_date_time
+            let read = |name: &str| match tree::get(map, name)? {
+                Tree::Time(t) if d.millis => Some(t * 1000),
+                t if d.millis => t.as_str().and_then(time::parse_date_time_millis),
+                t => t.as_time(),
             };
-            let value = match (from.and_then(parse), to.and_then(parse)) {
+            let (from, to) = (read(&o.props[d.from].name), read(&o.props[d.to].name));
+            let value = match (from, to) {
                 (Some(a), Some(b)) if b >= a => Value::from(b - a),
                 (Some(_), Some(_)) => continue,
                 _ => Value::Null,
@@ -1406,6 +1412,25 @@ impl<'a> Ctx<'a> {
                 tree::set(map, Cow::Borrowed(&p.name), Tree::leaf(value));
             }
         }
+    }
+}
+
+/// [`realism::string`] as a tree: a date-time stays a [`Tree::Time`] (the
+/// same draw, kept as a number until it is written).
+fn realistic<'a>(hint: Hint, rng: &mut Rng, anchor: i64, window: i64) -> Option<Tree<'a>> {
+    match hint {
+        Hint::DateTime => Some(Tree::Time(format::recent_unix(rng, anchor, window))),
+        hint => realism::string(hint, rng, anchor, window).map(Tree::Text),
+    }
+}
+
+/// Whether the string `v` (text or a time) meets the string keywords `s`.
+fn fits_tree(arena: &Arena, s: &StrC, v: &Tree<'_>) -> bool {
+    match v {
+        Tree::Time(t) => check::time_ok(arena, s, *t),
+        v => v
+            .as_str()
+            .is_some_and(|text| check::string_ok(arena, s, text)),
     }
 }
 
@@ -1512,6 +1537,8 @@ fn fill_template(template: &str, root: &Tree<'_>, encode: bool) -> Option<String
         match root.get(name)?.scalar()? {
             Scalar::Str(s) if encode => push_segment(&mut out, s),
             Scalar::Str(s) => out.push_str(s),
+            Scalar::Time(t) if encode => time::with_date_time(t, |s| push_segment(&mut out, s)),
+            Scalar::Time(t) => time::with_date_time(t, |s| out.push_str(s)),
             Scalar::Number(n) => out.push_str(&n.to_string()),
             Scalar::Bool(b) => out.push_str(if b { "true" } else { "false" }),
             Scalar::Null => return None,

@@ -19,6 +19,13 @@
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds, the year kept to four digits
 /// (clamped to `0000..=9999`) so the text stays an RFC 3339 date-time.
 pub fn format_date_time(secs: i64) -> String {
+    std::str::from_utf8(&date_time_bytes(secs))
+        .expect("ASCII digits and separators")
+        .to_owned()
+}
+
+/// The bytes [`format_date_time`] writes, on the stack.
+pub(crate) fn date_time_bytes(secs: i64) -> [u8; 20] {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400) as u32;
     let y = y.clamp(0, 9999) as u32;
@@ -30,9 +37,13 @@ pub fn format_date_time(secs: i64) -> String {
     put_two(&mut out, 11, rem / 3600);
     put_two(&mut out, 14, rem / 60 % 60);
     put_two(&mut out, 17, rem % 60);
-    std::str::from_utf8(&out)
-        .expect("ASCII digits and separators")
-        .to_owned()
+    out
+}
+
+/// [`format_date_time`] handed to `f` without allocating.
+pub(crate) fn with_date_time<R>(secs: i64, f: impl FnOnce(&str) -> R) -> R {
+    let bytes = date_time_bytes(secs);
+    f(std::str::from_utf8(&bytes).expect("ASCII digits and separators"))
 }
 
 /// The two digits of `n` (below 100) at `at`.
@@ -48,6 +59,11 @@ fn read_two(head: &[u8; 20], at: usize) -> Option<i64> {
     let (hi, lo) = (head[at].wrapping_sub(b'0'), head[at + 1].wrapping_sub(b'0'));
     (hi < 10 && lo < 10).then(|| i64::from(hi * 10 + lo))
 }
+
+/// The Unix seconds whose year [`format_date_time`] writes as it is
+/// (0000-01-01 to 9999-12-31), not clamped.
+pub(crate) const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i64> =
+    -62_167_219_200..=253_402_300_799;
 
 /// Unix seconds of an RFC 3339 date-time (its fraction dropped), or `None`
 /// when `s` is not one.
@@ -210,6 +226,15 @@ mod tests {
                 assert_eq!(Some(secs), chrono.map(|t| t.timestamp()), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn four_digit_years_are_those_written_as_they_are() {
+        let (lo, hi) = (*FOUR_DIGIT_YEARS.start(), *FOUR_DIGIT_YEARS.end());
+        assert_eq!(lo, days_from_civil(0, 1, 1) * 86_400);
+        assert_eq!(format_date_time(lo), "0000-01-01T00:00:00Z");
+        assert_eq!(format_date_time(hi), "9999-12-31T23:59:59Z");
+        assert_eq!(parse_date_time(&format_date_time(hi)), Some(hi));
     }
 
     #[test]

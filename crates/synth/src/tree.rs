@@ -28,6 +28,10 @@ pub enum Tree<'a> {
     Number(Number),
     /// Text: most of what the generator makes.
     Text(String),
+    /// A date-time as Unix seconds, written as RFC 3339 text
+    /// ([`crate::time::format_date_time`]): timelines read and move it
+    /// without parsing or writing text.
+    Time(i64),
     /// An object or array taken whole (a pin, a poison value), boxed so it
     /// does not make every node as large as a `Value`.
     Whole(Box<Value>),
@@ -47,6 +51,8 @@ pub(crate) enum Scalar<'v> {
     Bool(bool),
     Number(&'v Number),
     Str(&'v str),
+    /// A [`Tree::Time`]: a string.
+    Time(i64),
 }
 
 impl<'v> Scalar<'v> {
@@ -72,7 +78,7 @@ impl<'v> Scalar<'v> {
                     Types::FRACTION
                 }
             }
-            Scalar::Str(_) => Types::STRING,
+            Scalar::Str(_) | Scalar::Time(_) => Types::STRING,
         }
     }
 }
@@ -100,16 +106,31 @@ impl<'a> Tree<'a> {
             Tree::Bool(b) => Some(Scalar::Bool(*b)),
             Tree::Number(n) => Some(Scalar::Number(n)),
             Tree::Text(s) => Some(Scalar::Str(s)),
+            Tree::Time(t) => Some(Scalar::Time(*t)),
             Tree::Ref(v) => Scalar::of(v),
             Tree::Whole(_) | Tree::Array(_) | Tree::Object(_) => None,
         }
     }
 
-    /// The text, when this is a string.
+    /// The text, when this is a string held as text (not a [`Tree::Time`]).
     pub fn as_str(&self) -> Option<&str> {
         match self.scalar()? {
             Scalar::Str(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// Whether this is a string, held as text or as a time.
+    pub fn is_string(&self) -> bool {
+        matches!(self.scalar(), Some(Scalar::Str(_) | Scalar::Time(_)))
+    }
+
+    /// The Unix seconds of a date-time: a [`Tree::Time`] as it is, a
+    /// string parsed as RFC 3339.
+    pub fn as_time(&self) -> Option<i64> {
+        match self {
+            Tree::Time(t) => Some(*t),
+            t => t.as_str().and_then(crate::time::parse_date_time),
         }
     }
 
@@ -187,6 +208,7 @@ impl<'a> Tree<'a> {
             Tree::Bool(b) => Value::Bool(b),
             Tree::Number(n) => Value::Number(n),
             Tree::Text(s) => Value::String(s),
+            Tree::Time(t) => Value::String(crate::time::format_date_time(t)),
             Tree::Whole(v) => *v,
             Tree::Ref(v) => v.clone(),
             Tree::Array(items) => Value::Array(items.into_iter().map(Tree::into_value).collect()),
@@ -237,6 +259,12 @@ pub(crate) fn write_json(t: &Tree<'_>, out: &mut Vec<u8>) {
         Tree::Bool(false) => out.extend_from_slice(b"false"),
         Tree::Number(n) => json::write_number(n, out),
         Tree::Text(s) => json::write_str(s, out),
+        Tree::Time(t) => {
+            // Digits and separators: nothing to escape.
+            out.push(b'"');
+            out.extend_from_slice(&crate::time::date_time_bytes(*t));
+            out.push(b'"');
+        }
         Tree::Whole(v) => json::write_value(v, out),
         Tree::Ref(v) => json::write_value(v, out),
         Tree::Array(items) => {

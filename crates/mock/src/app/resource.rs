@@ -386,7 +386,7 @@ impl App {
 fn pin_id<J: context::Json>(value: &mut J, id: Option<Value>) {
     if let Some(id) = id
         && let Some(slot) = value.member_mut("id")
-        && (slot.as_str().is_some() && id.is_string() || slot.is_number() && id.is_number())
+        && (slot.is_string() && id.is_string() || slot.is_number() && id.is_number())
     {
         slot.set(id);
     }
