@@ -51,10 +51,11 @@ pub(crate) fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
 }
 
 pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
-    if needs_no_escape(s.as_bytes()) {
-        out.reserve(s.len() + 2);
+    let bytes = s.as_bytes();
+    if needs_no_escape(bytes) {
+        out.reserve(bytes.len() + 2);
         out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(bytes);
         out.push(b'"');
     } else {
         serde_json::to_writer(&mut *out, s).expect("JSON into a Vec");
@@ -63,23 +64,22 @@ pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
 
 /// True when no byte is one JSON escapes (a control character, `"`, `\`),
 /// eight bytes at a time.
+#[inline]
 fn needs_no_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Some byte of `x` is below `n` (for n <= 128), or equals `b`.
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
     let equal = |x: u64, b: u64| below(x ^ (ONES * b), 1);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
+    let mut rest = bytes;
+    // Indexing by a fixed-size split, not a chunk iterator: most strings
+    // are short, and the iterator's setup cost more than the scan.
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let x = u64::from_le_bytes(*word);
         if below(x, 0x20) | equal(x, u64::from(b'"')) | equal(x, u64::from(b'\\')) != 0 {
             return false;
         }
+        rest = tail;
     }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    rest.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
