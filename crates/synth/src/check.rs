@@ -449,3 +449,51 @@ pub(crate) fn checks_ok(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::StrC;
+
+    /// `time_ok` answers as `string_ok` on the written text, for every mix
+    /// of bounds and formats, and for years written clamped.
+    #[test]
+    fn a_time_meets_string_keywords_as_its_text_does() {
+        let arena = Arena::default();
+        let formats = [
+            vec![],
+            vec![Format::DateTime],
+            vec![Format::Date],
+            vec![Format::DateTime, Format::Uri],
+            vec![Format::DateTime, Format::Email],
+        ];
+        let secs = [
+            0,
+            1_710_435_725,
+            -1,
+            253_402_300_800,
+            400_000_000_000,
+            -70_000_000_000,
+        ];
+        for formats in &formats {
+            for min_len in [0, 19, 20, 21] {
+                for max_len in [None, Some(19), Some(20), Some(64)] {
+                    let s = StrC {
+                        min_len,
+                        max_len,
+                        patterns: Vec::new(),
+                        formats: formats.clone(),
+                    };
+                    for t in secs {
+                        let text = time::format_date_time(t);
+                        assert_eq!(
+                            time_ok(&arena, &s, t),
+                            string_ok(&arena, &s, &text),
+                            "{s:?} {text}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -141,6 +141,50 @@ fn formats() {
     }
 }
 
+/// Date-times are held as numbers while generated (`Tree::Time`); every
+/// string keyword still applies to the text they are written as, and a
+/// timeline of them stays ordered.
+#[test]
+fn date_times_meet_every_string_keyword() {
+    let f = fixture(
+        json!({
+            "Plain": {"type": "string", "format": "date-time"},
+            "Named": {"type": "object", "required": ["created_at"],
+                      "properties": {"created_at": {"type": "string"}}},
+            "Pattern": {"type": "string", "format": "date-time", "pattern": "^2[0-9]{3}-.*Z$"},
+            "Short": {"type": "string", "format": "date-time", "maxLength": 19},
+            "Exact": {"type": "string", "format": "date-time", "minLength": 20, "maxLength": 20},
+            "Either": {"oneOf": [
+                {"type": "string", "format": "date-time", "pattern": "^20"},
+                {"type": "string", "format": "date"}
+            ]},
+            "Times": {"type": "object",
+                      "required": ["created_at", "started_at", "ended_at"],
+                      "properties": {
+                          "created_at": {"type": "string", "format": "date-time"},
+                          "started_at": {"type": "string", "format": "date-time"},
+                          "ended_at": {"type": "string", "format": "date-time"}}},
+        }),
+        Options::default(),
+    );
+    for name in ["Plain", "Named", "Pattern", "Exact", "Either"] {
+        f.valid(name, 40);
+    }
+    // No RFC 3339 date-time is shorter than 20 characters.
+    let e = f.error("Short");
+    assert!(matches!(e, SynthError::Unsatisfiable { .. }), "{e:?}");
+    for v in f.valid("Pattern", 40) {
+        assert!(v.as_str().unwrap().ends_with('Z'), "{v}");
+    }
+    for v in f.valid("Times", 40) {
+        let t = |k: &str| crate::time::parse_date_time(v[k].as_str().unwrap()).unwrap();
+        assert!(
+            t("created_at") <= t("started_at") && t("started_at") <= t("ended_at"),
+            "{v}"
+        );
+    }
+}
+
 #[test]
 fn patterns_and_string_bounds() {
     for (i, p) in [
