@@ -50,6 +50,7 @@ pub(crate) fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
     serde_json::to_writer(&mut *out, n).expect("JSON into a Vec");
 }
 
+#[inline]
 pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
     if needs_no_escape(bytes) {
@@ -58,8 +59,16 @@ pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(bytes);
         out.push(b'"');
     } else {
-        serde_json::to_writer(&mut *out, s).expect("JSON into a Vec");
+        write_escaped(s, out);
     }
+}
+
+/// Text with something to escape: rare, so kept out of line, which keeps
+/// [`write_str`] small enough to inline where every key is written.
+#[cold]
+#[inline(never)]
+fn write_escaped(s: &str, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, s).expect("JSON into a Vec");
 }
 
 /// True when no byte is one JSON escapes (a control character, `"`, `\`),
