@@ -401,7 +401,8 @@ fn widen(range: &mut Option<(i64, i64)>, t: i64) {
 /// branches) counts once.
 pub(crate) fn scan<J: Json>(reach: &Reach, node: usize, value: &mut J) -> Found {
     let mut found = Found::default();
-    scan_walk(reach, node, value, true, 0, &mut Vec::new(), &mut found);
+    // `seen` holds a slot per timeline date-time: a handful.
+    scan_walk(reach, node, value, true, 0, &mut Vec::with_capacity(16), &mut found);
     found
 }
 
@@ -486,7 +487,7 @@ pub(crate) fn apply<J: Json>(
         context,
         map,
         root,
-        seen: Vec::new(),
+        seen: Vec::with_capacity(16),
     };
     walk.walk(node, value, true, 0);
 }

@@ -139,21 +139,27 @@ pub(crate) fn word(rng: &mut Rng) -> &'static str {
 
 pub(crate) fn domain(rng: &mut Rng) -> String {
     let mut s = String::with_capacity(24);
+    push_domain(&mut s, rng);
+    s
+}
+
+fn push_domain(s: &mut String, rng: &mut Rng) {
     s.push_str(word(rng));
     if rng.random_bool(0.5) {
         s.push_str(word(rng));
     }
     s.push('.');
     s.push_str(TLDS[rng.random_range(0..TLDS.len())]);
-    s
 }
 
 pub(crate) fn https_url(rng: &mut Rng) -> String {
-    let mut s = String::from("https://");
+    // Room for the longest URL drawn here: no growing on the way.
+    let mut s = String::with_capacity(64);
+    s.push_str("https://");
     if rng.random_bool(0.5) {
         s.push_str("www.");
     }
-    s.push_str(&domain(rng));
+    push_domain(&mut s, rng);
     let segments = rng.random_range(0..=2);
     for _ in 0..segments {
         s.push('/');

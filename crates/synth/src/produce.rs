@@ -133,8 +133,9 @@ impl<'a> Ctx<'a> {
             full: full || opts.full || opts.profile == Profile::Edge,
             edge: opts.profile == Profile::Edge,
             budget: opts.value_budget,
-            shared: Vec::new(),
-            path: Vec::new(),
+            // Sized for an ordinary resource, so a body does not grow them.
+            shared: Vec::with_capacity(8),
+            path: Vec::with_capacity(8),
             templates: Vec::new(),
             items: Vec::new(),
             overrides,
