@@ -632,7 +632,7 @@ impl App {
 /// Adds the CORS headers of an answer: the origin allowed (the request's,
 /// else any), and the answer's own headers exposed to scripts.
 fn cors(headers: &mut hyper::HeaderMap, origin: Option<HeaderValue>) {
-    let mut names = String::new();
+    let mut names = String::with_capacity(96);
     // Each name once, however many values it has.
     for name in headers.keys() {
         if !names.is_empty() {

@@ -402,7 +402,15 @@ fn widen(range: &mut Option<(i64, i64)>, t: i64) {
 pub(crate) fn scan<J: Json>(reach: &Reach, node: usize, value: &mut J) -> Found {
     let mut found = Found::default();
     // `seen` holds a slot per timeline date-time: a handful.
-    scan_walk(reach, node, value, true, 0, &mut Vec::with_capacity(16), &mut found);
+    scan_walk(
+        reach,
+        node,
+        value,
+        true,
+        0,
+        &mut Vec::with_capacity(16),
+        &mut found,
+    );
     found
 }
 

@@ -198,10 +198,10 @@ impl Router {
         let Some(path) = path.strip_prefix('/') else {
             return RouteMatch::NotFound;
         };
-        let raw: Vec<&str> = path.split('/').collect();
-        let decoded: Vec<String> = raw
-            .iter()
-            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        // Borrowed unless a segment has something to decode.
+        let decoded: Vec<std::borrow::Cow<'_, str>> = path
+            .split('/')
+            .map(|s| percent_decode_str(s).decode_utf8_lossy())
             .collect();
 
         let mut best: Option<(Vec<u8>, Vec<Candidate<'_>>)> = None;
