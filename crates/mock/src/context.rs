@@ -251,6 +251,17 @@ fn slot_addr<J>(v: &J) -> usize {
     std::ptr::from_ref(v) as usize
 }
 
+/// Whether a timeline slot holds a string and this walk meets it for the
+/// first time (noted in `seen`).
+fn first_time_string<J: Json>(slot: &J, seen: &mut Vec<usize>) -> bool {
+    let at = slot_addr(slot);
+    if !slot.is_string() || seen.contains(&at) {
+        return false;
+    }
+    seen.push(at);
+    true
+}
+
 /// The schemas `walk` goes on to from `s`.
 fn children(s: &Value) -> impl Iterator<Item = &Value> {
     let branches = ["allOf", "anyOf", "oneOf"]
@@ -434,14 +445,9 @@ fn scan_walk<J: Json>(
         let Some(slot) = v.member_mut(n) else {
             continue;
         };
-        if !slot.is_string() {
+        if !first_time_string(slot, seen) {
             continue;
         }
-        let at = slot_addr(slot);
-        if seen.contains(&at) {
-            continue;
-        }
-        seen.push(at);
         f.timeline = true;
         if let Some(t) = slot.as_time() {
             widen(&mut f.all, t);
@@ -543,14 +549,9 @@ impl Apply<'_> {
             let Some(slot) = v.member_mut(n) else {
                 continue;
             };
-            if !slot.is_string() {
+            if !first_time_string(slot, &mut self.seen) {
                 continue;
             }
-            let at = slot_addr(slot);
-            if self.seen.contains(&at) {
-                continue;
-            }
-            self.seen.push(at);
             if let Some(m) = moves
                 && let Some(t) = slot.as_time()
             {

@@ -19,9 +19,7 @@
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds, the year kept to four digits
 /// (clamped to `0000..=9999`) so the text stays an RFC 3339 date-time.
 pub fn format_date_time(secs: i64) -> String {
-    std::str::from_utf8(&date_time_bytes(secs))
-        .expect("ASCII digits and separators")
-        .to_owned()
+    with_date_time(secs, str::to_owned)
 }
 
 /// The bytes [`format_date_time`] writes, on the stack.
