@@ -24,11 +24,12 @@ mod test;
 pub(crate) const EMBEDDED_CALLS: &str = include_str!("../../specs/calls.openapi.yaml");
 const EMBEDDED_ORIGIN: &str = "calls.openapi.yaml (embedded)";
 
-/// mimalloc: fewer instructions per allocation than the system allocator,
-/// and frees from another thread take no arena lock (the mock's responses are
-/// often built on one worker and dropped on another).
+/// mimalloc (through decoy-alloc): fewer instructions per allocation than
+/// the system allocator, and frees from another thread take no arena lock
+/// (the mock's responses are often built on one worker and dropped on
+/// another).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: decoy_alloc::MiMalloc = decoy_alloc::MiMalloc;
 
 /// Mock, conformance-test and generate fixtures for any OpenAPI 3.x API.
 #[derive(Debug, Parser)]

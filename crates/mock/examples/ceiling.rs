@@ -25,7 +25,7 @@ use serde_json::Value;
 
 /// The allocator the decoy binary uses, so a ratio compares code.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: decoy_alloc::MiMalloc = decoy_alloc::MiMalloc;
 
 enum Mode {
     Fixed(Bytes),
