@@ -3,7 +3,7 @@
 
 use rand::RngExt;
 
-use crate::{Rng, time};
+use crate::{Rng, draw, time};
 
 /// The formats decoy knows. Unknown names are ignored (as annotations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,10 +76,21 @@ impl Format {
 const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const HEX: &[u8] = b"0123456789abcdef";
 
+/// Appends `n` characters drawn from `alphabet` (ASCII), one draw each.
 pub(crate) fn push_random(out: &mut String, rng: &mut Rng, alphabet: &[u8], n: usize) {
+    debug_assert!(alphabet.is_ascii());
+    // Bytes gathered on the stack and appended as one `str`: pushing each
+    // `char` checks capacity and encodes it, which cost more than the draw.
+    let mut buf = [0u8; 32];
+    let mut left = n;
     out.reserve(n);
-    for _ in 0..n {
-        out.push(alphabet[rng.random_range(0..alphabet.len())] as char);
+    while left > 0 {
+        let chunk = &mut buf[..left.min(32)];
+        for b in chunk.iter_mut() {
+            *b = draw::item(rng, alphabet);
+        }
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        left -= chunk.len();
     }
 }
 
@@ -99,8 +110,8 @@ pub(crate) fn uuid(rng: &mut Rng) -> String {
         match i {
             8 | 13 | 18 | 23 => s.push('-'),
             _ if i == version_at => s.push('4'),
-            _ if i == variant_at => s.push(b"89ab"[rng.random_range(0..4)] as char),
-            _ => s.push(HEX[rng.random_range(0..16)] as char),
+            _ if i == variant_at => s.push(char::from(draw::item(rng, b"89ab"))),
+            _ => s.push(char::from(draw::item(rng, HEX))),
         }
     }
     s
@@ -134,7 +145,7 @@ const WORDS: &[&str] = &[
 const TLDS: &[&str] = &["com", "io", "net", "org", "dev", "app"];
 
 pub(crate) fn word(rng: &mut Rng) -> &'static str {
-    WORDS[rng.random_range(0..WORDS.len())]
+    draw::item(rng, WORDS)
 }
 
 pub(crate) fn domain(rng: &mut Rng) -> String {

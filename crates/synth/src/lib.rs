@@ -123,6 +123,7 @@ mod analyze;
 mod check;
 mod coherence;
 mod compile;
+mod draw;
 mod error;
 mod format;
 mod invalid;

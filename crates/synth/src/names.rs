@@ -2,13 +2,12 @@
 //! person's name): one place, so neither depends on the other.
 
 use fake::locales::{Data, EN};
-use rand::RngExt;
 
-use crate::Rng;
+use crate::{Rng, draw};
 
 /// One item, uniformly.
 pub(crate) fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
-    items[rng.random_range(0..items.len())]
+    draw::item(rng, items)
 }
 
 pub(crate) fn first_name(rng: &mut Rng) -> &'static str {
