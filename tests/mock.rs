@@ -649,6 +649,7 @@ async fn cors_is_on_by_default_and_can_be_turned_off() {
     )
     .await;
     assert_eq!(preflight.status, 204);
+    assert_eq!(preflight.header_count("access-control-allow-origin"), 1);
     assert_eq!(
         preflight.header("access-control-allow-origin"),
         Some("http://localhost:3000")
@@ -1378,6 +1379,10 @@ async fn a_repeated_read_gets_the_same_answer_and_every_check() {
             from_site.header("access-control-allow-origin"),
             Some("https://app.example")
         );
+        for reply in [&again, &from_site] {
+            assert_eq!(reply.header_count("access-control-allow-origin"), 1);
+            assert_eq!(reply.header_count("vary"), 1);
+        }
         // What the target does not decide is checked every time.
         let anonymous = send(&server, "GET", "/items/7?verbose=true", &[], None).await;
         assert_eq!(anonymous.status, 401);

@@ -99,6 +99,15 @@ pub(crate) mod http {
                 .map(|(_, v)| v.as_str())
         }
 
+        /// How many times the reply carries `name` (a header sent twice
+        /// can mean something else to a browser than sent once).
+        pub(crate) fn header_count(&self, name: &str) -> usize {
+            self.headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .count()
+        }
+
         pub(crate) fn json(&self) -> Value {
             serde_json::from_slice(&self.body).unwrap_or_else(|e| {
                 panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))

@@ -410,21 +410,23 @@ impl App {
                     (Reply::replayed(answer), operation)
                 }
                 Err(req) => {
-                    let (reply, op_id) = self.respond(req).await;
+                    let (reply, op_id) = self.respond(req, origin.as_ref()).await;
                     (reply, op_id.map(Operation::Id))
                 }
             }
         } else {
-            let (reply, op_id) = self.respond(req).await;
+            let (reply, op_id) = self.respond(req, origin.as_ref()).await;
             (reply, op_id.map(Operation::Id))
         };
         // Sleep with no lock held: other requests go on meanwhile.
         if let Some(d) = reply.delay {
             tokio::time::sleep(d).await;
         }
-        // A preflight answer carries its own CORS headers; a second
+        // A preflight or kept answer carries its CORS headers already, and
+        // so may a generated or replayed one; a second
         // `Access-Control-Allow-Origin` makes browsers refuse both.
         if self.config.cors
+            && !reply.cors_done
             && !reply
                 .headers
                 .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
@@ -468,26 +470,37 @@ impl App {
     }
 
     /// The kept answer to this request's target, if its credentials are
-    /// good; else `None`, and the pipeline says what is wrong.
-    fn repeated(&self, parts: &hyper::http::request::Parts, changes: u64) -> Option<(OpId, Reply)> {
+    /// good; else `None`, and the pipeline says what is wrong. `origin` is
+    /// the request's `Origin`, read once by [`App::handle`].
+    fn repeated(
+        &self,
+        parts: &hyper::http::request::Parts,
+        origin: Option<&HeaderValue>,
+        changes: u64,
+    ) -> Option<(OpId, Reply)> {
         let target = parts.uri.path_and_query()?.as_str();
         let (op_id, mut reply) = self.cache.answer(target, changes)?;
         if !self.authorized(op_id, parts) {
             return None;
         }
         // Kept with the CORS headers of a request without `Origin`.
-        if self.config.cors
-            && let Some(origin) = parts.headers.get(header::ORIGIN)
-        {
-            reply
-                .headers
-                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        if self.config.cors {
+            if let Some(origin) = origin {
+                reply
+                    .headers
+                    .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+            }
+            reply.cors_done = true;
         }
         Some((op_id, reply))
     }
 
     /// The answer, and the operation that gave it.
-    async fn respond<B>(&self, req: Request<B>) -> (Reply, Option<OpId>)
+    async fn respond<B>(
+        &self,
+        req: Request<B>,
+        origin: Option<&HeaderValue>,
+    ) -> (Reply, Option<OpId>)
     where
         B: Body<Data = Bytes>,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -497,7 +510,7 @@ impl App {
         let repeat = self.repeatable(&parts, bodiless);
         // Read before answering: a change made meanwhile outdates the answer.
         let changes = self.changes.load(Ordering::Acquire);
-        if repeat && let Some((op_id, reply)) = self.repeated(&parts, changes) {
+        if repeat && let Some((op_id, reply)) = self.repeated(&parts, origin, changes) {
             return (reply, Some(op_id));
         }
         let method = parts.method.as_str();

@@ -33,6 +33,7 @@ impl App {
         r.headers
             .append(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers);
         r.header(header::ACCESS_CONTROL_MAX_AGE, "600");
+        r.cors_done = true;
         r.header(
             header::VARY,
             "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",

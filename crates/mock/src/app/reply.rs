@@ -17,6 +17,9 @@ pub(super) struct Reply {
     /// A 2xx of a cacheable read (generated, or a stored member): the same
     /// request gets the same answer while the store is unchanged.
     pub(super) repeatable: bool,
+    /// The CORS headers are in already (a preflight, a kept answer): the
+    /// server adds none.
+    pub(super) cors_done: bool,
 }
 
 impl Reply {
@@ -49,6 +52,7 @@ impl Reply {
             body: Bytes::new(),
             delay: None,
             repeatable: false,
+            cors_done: false,
         }
     }
 
