@@ -673,6 +673,8 @@ async fn cors_is_on_by_default_and_can_be_turned_off() {
         call.header("access-control-allow-origin"),
         Some("http://localhost:3000")
     );
+    assert_eq!(call.header_count("access-control-allow-origin"), 1);
+    assert_eq!(call.header_count("access-control-expose-headers"), 1);
     assert!(
         call.header("access-control-expose-headers")
             .unwrap()

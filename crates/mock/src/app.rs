@@ -601,15 +601,30 @@ impl App {
                 body: &body_value,
                 prefer: &prefer,
             };
-            let reply = self.answer_in(namespace.as_deref(), &req).await;
+            let mut reply = self.answer_in(namespace.as_deref(), &req).await;
             if repeat && reply.repeatable && info.target_decides && namespace.is_none() {
                 let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                let mut headers = reply.headers.clone();
-                if self.config.cors {
-                    cors(&mut headers, None);
+                // Kept with the CORS headers of a request without `Origin`,
+                // computed once for both: this answer then differs from the
+                // kept one only in the origin it allows.
+                if self.config.cors
+                    && !reply
+                        .headers
+                        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                {
+                    cors(&mut reply.headers, None);
+                    reply.cors_done = true;
                 }
+                let headers = reply.headers.clone();
                 self.cache
                     .keep_answer(target, op_id, changes, &reply, headers);
+                if reply.cors_done
+                    && let Some(origin) = origin
+                {
+                    reply
+                        .headers
+                        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+                }
             }
             reply
         } else {
