@@ -1,8 +1,6 @@
 //! Small helpers: a stable hash (the std one may change between Rust
 //! releases, and seeds must mean the same thing after an upgrade), time.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(crate) use decoy_spec::seed::{derive as mix, splitmix, unit};
@@ -60,33 +58,11 @@ pub(crate) fn assign(body: &mut serde_json::Value, field: &str, value: serde_jso
     }
 }
 
-/// FxHash: a few instructions a word where SipHash takes a hundred. Only
-/// for maps that hold a bounded number of entries (a client choosing
-/// colliding keys costs at most that many comparisons) or keys no client
-/// chooses.
-#[derive(Default)]
-pub(crate) struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A map hashed with [`Fx`].
-pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+/// A map hashed with FxHash: a few instructions a word where SipHash takes
+/// a hundred. Only for maps that hold a bounded number of entries (a client
+/// choosing colliding keys costs at most that many comparisons) or keys no
+/// client chooses.
+pub(crate) type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Per-thread shards (of the request recorder, of waiting timers): more
 /// than the worker threads of the machines decoy runs on, so two threads

@@ -370,7 +370,9 @@ pub(crate) struct Arena {
     pub(crate) memo: HashMap<Key, NodeId>,
     pub(crate) patterns: Vec<Pattern>,
     pub(crate) pattern_memo: HashMap<Box<str>, u32>,
-    pub(crate) roots: HashMap<Box<str>, NodeId>,
+    /// Hashed with FxHash: looked up per generated value, by pointers
+    /// into the document.
+    pub(crate) roots: rustc_hash::FxHashMap<Box<str>, NodeId>,
 }
 
 impl Arena {

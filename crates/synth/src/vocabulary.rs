@@ -3,7 +3,7 @@
 //! a media type's or parameter's example). A free-text string reads best as
 //! one of these: `provider: deepgram`, not a random word.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde_json::Value;
 
@@ -16,7 +16,9 @@ const LONGEST: usize = 200;
 /// (held as JSON strings, so a generated value can borrow one).
 #[derive(Debug, Default)]
 pub(crate) struct Vocabulary {
-    words: HashMap<Box<str>, Vec<Value>>,
+    /// Hashed with FxHash: looked up per generated string, by names the
+    /// document (not a client) chose.
+    words: FxHashMap<Box<str>, Vec<Value>>,
 }
 
 impl Vocabulary {
