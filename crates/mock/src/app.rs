@@ -83,6 +83,10 @@ struct OpInfo {
     /// can be reached from it: the walk starts there without a pointer
     /// lookup per request.
     agree_node: OnceLock<Option<usize>>,
+    /// The generator's plan for the success schema, made on first use: a
+    /// plan per request costs a pointer parse, a locked lookup and the
+    /// plan's own pointer string.
+    success_plan: OnceLock<Option<decoy_synth::Plan>>,
 }
 
 /// Whether a path id may stand as the success body's `id`.
@@ -211,6 +215,7 @@ impl App {
                 stored_fits: OnceLock::new(),
                 says_little: OnceLock::new(),
                 agree_node: OnceLock::new(),
+                success_plan: OnceLock::new(),
             });
         }
         let mut shared = Vec::new();

@@ -107,13 +107,18 @@ impl Bodies {
     /// then takes [`Bodies::generate`], which falls back to examples).
     pub(crate) fn generate_tree<R>(
         &self,
-        media: &MediaType,
+        plan: &decoy_synth::Plan,
         seeds: Seeds,
         pins: &[(&str, Value)],
         f: impl FnOnce(&mut decoy_synth::Tree<'_>) -> R,
     ) -> Option<R> {
-        let plan = self.synth.plan(media.schema.as_deref()?).ok()?;
         plan.generate_tree(seeds.request, pins, f).ok()
+    }
+
+    /// The generator's plan for a media type's schema, if it has one synth
+    /// can plan. Worth keeping: making one is a locked lookup.
+    pub(crate) fn plan(&self, media: &MediaType) -> Option<decoy_synth::Plan> {
+        self.synth.plan(media.schema.as_deref()?).ok()
     }
 
     /// A synth value for the schema at `pointer`, if synth can make one.

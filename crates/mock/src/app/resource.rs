@@ -1,6 +1,8 @@
 //! A resource's generated body: seeded by its path, its id pinned from the
 //! path, agreeing with its parent, decorated by the operation's rules.
 
+use std::borrow::Cow;
+
 use decoy_spec::{MediaType, OpId, Operation};
 use serde_json::Value;
 
@@ -139,7 +141,8 @@ impl App {
         // the tree.
         let node = self.agree_node(op_id, media);
         let parent = node.and_then(|_| self.context(op_id, ctx.params, 0));
-        self.bodies.generate_tree(media, seeds, &pins, |tree| {
+        let plan = self.body_plan(op_id, media)?;
+        self.bodies.generate_tree(&plan, seeds, &pins, |tree| {
             if let Some(node) = node {
                 self.agree_at(node, tree, || parent);
             }
@@ -196,6 +199,19 @@ impl App {
     /// The node in the context reach of the media type's schema, if marks
     /// can be reached from it (looked up once per operation for its success
     /// media type).
+    /// The generator's plan for `media`'s schema: kept per operation for
+    /// its success media (see [`App::agree_node`]), made afresh otherwise.
+    fn body_plan(&self, op_id: OpId, media: &MediaType) -> Option<Cow<'_, decoy_synth::Plan>> {
+        match self.success_media(op_id) {
+            Some(m) if std::ptr::eq(m, media) => self.ops[op_id]
+                .success_plan
+                .get_or_init(|| self.bodies.plan(media))
+                .as_ref()
+                .map(Cow::Borrowed),
+            _ => self.bodies.plan(media).map(Cow::Owned),
+        }
+    }
+
     fn agree_node(&self, op_id: OpId, media: &MediaType) -> Option<usize> {
         let schema = media.schema.as_deref()?;
         let doc = self.spec.document();
