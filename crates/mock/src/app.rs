@@ -37,6 +37,7 @@ mod error_body;
 mod params;
 mod parent;
 mod prefer;
+pub(crate) use prefer::HEADER as PREFER;
 mod recorder;
 mod reply;
 mod resource;

@@ -212,12 +212,11 @@ pub(crate) enum Backend {
     Redis(Box<redis::RedisState>),
 }
 
-/// The request header that names a namespace (an HTTP header, not a
-/// document extension).
-pub(crate) const NAMESPACE_HEADER: &str = "X-Decoy-Namespace";
-
-/// `Prefer`, which may name a namespace too.
-const PREFER: hyper::header::HeaderName = hyper::header::HeaderName::from_static("prefer");
+/// The request header that names a namespace, `X-Decoy-Namespace` (an
+/// HTTP header, not a document extension). A `HeaderName`, not text: a
+/// lookup by text lower-cases and parses it on every request.
+pub(crate) const NAMESPACE_HEADER: hyper::header::HeaderName =
+    hyper::header::HeaderName::from_static("x-decoy-namespace");
 
 /// The namespace a request names: `X-Decoy-Namespace: worker-7`, or
 /// `Prefer: namespace=worker-7`. `Ok(None)`: the default namespace.
@@ -226,7 +225,8 @@ pub(crate) fn namespace(headers: &HeaderMap) -> Result<Option<String>, String> {
         .get(NAMESPACE_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
         .or_else(|| {
-            headers.get_all(PREFER).iter().find_map(|v| {
+            // `Prefer`, which may name a namespace too.
+            headers.get_all(crate::app::PREFER).iter().find_map(|v| {
                 String::from_utf8_lossy(v.as_bytes())
                     .split([',', ';'])
                     .filter_map(|p| p.split_once('='))
@@ -268,7 +268,8 @@ mod tests {
             "code=200, namespace=\"worker-7\"".parse().unwrap(),
         );
         assert_eq!(namespace(&h), Ok(Some("worker-7".to_owned())));
-        let name = hyper::header::HeaderName::from_bytes(NAMESPACE_HEADER.as_bytes()).unwrap();
+        let name = hyper::header::HeaderName::from_bytes(b"X-Decoy-Namespace").unwrap();
+        assert_eq!(name, NAMESPACE_HEADER);
         h.insert(name.clone(), "w2".parse().unwrap());
         assert_eq!(namespace(&h), Ok(Some("w2".to_owned())));
         h.insert(name, "a b".parse().unwrap());

@@ -4,7 +4,7 @@
 use crate::util;
 
 /// The `Prefer` request header (RFC 7240; not among `http`'s names).
-pub(super) const HEADER: hyper::header::HeaderName =
+pub(crate) const HEADER: hyper::header::HeaderName =
     hyper::header::HeaderName::from_static("prefer");
 
 /// `Prefer` header settings (Prism's conventions).

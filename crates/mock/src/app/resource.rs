@@ -31,12 +31,16 @@ pub(super) const URI_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NO
 impl App {
     pub(super) fn seeds(&self, op: &Operation, params: &[(String, String)]) -> Seeds {
         let full = resource_path(&op.path, params);
+        // The root resource: the template up to its first parameter, which
+        // is the whole template for the common `/things/{id}`.
         let root = match op.path.find('}') {
-            Some(end) => resource_path(&op.path[..=end], params),
-            None => full.clone(),
+            Some(end) if end + 1 < op.path.len() => {
+                Cow::Owned(resource_path(&op.path[..=end], params))
+            }
+            _ => Cow::Borrowed(&full),
         };
         Seeds {
-            resource: util::mix(self.config.seed, &root),
+            resource: util::mix(self.config.seed, &*root),
             request: util::mix(self.config.seed, &full),
         }
     }
