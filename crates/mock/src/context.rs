@@ -521,7 +521,13 @@ impl Affine {
         if hi == lo {
             start + (end - start) / 2
         } else {
-            start + ((t - lo) as i128 * (end - start) as i128 / (hi - lo) as i128) as i64
+            // In 64 bits when the product fits (spans of years in seconds
+            // do, by far): 128-bit division is a libcall. Same quotient.
+            let (offset, width, range) = (t - lo, end - start, hi - lo);
+            match offset.checked_mul(width) {
+                Some(p) => start + p / range,
+                None => start + (i128::from(offset) * i128::from(width) / i128::from(range)) as i64,
+            }
         }
     }
 }
@@ -589,6 +595,48 @@ mod tests {
     use super::*;
     use decoy_spec::hints::{SHARED, TIMELINE};
     use serde_json::json;
+
+    /// The 64-bit path gives the 128-bit quotient, and products that do
+    /// not fit 64 bits still map.
+    #[test]
+    fn affine_maps_as_wide_arithmetic_does() {
+        let wide = |a: Affine, t: i64| {
+            a.start
+                + (i128::from(t - a.lo) * i128::from(a.end - a.start) / i128::from(a.hi - a.lo))
+                    as i64
+        };
+        let times = [
+            0,
+            1,
+            59,
+            86_399,
+            1_700_000_000,
+            1_790_000_000,
+            4_102_444_800,
+        ];
+        for &start in &times {
+            for &end in &times {
+                for &lo in &times {
+                    for &hi in &times {
+                        if hi <= lo {
+                            continue;
+                        }
+                        let a = Affine { start, end, lo, hi };
+                        for t in [lo, lo + (hi - lo) / 3, hi] {
+                            assert_eq!(a.map(t), wide(a, t), "{start} {end} {lo} {hi} {t}");
+                        }
+                    }
+                }
+            }
+        }
+        let huge = Affine {
+            start: 0,
+            end: i64::MAX / 2,
+            lo: 0,
+            hi: i64::MAX / 4,
+        };
+        assert_eq!(huge.map(i64::MAX / 8), wide(huge, i64::MAX / 8));
+    }
 
     #[test]
     fn marks_are_found_through_recursive_schemas_and_only_there() {
