@@ -491,12 +491,7 @@ impl App {
         }
         // Kept with the CORS headers of a request without `Origin`.
         if self.config.cors {
-            if let Some(origin) = origin {
-                reply
-                    .headers
-                    .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-            }
-            reply.cors_done = true;
+            reply.allow_origin(origin);
         }
         Some((op_id, reply))
     }
@@ -613,23 +608,18 @@ impl App {
                 // Kept with the CORS headers of a request without `Origin`,
                 // computed once for both: this answer then differs from the
                 // kept one only in the origin it allows.
-                if self.config.cors
+                let with_cors = self.config.cors
                     && !reply
                         .headers
-                        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-                {
+                        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+                if with_cors {
                     cors(&mut reply.headers, None);
-                    reply.cors_done = true;
                 }
                 let headers = reply.headers.clone();
                 self.cache
                     .keep_answer(target, op_id, changes, &reply, headers);
-                if reply.cors_done
-                    && let Some(origin) = origin
-                {
-                    reply
-                        .headers
-                        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+                if with_cors {
+                    reply.allow_origin(origin);
                 }
             }
             reply

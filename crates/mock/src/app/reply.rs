@@ -56,6 +56,17 @@ impl Reply {
         }
     }
 
+    /// A reply that carries the CORS headers of a request without
+    /// `Origin` (a kept answer) made the one for a request from `origin`:
+    /// the origin it allows is the only difference.
+    pub(super) fn allow_origin(&mut self, origin: Option<&HeaderValue>) {
+        if let Some(origin) = origin {
+            self.headers
+                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        }
+        self.cors_done = true;
+    }
+
     pub(super) fn header(&mut self, name: HeaderName, value: &str) {
         if let Ok(v) = HeaderValue::from_str(value) {
             self.headers.append(name, v);

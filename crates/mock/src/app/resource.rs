@@ -200,9 +200,6 @@ impl App {
         }
     }
 
-    /// The node in the context reach of the media type's schema, if marks
-    /// can be reached from it (looked up once per operation for its success
-    /// media type).
     /// The generator's plan for `media`'s schema: kept per operation for
     /// its success media (see [`App::agree_node`]), made afresh otherwise.
     fn body_plan(&self, op_id: OpId, media: &MediaType) -> Option<Cow<'_, decoy_synth::Plan>> {
@@ -216,6 +213,9 @@ impl App {
         }
     }
 
+    /// The node in the context reach of the media type's schema, if marks
+    /// can be reached from it (looked up once per operation for its success
+    /// media type).
     fn agree_node(&self, op_id: OpId, media: &MediaType) -> Option<usize> {
         let schema = media.schema.as_deref()?;
         let doc = self.spec.document();
