@@ -94,8 +94,10 @@ if [ "$SIM" = 1 ]; then
 fi
 printf "%-40s %${w}s %${w}s\n" server "one id" "many ids"
 if [ -x "$CEILING" ]; then
-  printf "%-40s %${w}s %${w}s\n" "ceiling (fixed / fresh)" \
+  printf "%-40s %${w}s %${w}s\n" "ceiling (fixed / fresh template)" \
     "$(measure 0 "$CEILING" fixed "$PORT" "$body")" "$(measure 1 "$CEILING" fresh "$PORT" "$body")"
+  printf "%-40s %${w}s %${w}s\n" "ceiling (hand-written structs)" \
+    "" "$(measure 1 "$CEILING" structs "$PORT" "$body")"
 fi
 for b in $BINS; do
   printf "%-40s %${w}s %${w}s\n" "$b" \

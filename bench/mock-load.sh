@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark: decoy's mock beside Stoplight Prism and the bare-hyper
-# ceilings (crates/mock/examples/ceiling.rs) on the Calls document, measured
+# ceilings (crates/mock/examples/ceiling/) on the Calls document, measured
 # back to back in one run (the machine is shared: compare ratios).
 #
 # Measures, for GET /v1/calls/{id} at $CONNS connections for $SECS seconds:
@@ -105,6 +105,10 @@ read -r cpid cstart < <(launch "http://127.0.0.1:$CEILING_PORT/v1/calls/x" targe
 pids+=("$cpid")
 fresh=$(many_ids "http://127.0.0.1:$CEILING_PORT/")
 kill "$cpid"
+read -r cpid cstart < <(launch "http://127.0.0.1:$CEILING_PORT/v1/calls/x" target/release/examples/ceiling structs "$CEILING_PORT" "$body")
+pids+=("$cpid")
+structs=$(many_ids "http://127.0.0.1:$CEILING_PORT/")
+kill "$cpid"
 rm -f "$body"
 
 read -r ppid pstart < <(launch "http://127.0.0.1:$PRISM_PORT/v1/calls/x" prism mock -h 127.0.0.1 -p "$PRISM_PORT" "$DOC")
@@ -114,7 +118,8 @@ prism=$(measure prism "$PRISM_PORT" "$ppid" "$pstart")
 IFS='|' read -r d1 dm ds dr <<<"$decoy"
 IFS='|' read -r p1 pm ps pr <<<"$prism"
 echo "one id:   decoy/ceiling(fixed body) rps $(ratio "$(field rps "$d1")" "$(field rps "$fixed")") ($(field rps "$d1") vs $(field rps "$fixed"))"
-echo "many ids: decoy/ceiling(fresh body) rps $(ratio "$(field rps "$dm")" "$(field rps "$fresh")") ($(field rps "$dm") vs $(field rps "$fresh"))"
+echo "many ids: decoy/ceiling(hand-written structs) rps $(ratio "$(field rps "$dm")" "$(field rps "$structs")") ($(field rps "$dm") vs $(field rps "$structs"))"
+echo "many ids: decoy/ceiling(fresh template) rps $(ratio "$(field rps "$dm")" "$(field rps "$fresh")") ($(field rps "$dm") vs $(field rps "$fresh"))"
 echo "one id:   decoy/prism rps x$(ratio "$(field rps "$d1")" "$(field rps "$p1")"), p99 decoy $(field p99_ms "$d1") ms vs prism $(field p99_ms "$p1") ms"
 echo "many ids: decoy/prism rps x$(ratio "$(field rps "$dm")" "$(field rps "$pm")"), p99 decoy $(field p99_ms "$dm") ms vs prism $(field p99_ms "$pm") ms"
 echo "startup:  decoy ${ds} ms, prism ${ps} ms; RSS after load: decoy ${dr} MB, prism ${pr} MB"

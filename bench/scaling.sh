@@ -4,7 +4,9 @@
 # figure is a ratio measured on the same machine at the same time.
 #
 #   repeated reads: GET /v1/calls/call_abc        decoy vs `ceiling fixed`
-#   new resources:  GET /v1/calls/call_N (N=0..)  decoy vs `ceiling fresh`
+#   new resources:  GET /v1/calls/call_N (N=0..)  decoy vs `ceiling structs`
+#                   (hand-written, every value fresh) and `ceiling fresh`
+#                   (a template cloned, ids and integers redrawn)
 #
 # Runs from release binaries alone, so it can be carried to a bigger machine:
 #   DECOY=path/to/decoy CEILING=path/to/ceiling bench/scaling.sh
@@ -100,14 +102,16 @@ run() {  # CORES MANY CMD...
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 echo "machine: $total cores; body $(wc -c < "$body") bytes; wrk $CONNS connections, ${SECS}s"
-printf '%-5s | %-12s %-12s %-5s | %-12s %-18s %-5s\n' cores "ceil fixed" "decoy 1 id" ratio \
-  "ceil fresh" "decoy many ids" ratio
+printf '%-5s | %-10s %-10s %-5s | %-10s %-10s %-18s %-7s %-7s\n' cores "ceil fixed" "decoy 1id" \
+  ratio "ceil struc" "ceil templ" "decoy many ids" "/struc" "/templ"
 for k in $CORES; do
   read -r cf cf99 < <(run "$k" 0 "$CEILING" fixed "$PORT" "$body")
   read -r d1 d199 < <(run "$k" 0 "$DECOY" mock --port "$PORT" --log off)
+  read -r cs cs99 < <(run "$k" 1 "$CEILING" structs "$PORT" "$body")
   read -r cr cr99 < <(run "$k" 1 "$CEILING" fresh "$PORT" "$body")
   read -r dm dm99 < <(run "$k" 1 "$DECOY" mock --port "$PORT" --log off)
-  printf '%-5s | %-12s %-12s %-5s | %-12s %-18s %-5s\n' "$k" "$cf" "$d1" "$(ratio "$d1" "$cf")" \
-    "$cr" "$dm (p99 ${dm99}ms)" "$(ratio "$dm" "$cr")"
+  printf '%-5s | %-10s %-10s %-5s | %-10s %-10s %-18s %-7s %-7s\n' "$k" "$cf" "$d1" \
+    "$(ratio "$d1" "$cf")" "$cs" "$cr" "$dm (p99 ${dm99}ms)" "$(ratio "$dm" "$cs")" \
+    "$(ratio "$dm" "$cr")"
 done
 rm -f "$lua" "$body"

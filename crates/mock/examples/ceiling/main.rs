@@ -3,9 +3,15 @@
 //!
 //! - `ceiling fixed PORT BODY.json`: the same bytes for every request, the
 //!   ceiling for repeated reads of one resource.
-//! - `ceiling fresh PORT BODY.json`: a new body per request, built by
-//!   hand-written code from the template (the path's last segment as `id`,
-//!   every other id and number drawn fresh), the ceiling for new resources.
+//! - `ceiling structs PORT BODY.json`: a new Calls `CallDetail` per request
+//!   from hand-written structs, every value drawn fresh
+//!   ([`call_detail`]), the ceiling for new resources as the issue that
+//!   set the goal defines it. `BODY.json` is not read.
+//! - `ceiling fresh PORT BODY.json`: a new body per request made by cloning
+//!   the template (the path's last segment as `id`, every other id and
+//!   integer drawn fresh, all other text copied), for any document's body.
+//!   Cloning a tree of `Value`s costs more than filling structs, so this
+//!   bound is looser than `structs`, though it draws fewer values.
 //!
 //! Both answer `GET` on any path with `200 application/json`, and use every
 //! core the process may run on (so `taskset` decides).
@@ -23,6 +29,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
+mod call_detail;
+
 /// The allocator the decoy binary uses, so a ratio compares code.
 #[global_allocator]
 static ALLOCATOR: decoy_alloc::MiMalloc = decoy_alloc::MiMalloc;
@@ -30,17 +38,19 @@ static ALLOCATOR: decoy_alloc::MiMalloc = decoy_alloc::MiMalloc;
 enum Mode {
     Fixed(Bytes),
     Fresh(Value),
+    Structs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, port, body] = args.as_slice() else {
-        return Err("usage: ceiling fixed|fresh PORT BODY.json".into());
+        return Err("usage: ceiling fixed|fresh|structs PORT BODY.json".into());
     };
     let template: Value = serde_json::from_slice(&std::fs::read(body)?)?;
     let mode = Arc::new(match mode.as_str() {
         "fixed" => Mode::Fixed(Bytes::from(serde_json::to_vec(&template)?)),
         "fresh" => Mode::Fresh(template),
+        "structs" => Mode::Structs,
         other => return Err(format!("unknown mode {other}").into()),
     });
     let port: u16 = port.parse()?;
@@ -64,6 +74,10 @@ async fn serve(mode: Arc<Mode>, port: u16) -> Result<(), Box<dyn std::error::Err
                     Mode::Fresh(template) => {
                         let n = counter.fetch_add(1, Ordering::Relaxed);
                         fresh(template, req.uri().path(), n)
+                    }
+                    Mode::Structs => {
+                        let n = counter.fetch_add(1, Ordering::Relaxed);
+                        structs(req.uri().path(), n)
                     }
                 };
                 let mut response = Response::new(Full::new(body));
@@ -90,6 +104,15 @@ fn fresh(template: &Value, path: &str, n: u64) -> Bytes {
         *slot = Value::from(path.rsplit('/').next().unwrap_or(""));
     }
     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// A new `CallDetail` for the path's id, drawn from `n`.
+fn structs(path: &str, n: u64) -> Bytes {
+    let id = path.rsplit('/').next().unwrap_or("");
+    let call = call_detail::CallDetail::fresh(id, &mut call_detail::Rng::new(n));
+    let mut out = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut out, &call).unwrap_or_default();
+    Bytes::from(out)
 }
 
 /// xorshift64: the next draw.
