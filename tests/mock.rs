@@ -1525,3 +1525,58 @@ async fn answers_are_stable_when_the_schema_changes_elsewhere() {
         "{same} of {total} values unchanged (want 99%)"
     );
 }
+
+/// Date-times a schema wants longer than the plain form (`minLength` 24)
+/// keep their length when the mock moves a sub-resource's timeline into
+/// its parent's: every answer validates, the moved ones included.
+#[tokio::test]
+async fn long_date_times_stay_long_when_moved_into_a_parents_timeline() {
+    let stamp = json!({"type": "string", "format": "date-time", "minLength": 24});
+    let object = |id_prefix: &str| {
+        json!({
+            "type": "object",
+            "required": ["id", "created_at", "updated_at"],
+            "x-decoy-timeline": ["created_at", "updated_at"],
+            "properties": {
+                "id": {"type": "string", "x-decoy-id-prefix": id_prefix},
+                "created_at": stamp,
+                "updated_at": stamp
+            }
+        })
+    };
+    let answer = |schema: &str| {
+        json!({"responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": format!("#/components/schemas/{schema}")}
+        }}}}})
+    };
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "long stamps", "version": "1"},
+        "paths": {
+            "/things/{id}": {"parameters": [{"name": "id", "in": "path", "required": true,
+                "schema": {"type": "string"}}], "get": answer("Thing")},
+            "/things/{id}/parts": {"parameters": [{"name": "id", "in": "path", "required": true,
+                "schema": {"type": "string"}}], "get": answer("Part")}
+        },
+        "components": {"schemas": {"Thing": object("th_"), "Part": object("pt_")}}
+    });
+    let spec = Spec::parse(&doc.to_string(), "long-stamps.json").expect("parses");
+    let validators = Validators::new(&spec);
+    let server = MockServer::builder()
+        .start(Spec::parse(&doc.to_string(), "long-stamps.json").unwrap())
+        .await
+        .unwrap();
+    for n in 0..20 {
+        for (path, schema) in [
+            (format!("/things/th_{n}"), "Thing"),
+            (format!("/things/th_{n}/parts"), "Part"),
+        ] {
+            let reply = get(&server, &path).await;
+            assert_eq!(reply.status, 200, "{path}");
+            let body = reply.json();
+            let pointer = format!("/components/schemas/{schema}");
+            let violations = validators.compile(&pointer).unwrap().validate(&body);
+            assert!(violations.is_empty(), "{path}: {body} {violations:?}");
+        }
+    }
+}

@@ -1362,3 +1362,48 @@ fn templates_in_uris_percent_encode_odd_pinned_ids() {
         assert!(report.broken.is_empty(), "{id}: {:?}", report.broken);
     }
 }
+
+/// A `date-time` whose `minLength` the plain form (`...T05:19:02Z`, 20
+/// characters) does not reach takes fraction-of-second digits, as many as
+/// the length asks; one that cannot be any length (21) is refused, not
+/// made invalid.
+#[test]
+fn date_times_take_the_length_their_schema_asks() {
+    let doc = serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {},
+        "components": {"schemas": {
+            "Long": {"type": "object", "required": ["a", "b", "c", "d"], "properties": {
+                "a": {"type": "string", "format": "date-time", "minLength": 22},
+                "b": {"type": "string", "format": "date-time", "minLength": 24, "maxLength": 24},
+                "c": {"type": "string", "format": "date-time", "minLength": 30},
+                "d": {"type": "string", "format": "date-time", "maxLength": 20}
+            }},
+            "Impossible": {"type": "string", "format": "date-time", "minLength": 21, "maxLength": 21}
+        }}
+    });
+    let spec = Spec::parse(&doc.to_string(), "long.json").expect("parses");
+    let validators = Validators::new(&spec);
+    let generator = Generator::new(spec.document().clone(), Options::default());
+    let pointer = "/components/schemas/Long";
+    let plan = generator.plan(pointer).expect("plans");
+    let schema = validators.compile(pointer).expect("compiles");
+    for seed in 0..200 {
+        let value = plan
+            .generate(seed)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let violations = schema.validate(&value);
+        assert!(violations.is_empty(), "seed {seed}: {value} {violations:?}");
+        for (key, len) in [("a", 22), ("b", 24), ("c", 30), ("d", 20)] {
+            let text = value[key].as_str().unwrap_or_default();
+            assert_eq!(text.len(), len, "seed {seed}: {key} = {text}");
+            assert!(text.ends_with('Z') && text.as_bytes()[10] == b'T', "{text}");
+        }
+    }
+    let impossible = generator.plan("/components/schemas/Impossible");
+    assert!(
+        impossible.and_then(|p| p.generate(1)).is_err(),
+        "a 21-character date-time was made"
+    );
+}

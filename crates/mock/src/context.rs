@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use decoy_spec::hints::SchemaHints;
 use decoy_spec::pointer;
 use decoy_synth::Tree;
-use decoy_synth::time::{format_date_time, parse_date_time};
+use decoy_synth::time::{format_date_time, format_date_time_like, parse_date_time};
 use serde_json::Value;
 
 /// What the agreement walks ([`scan`], [`apply`]) read and change: a
@@ -58,7 +58,10 @@ impl Json for Value {
         *self = v;
     }
     fn set_time(&mut self, secs: i64) {
-        *self = Value::String(format_date_time(secs));
+        *self = Value::String(match self.as_str() {
+            Some(like) => format_date_time_like(secs, like),
+            None => format_date_time(secs),
+        });
     }
 }
 
@@ -82,7 +85,12 @@ impl Json for Tree<'_> {
         *self = Tree::leaf(v);
     }
     fn set_time(&mut self, secs: i64) {
-        *self = Tree::Time(secs);
+        // A date-time longer than the plain form (for a `minLength`) keeps
+        // its form; the plain one stays a time, written when the body is.
+        *self = match self.as_str() {
+            Some(like) if like.len() > 20 => Tree::Text(format_date_time_like(secs, like)),
+            _ => Tree::Time(secs),
+        };
     }
 }
 

@@ -136,6 +136,25 @@ pub(crate) fn recent_unix(rng: &mut Rng, anchor: i64, window: i64) -> i64 {
     anchor - rng.random_range(1..=window.max(1))
 }
 
+/// A date-time `len` characters long, for a `minLength` above the plain
+/// form's 20: RFC 3339 allows any number of fraction-of-second digits, so
+/// `2026-05-12T05:19:02.4817Z` grows one digit at a time from 22. `None`
+/// for 21, which no UTC date-time is.
+pub(crate) fn long_date_time(secs: i64, len: u64, rng: &mut Rng) -> Option<String> {
+    let digits = usize::try_from(len.checked_sub(21)?)
+        .ok()
+        .filter(|d| *d > 0)?;
+    let mut s = time::format_date_time(secs);
+    s.pop(); // the `Z`, put back after the fraction
+    s.reserve(digits + 2);
+    s.push('.');
+    for _ in 0..digits {
+        s.push(char::from(draw::item(rng, b"0123456789")));
+    }
+    s.push('Z');
+    Some(s)
+}
+
 const WORDS: &[&str] = &[
     "alpha", "amber", "apex", "atlas", "beacon", "birch", "blue", "bright", "cedar", "cloud",
     "coral", "delta", "ember", "falcon", "forest", "frost", "harbor", "island", "jade", "lake",

@@ -750,13 +750,14 @@ impl<'a> Ctx<'a> {
         }
         if let Some(&f) = s.formats.first() {
             for _ in 0..4 {
-                // The same draw `format::generate` makes, kept as a time.
+                // The same draw `format::generate` makes, kept as a time
+                // unless only a longer form is long enough.
                 let v = if f == Format::DateTime {
-                    Some(Tree::Time(format::recent_unix(
-                        &mut self.rng,
-                        anchor,
-                        window,
-                    )))
+                    let t = format::recent_unix(&mut self.rng, anchor, window);
+                    match s.min_len > 20 {
+                        true => format::long_date_time(t, s.min_len, &mut self.rng).map(Tree::Text),
+                        false => Some(Tree::Time(t)),
+                    }
                 } else {
                     format::generate(f, &mut self.rng, anchor, window, s.max_len).map(Tree::Text)
                 };

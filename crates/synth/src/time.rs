@@ -22,6 +22,29 @@ pub fn format_date_time(secs: i64) -> String {
     with_date_time(secs, str::to_owned)
 }
 
+/// [`format_date_time`] in the form of `like`, a date-time being moved: a
+/// fraction of a second it has stays, so the text keeps the length its
+/// schema may ask for (`minLength`). Any other form becomes the plain one.
+///
+/// ```
+/// use decoy_synth::time::format_date_time_like;
+/// assert_eq!(format_date_time_like(86_400, "2026-05-12T05:19:02.4817Z"), "1970-01-02T00:00:00.4817Z");
+/// assert_eq!(format_date_time_like(86_400, "2026-05-12T05:19:02Z"), "1970-01-02T00:00:00Z");
+/// ```
+pub fn format_date_time_like(secs: i64, like: &str) -> String {
+    let b = like.as_bytes();
+    let fraction = b.len() > 21 && b[19] == b'.' && b[b.len() - 1] == b'Z';
+    match fraction && b[20..b.len() - 1].iter().all(u8::is_ascii_digit) {
+        true => {
+            let mut out = String::with_capacity(like.len());
+            with_date_time(secs, |plain| out.push_str(&plain[..19]));
+            out.push_str(&like[19..]);
+            out
+        }
+        false => format_date_time(secs),
+    }
+}
+
 /// The bytes [`format_date_time`] writes, on the stack.
 pub(crate) fn date_time_bytes(secs: i64) -> [u8; 20] {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
