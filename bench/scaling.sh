@@ -70,18 +70,31 @@ request = function()
   return wrk.format("GET", "/v1/calls/call_abc")
 end
 done = function(s, lat, req)
-  io.write(string.format("%.0f %.2f\n", s.requests / (s.duration / 1e6), lat:percentile(99) / 1000))
+  io.write(string.format("%.0f %.2f %d\n", s.requests / (s.duration / 1e6),
+    lat:percentile(99) / 1000, s.requests))
 end
 LUA
 
-# load CORES MANY: rps and p99 (ms) of the server on port $PORT.
+# ticks PID: the process's user and kernel CPU time so far, in clock ticks.
+ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
+tck=$(getconf CLK_TCK)
+
+# load CORES MANY: rps, p99 (ms), and the server's CPU time per request in
+# microseconds, user and kernel (from /proc, so no profiler is needed).
+# The kernel share tells what instruction counts cannot: a server that
+# answers slower leaves wrk idle, and each answer then pays for waking it.
 load() {
   local k=$1 free=$((total - $1))
   local w=$(( free > 8 ? 8 : free ))
   MANY=$2 taskset -c "$((total - w))-$((total - 1))" "$WRK" -t"$w" -c"$CONNS" -d2s \
     -s "$lua" "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true
-  MANY=$2 taskset -c "$((total - w))-$((total - 1))" "$WRK" -t"$w" -c"$CONNS" \
-    -d"${SECS}s" -s "$lua" "http://127.0.0.1:$PORT/" 2>/dev/null | tail -n1
+  local u0 s0 u1 s1 rps p99 n
+  read -r u0 s0 < <(ticks "$pid")
+  read -r rps p99 n < <(MANY=$2 taskset -c "$((total - w))-$((total - 1))" "$WRK" -t"$w" \
+    -c"$CONNS" -d"${SECS}s" -s "$lua" "http://127.0.0.1:$PORT/" 2>/dev/null | tail -n1)
+  read -r u1 s1 < <(ticks "$pid")
+  awk -v r="$rps" -v p="$p99" -v n="$n" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v t="$tck" \
+    'BEGIN { printf "%s %s %.1f %.1f\n", r, p, u * 1e6 / t / n, s * 1e6 / t / n }'
 }
 
 # The body decoy serves is the ceilings' template: same bytes, same size.
@@ -104,14 +117,23 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 echo "machine: $total cores; body $(wc -c < "$body") bytes; wrk $CONNS connections, ${SECS}s"
 printf '%-5s | %-10s %-10s %-5s | %-10s %-10s %-18s %-7s %-7s\n' cores "ceil fixed" "decoy 1id" \
   ratio "ceil struc" "ceil templ" "decoy many ids" "/struc" "/templ"
+cpu=()
 for k in $CORES; do
-  read -r cf cf99 < <(run "$k" 0 "$CEILING" fixed "$PORT" "$body")
-  read -r d1 d199 < <(run "$k" 0 "$DECOY" mock --port "$PORT" --log off)
-  read -r cs cs99 < <(run "$k" 1 "$CEILING" structs "$PORT" "$body")
-  read -r cr cr99 < <(run "$k" 1 "$CEILING" fresh "$PORT" "$body")
-  read -r dm dm99 < <(run "$k" 1 "$DECOY" mock --port "$PORT" --log off)
+  read -r cf cf99 cfu cfs < <(run "$k" 0 "$CEILING" fixed "$PORT" "$body")
+  read -r d1 d199 d1u d1s < <(run "$k" 0 "$DECOY" mock --port "$PORT" --log off)
+  read -r cs cs99 csu css < <(run "$k" 1 "$CEILING" structs "$PORT" "$body")
+  read -r cr cr99 cru crs < <(run "$k" 1 "$CEILING" fresh "$PORT" "$body")
+  read -r dm dm99 dmu dms < <(run "$k" 1 "$DECOY" mock --port "$PORT" --log off)
   printf '%-5s | %-10s %-10s %-5s | %-10s %-10s %-18s %-7s %-7s\n' "$k" "$cf" "$d1" \
     "$(ratio "$d1" "$cf")" "$cs" "$cr" "$dm (p99 ${dm99}ms)" "$(ratio "$dm" "$cs")" \
     "$(ratio "$dm" "$cr")"
+  cpu+=("$(printf '%-5s | %-12s %-12s | %-12s %-12s %-12s' "$k" "$cfu+$cfs" "$d1u+$d1s" \
+    "$csu+$css" "$cru+$crs" "$dmu+$dms")")
 done
+echo
+echo "server CPU per request, microseconds user+kernel (/proc; the kernel part includes"
+echo "waking wrk, which a slower server pays more often)"
+printf '%-5s | %-12s %-12s | %-12s %-12s %-12s\n' cores "ceil fixed" "decoy 1id" "ceil struc" \
+  "ceil templ" "decoy many"
+printf '%s\n' "${cpu[@]}"
 rm -f "$lua" "$body"
