@@ -14,7 +14,10 @@
 # that leaves at least one core for wrk), SECS=10, CONNS=256, WRK=wrk.
 # wrk runs on the last min(8, free) cores with one thread per core, so the
 # load generator stays the same while the server gets more cores.
-# Needs wrk and taskset (util-linux); curl where present, else python3.
+# Needs wrk; curl where present, else python3. Cores are pinned with taskset
+# where it works; everywhere each server also gets TOKIO_WORKER_THREADS=k, so
+# a sandbox that ignores affinity still runs k workers.
+# On a lent machine with nothing installed: bench/device-scaling.sh.
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${SECS:-10}
@@ -32,6 +35,12 @@ if [ -z "${CORES:-}" ]; then
   for k in 1 2 4 8; do [ "$k" -lt "$total" ] && CORES="$CORES $k"; done
 fi
 WRK=${WRK:-wrk}
+# pin CPUS CMD...: CMD on those cores, or unpinned where affinity cannot be set
+# (taskset execs CMD, so `pin ... &` started by `run` below is not a function:
+# its $! must be the server's own pid).
+pinning=0
+taskset -c 0 true 2>/dev/null && pinning=1
+pin() { local c=$1; shift; if [ "$pinning" = 1 ]; then taskset -c "$c" "$@"; else "$@"; fi; }
 command -v "$WRK" >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 2; }
 
 # get URL: the body, with a bearer token (curl where present, else python3).
@@ -86,11 +95,11 @@ tck=$(getconf CLK_TCK)
 load() {
   local k=$1 free=$((total - $1))
   local w=$(( free > 8 ? 8 : free ))
-  MANY=$2 taskset -c "$((total - w))-$((total - 1))" "$WRK" -t"$w" -c"$CONNS" -d2s \
+  MANY=$2 pin "$((total - w))-$((total - 1))" "$WRK" -t"$w" -c"$CONNS" -d2s \
     -s "$lua" "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true
   local u0 s0 u1 s1 rps p99 n
   read -r u0 s0 < <(ticks "$pid")
-  read -r rps p99 n < <(MANY=$2 taskset -c "$((total - w))-$((total - 1))" "$WRK" -t"$w" \
+  read -r rps p99 n < <(MANY=$2 pin "$((total - w))-$((total - 1))" "$WRK" -t"$w" \
     -c"$CONNS" -d"${SECS}s" -s "$lua" "http://127.0.0.1:$PORT/" 2>/dev/null | tail -n1)
   read -r u1 s1 < <(ticks "$pid")
   awk -v r="$rps" -v p="$p99" -v n="$n" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v t="$tck" \
@@ -106,7 +115,11 @@ kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 run() {  # CORES MANY CMD...
   local k=$1 many=$2; shift 2
-  taskset -c "0-$((k - 1))" "$@" >/dev/null 2>&1 & pid=$!
+  if [ "$pinning" = 1 ]; then
+    TOKIO_WORKER_THREADS=$k taskset -c "0-$((k - 1))" "$@" >/dev/null 2>&1 & pid=$!
+  else
+    TOKIO_WORKER_THREADS=$k "$@" >/dev/null 2>&1 & pid=$!
+  fi
   wait_up "http://127.0.0.1:$PORT/v1/calls/call_abc"
   load "$k" "$many"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
