@@ -74,18 +74,9 @@ pub(crate) fn body_value(bytes: &[u8]) -> Option<Value> {
     Some(Value::String(clip(&String::from_utf8_lossy(bytes), 4096)))
 }
 
-pub(crate) fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 /// Whether a documented media range covers a received media type.
 pub(crate) fn media_matches(range: &str, actual: &str) -> bool {
-    let range = essence(range);
+    let range = decoy_spec::media::essence(range);
     if range == actual || range == "*/*" {
         return true;
     }
@@ -237,7 +228,9 @@ pub(crate) fn check(
     if response.content.is_empty() {
         return filter(config, out);
     }
-    let received = ex.header("content-type").map(essence);
+    let received = ex
+        .header("content-type")
+        .map(|ct| decoy_spec::media::essence(ct).into_owned());
     let media = match &received {
         Some(ct) => response.content.iter().find(|m| media_matches(&m.name, ct)),
         None => None,

@@ -114,7 +114,7 @@ impl Coverage {
 /// Whether a documented media range (`application/json`, `image/*`,
 /// `*/*`) covers a `Content-Type` as sent (parameters and case ignored).
 pub fn media_range_covers(range: &str, content_type: &str) -> bool {
-    checks::media_matches(range, &checks::essence(content_type))
+    checks::media_matches(range, &decoy_spec::media::essence(content_type))
 }
 
 /// Escapes text for XML attributes and content (JUnit reports).

@@ -197,12 +197,7 @@ impl MediaType {
 
 /// Whether a media type (parameters ignored) carries JSON.
 pub fn is_json_media_type(name: &str) -> bool {
-    let essence = name
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = crate::media::essence(name);
     essence == "application/json"
         || essence.ends_with("+json")
         || essence == "*/*"

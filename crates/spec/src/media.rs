@@ -8,11 +8,15 @@
 //!
 //! assert_eq!(media::kind("application/problem+json"), MediaKind::Json);
 //! assert_eq!(media::kind("multipart/form-data; boundary=x"), MediaKind::Multipart);
+//! assert_eq!(media::essence(" Application/JSON; charset=utf-8"), "application/json");
+//! assert!(decoy_spec::is_json_media_type("Application/Problem+JSON"));
 //! assert!(media::matches("audio/*", "audio/mpeg"));
 //! assert_eq!(media::concrete("audio/*"), "audio/mpeg");
 //! // The most specific documented entry wins.
 //! assert_eq!(media::best(["*/*", "text/*", "text/plain"], "text/plain"), Some(2));
 //! ```
+
+use std::borrow::Cow;
 
 /// What a body of a media type is, for reading and writing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,19 +34,22 @@ pub enum MediaKind {
 }
 
 /// The media type without parameters, lower-cased (`text/plain`).
-pub fn essence(name: &str) -> String {
-    name.split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+///
+/// Borrowed when it is lower-case already, as nearly every media type is:
+/// the mock asks on every request.
+pub fn essence(name: &str) -> Cow<'_, str> {
+    let e = name.split(';').next().unwrap_or("").trim();
+    match e.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => Cow::Owned(e.to_ascii_lowercase()),
+        false => Cow::Borrowed(e),
+    }
 }
 
 /// The kind of a (concrete) media type. Ranges count by what they name:
 /// `*/*` and `application/*` are JSON, the mock's own choice for them.
 pub fn kind(name: &str) -> MediaKind {
     let e = essence(name);
-    let (top, sub) = e.split_once('/').unwrap_or((e.as_str(), ""));
+    let (top, sub) = e.split_once('/').unwrap_or((&e, ""));
     match (top, sub) {
         ("application", "json" | "*") | ("*", "*") | ("text", "json") => MediaKind::Json,
         (_, s) if s.ends_with("+json") => MediaKind::Json,

@@ -361,7 +361,7 @@ pub(super) fn content_type(media: &MediaType) -> String {
 /// Bytes that start the way a file of this type starts, for a binary body
 /// the document gives no value for.
 fn placeholder(content_type: &str) -> Vec<u8> {
-    let magic: &[u8] = match media::essence(content_type).as_str() {
+    let magic: &[u8] = match &*media::essence(content_type) {
         "image/png" => b"\x89PNG\r\n\x1a\n",
         "image/jpeg" => b"\xff\xd8\xff\xe0",
         "image/gif" => b"GIF89a",
