@@ -201,6 +201,37 @@ fn out_file_appears_whole_or_not_at_all() {
     assert_eq!(leftovers, 0);
 }
 
+/// A record that cannot be made ends the run with exit 2 and a message
+/// naming the record and the schema, and stdout holds nothing: no `[` of an
+/// array that never closes, for a pipe into `jq` to choke on.
+#[test]
+fn a_failed_run_leaves_stdout_empty() {
+    let doc = Scratch::new(
+        "stamp.yaml",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Stamp:\n      type: object\n      required: [at]\n      properties:\n        at: {type: string, format: date-time, minLength: 21, maxLength: 21}\n",
+    );
+    for format in ["json", "ndjson"] {
+        let out = decoy(&[
+            "fake",
+            "Stamp",
+            "--doc",
+            doc.path(),
+            "--count",
+            "3",
+            "--format",
+            format,
+        ]);
+        let (code, stdout, err) = parts(&out);
+        assert_eq!(code, 2, "{format}: {err}");
+        assert!(err.contains("record 0 (seed 1)"), "{format}: {err}");
+        assert!(
+            err.contains("/components/schemas/Stamp/properties/at"),
+            "{format}: {err}"
+        );
+        assert_eq!(stdout, "", "{format}");
+    }
+}
+
 #[test]
 fn unknown_names_suggest_close_matches() {
     let (code, _, err) = parts(&decoy(&["fake", "CallDetial"]));

@@ -48,7 +48,8 @@ pub(crate) struct FakeArgs {
     #[arg(long, default_value = "realistic", value_parser = ["realistic", "edge"])]
     profile: String,
     /// Write to this file instead of stdout. It appears only when complete:
-    /// on error nothing (not even a partial file) is left behind.
+    /// on error nothing (not even a partial file) is left behind. On stdout,
+    /// a run that fails within its first MiB writes nothing either.
     #[arg(long, short = 'o')]
     out: Option<PathBuf>,
     /// Threads that generate records; the output is the same for any
@@ -155,7 +156,13 @@ pub(crate) fn run(args: FakeArgs) -> anyhow::Result<Outcome> {
         None => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-            write(&mut out)?;
+            if let Err(e) = write(&mut out) {
+                // What is still buffered is dropped, not flushed: a run that
+                // fails before its first mebibyte leaves stdout empty rather
+                // than holding half a JSON array.
+                let _ = out.into_parts();
+                return Err(e);
+            }
             out.flush()?;
         }
     }
