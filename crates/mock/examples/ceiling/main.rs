@@ -18,7 +18,6 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -62,23 +61,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve(mode: Arc<Mode>, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let counter = Arc::new(AtomicU64::new(0));
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        let (mode, counter) = (mode.clone(), counter.clone());
+        let mode = mode.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let body = match &*mode {
                     Mode::Fixed(bytes) => bytes.clone(),
                     Mode::Fresh(template) => {
-                        let n = counter.fetch_add(1, Ordering::Relaxed);
-                        fresh(template, req.uri().path(), n)
+                        fresh(template, req.uri().path(), path_seed(req.uri().path()))
                     }
-                    Mode::Structs => {
-                        let n = counter.fetch_add(1, Ordering::Relaxed);
-                        structs(req.uri().path(), n)
-                    }
+                    Mode::Structs => structs(req.uri().path(), path_seed(req.uri().path())),
                 };
                 let mut response = Response::new(Full::new(body));
                 response.headers_mut().insert(
@@ -104,6 +98,14 @@ fn fresh(template: &Value, path: &str, n: u64) -> Bytes {
         *slot = Value::from(path.rsplit('/').next().unwrap_or(""));
     }
     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// The seed of a path (FNV-1a): each resource is drawn from its own path,
+/// as the mock's are, and no counter is shared by the cores.
+fn path_seed(path: &str) -> u64 {
+    path.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A new `CallDetail` for the path's id, drawn from `n`.
