@@ -1,6 +1,6 @@
 //! Compact JSON, written by hand: the bytes `serde_json::to_writer` writes,
-//! with strings that need no escape (nearly all generated text) copied in
-//! one go after a word-at-a-time scan. The generator writes trees with it,
+//! with strings that need no escape (nearly all generated text) checked and
+//! copied a word at a time in one pass. The generator writes trees with it,
 //! and the mock its response bodies.
 
 use serde_json::Value;
