@@ -56,6 +56,9 @@ struct OpInfo {
     name: String,
     /// Index into `responses` of the lowest documented 2xx.
     success: Option<usize>,
+    /// Index into that response's `content` of the media type it answers
+    /// with ([`answer::pick_media`]), chosen once: every new resource asks.
+    success_media: Option<usize>,
     /// The operation's validators, compiled when it is first asked for:
     /// startup does not wait for operations nobody calls.
     validators: OnceLock<OpValidators>,
@@ -202,9 +205,12 @@ impl App {
                     ParameterLocation::Header | ParameterLocation::Cookie
                 )
             });
+            let success_media =
+                success.and_then(|k| answer::pick_media_index(&op.responses[k].content));
             ops.push(OpInfo {
                 name: op.name(),
                 success,
+                success_media,
                 validators: OnceLock::new(),
                 cacheable,
                 id_param,

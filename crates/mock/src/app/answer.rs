@@ -346,10 +346,16 @@ pub(super) fn status_of(key: StatusKey, asked: Option<u16>) -> u16 {
 
 /// The first JSON media type, else the first.
 pub(super) fn pick_media(content: &[MediaType]) -> Option<&MediaType> {
+    pick_media_index(content).map(|i| &content[i])
+}
+
+/// The index of [`pick_media`]'s choice: the first JSON type, else the
+/// first.
+pub(super) fn pick_media_index(content: &[MediaType]) -> Option<usize> {
     content
         .iter()
-        .find(|m| m.is_json())
-        .or_else(|| content.first())
+        .position(MediaType::is_json)
+        .or((!content.is_empty()).then_some(0))
 }
 
 /// The `Content-Type` to answer with: the documented type, or for a range

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use decoy_spec::{MediaType, OpId, Operation};
 use serde_json::Value;
 
-use super::answer::{pick_media, resource_path};
+use super::answer::resource_path;
 use super::echo::{Ctx, apply, build};
 use super::state::fresh_id;
 use super::{App, IdCheck};
@@ -243,7 +243,7 @@ impl App {
         }
         let p = self.spec.model().operation(op_id).parent?;
         let op = &self.spec.operations()[p];
-        let media = pick_media(&op.responses[self.ops[p].success?].content)?;
+        let media = self.success_media(p)?;
         let schema = media.schema.as_deref()?;
         let value = self.generate_at(p, params, media, depth + 1);
         let marks = context::marks(self.spec.document(), self.reach(), schema, &value);
@@ -354,8 +354,8 @@ impl App {
     /// The media type of the operation's lowest documented 2xx.
     pub(super) fn success_media(&self, op_id: OpId) -> Option<&MediaType> {
         let op = &self.spec.operations()[op_id];
-        let k = self.ops[op_id].success?;
-        pick_media(&op.responses[k].content)
+        let info = &self.ops[op_id];
+        op.responses[info.success?].content.get(info.success_media?)
     }
 
     /// Whether the response's `id` property (in any branch) accepts `id`
