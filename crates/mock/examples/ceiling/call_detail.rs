@@ -310,7 +310,8 @@ impl CallDetail {
             summary: rng.sentence(),
             outcome: rng.pick(&["resolved", "transferred", "voicemail", "callback_scheduled"]),
             structured_data: rng.words(2),
-            transcript: Transcript::fresh(rng, created, end),
+            // The report's copy is shorter, as the mock's averages.
+            transcript: Transcript::fresh(rng, 2, created, end),
             cost_micro_usd: rng.below(10_000_000).to_string(),
             cost_breakdown: (0..1 + rng.below(3))
                 .map(|_| CostLine::fresh(rng))
@@ -329,7 +330,7 @@ impl CallDetail {
             false => Vec::new(),
         };
         let transcript = match answered {
-            true => Transcript::fresh(rng, created, end),
+            true => Transcript::fresh(rng, 3, created, end),
             false => Transcript {
                 entries: Vec::new(),
             },
@@ -361,8 +362,9 @@ impl CallDetail {
 }
 
 impl Transcript {
-    fn fresh(rng: &mut Rng, from: i64, to: i64) -> Transcript {
-        let n = 1 + rng.below(3) as usize;
+    /// One to `most` entries spread over `from..to`.
+    fn fresh(rng: &mut Rng, most: u64, from: i64, to: i64) -> Transcript {
+        let n = 1 + rng.below(most) as usize;
         let entries = (0..n)
             .map(|index| {
                 let at = from + (to - from) * index as i64 / n as i64;
