@@ -565,8 +565,7 @@ impl<'a> Ctx<'a> {
             }
         }
         // A hint picks the category it fits (`created`: integer or string).
-        let number_hint = realism::number(hint, &mut self.rng.clone(), true, 0, 1).is_some();
-        if number_hint
+        if realism::is_number(hint)
             && let Some(t) = cats
                 .iter()
                 .find(|t| **t == Types::INTEGER || **t == Types::FRACTION)
@@ -1099,6 +1098,18 @@ impl<'a> Ctx<'a> {
         // The timeline's properties come first: they set the window the
         // date-times of everything nested fall in.
         let timed = o.timeline.len() >= 2;
+        // Timeline members as bits, for the first 64 properties: both passes
+        // ask of every property.
+        let mut on_timeline = 0u64;
+        if timed {
+            for &i in o.timeline.iter().filter(|&&i| i < 64) {
+                on_timeline |= 1 << i;
+            }
+        }
+        let in_timeline = |i: usize| match i < 64 {
+            true => on_timeline >> i & 1 == 1,
+            false => o.timeline.contains(&i),
+        };
         let mut slots = self.slot_pool.pop().unwrap_or_default();
         slots.resize_with(o.props.len(), || None);
         for first in [true, false] {
@@ -1107,7 +1118,7 @@ impl<'a> Ctx<'a> {
             }
             for &i in &o.order {
                 let p = &o.props[i];
-                if !include[i] || (timed && o.timeline.contains(&i)) != first {
+                if !include[i] || (timed && in_timeline(i)) != first {
                     continue;
                 }
                 match self.prop_value(o, i, is_root, depth) {

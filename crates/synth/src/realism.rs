@@ -694,6 +694,31 @@ pub(crate) fn string(hint: Hint, rng: &mut Rng, anchor: i64, window: i64) -> Opt
     })
 }
 
+/// Whether [`number`] has a value for the hint: asked where a hint picks
+/// between number and string, without drawing one.
+pub(crate) fn is_number(hint: Hint) -> bool {
+    matches!(
+        hint,
+        Hint::DateTime
+            | Hint::Date
+            | Hint::Latitude
+            | Hint::Longitude
+            | Hint::Millis
+            | Hint::EpochMillis
+            | Hint::Seconds
+            | Hint::Count
+            | Hint::Age
+            | Hint::Year
+            | Hint::Price
+            | Hint::Port
+            | Hint::Percent
+            | Hint::Rating
+            | Hint::HttpStatus
+            | Hint::Integer
+            | Hint::Number
+    )
+}
+
 /// A number for the hint (integral when `integer`), or `None`.
 pub(crate) fn number(
     hint: Hint,
@@ -736,6 +761,76 @@ pub(crate) fn number(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_number` says yes exactly where `number` gives a value.
+    #[test]
+    fn is_number_agrees_with_number() {
+        use Hint::*;
+        let all = [
+            None,
+            DateTime,
+            Date,
+            Id(IdPrefix::NONE),
+            Uuid,
+            Url,
+            ImageUrl,
+            Email,
+            Phone,
+            SipUri,
+            Language,
+            Sentence,
+            Paragraph,
+            Title,
+            Name,
+            FirstName,
+            LastName,
+            FullName,
+            Username,
+            Company,
+            City,
+            Country,
+            CountryCode,
+            State,
+            Zip,
+            Street,
+            Currency,
+            Job,
+            Color,
+            Ipv4,
+            Ipv6,
+            Domain,
+            Password,
+            Token,
+            Version,
+            Mime,
+            UserAgent,
+            TimeZone,
+            Slug,
+            Word,
+            FileName,
+            Latitude,
+            Longitude,
+            Millis,
+            EpochMillis,
+            Seconds,
+            Count,
+            Age,
+            Year,
+            Price,
+            Port,
+            Percent,
+            Rating,
+            HttpStatus,
+            Integer,
+            Number,
+            Boolean,
+        ];
+        let mut rng = <Rng as rand::SeedableRng>::seed_from_u64(7);
+        for hint in all {
+            let drawn = number(hint, &mut rng, true, 1_000_000, 1_000).is_some();
+            assert_eq!(is_number(hint), drawn, "{hint:?}");
+        }
+    }
 
     #[test]
     fn names_split_into_words() {
