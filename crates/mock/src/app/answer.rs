@@ -171,7 +171,10 @@ impl App {
                 // long way through a `Value`.
                 let ct = content_type(media);
                 let json = (media::kind(&ct) == MediaKind::Json)
-                    .then(|| self.generate_success_json(op_id, &ctx, media))
+                    .then(|| {
+                        let resource = cache_key.as_ref().map(|(_, _, path)| path.as_str());
+                        self.generate_success_json(op_id, &ctx, media, resource)
+                    })
                     .flatten();
                 match json {
                     Some(json) => self.reply_with(status, response, &ct, Bytes::from(json)),

@@ -30,18 +30,27 @@ pub(super) const URI_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NO
 
 impl App {
     pub(super) fn seeds(&self, op: &Operation, params: &[(String, String)]) -> Seeds {
-        let full = resource_path(&op.path, params);
+        self.seeds_of(op, params, &resource_path(&op.path, params))
+    }
+
+    /// [`App::seeds`] of a resource whose path (`full`) is filled already.
+    pub(super) fn seeds_of(
+        &self,
+        op: &Operation,
+        params: &[(String, String)],
+        full: &str,
+    ) -> Seeds {
         // The root resource: the template up to its first parameter, which
         // is the whole template for the common `/things/{id}`.
         let root = match op.path.find('}') {
             Some(end) if end + 1 < op.path.len() => {
                 Cow::Owned(resource_path(&op.path[..=end], params))
             }
-            _ => Cow::Borrowed(&full),
+            _ => Cow::Borrowed(full),
         };
         Seeds {
             resource: util::mix(self.config.seed, &*root),
-            request: util::mix(self.config.seed, &full),
+            request: util::mix(self.config.seed, full),
         }
     }
 
@@ -114,11 +123,15 @@ impl App {
     /// transition, and a path with nothing to percent-encode): the value is
     /// never built as a `serde_json::Value`. `None` where that does not hold, or where the
     /// generator cannot make this body; the caller then takes the long way.
+    ///
+    /// `resource` is the resource's path where the caller filled it already
+    /// (for the cache key).
     pub(super) fn generate_success_json(
         &self,
         op_id: OpId,
         ctx: &Ctx<'_>,
         media: &MediaType,
+        resource: Option<&str>,
     ) -> Option<Vec<u8>> {
         let rules = self.rules(op_id);
         let plain = rules.set.is_empty()
@@ -138,7 +151,11 @@ impl App {
             return None;
         }
         let pins = self.pins(op_id, ctx.params, media, &[]);
-        let seeds = self.seeds(&self.spec.operations()[op_id], ctx.params);
+        let op = &self.spec.operations()[op_id];
+        let seeds = match resource {
+            Some(full) => self.seeds_of(op, ctx.params, full),
+            None => self.seeds(op, ctx.params),
+        };
         let id = self.id_pin(op_id, ctx.params);
         // Everything that generates (the parent's body) happens before the
         // tree is made: the generator is not entered again while it lends
@@ -479,7 +496,7 @@ mod tests {
                             parts: &parts,
                             context: None,
                         };
-                        let Some(fast) = app.generate_success_json(op_id, &ctx, media) else {
+                        let Some(fast) = app.generate_success_json(op_id, &ctx, media, None) else {
                             continue;
                         };
                         let long = json_bytes(&app.generate_success(op_id, &ctx, media));
