@@ -92,9 +92,10 @@ pub(crate) struct Ctx<'a> {
     /// Properties pinned on the object generated at this depth: the
     /// selectors of a state chosen first (see `states`).
     pins: Option<(u32, Vec<(&'a str, Tree<'a>)>)>,
-    /// Emptied property slots of finished objects, reused by the next ones
-    /// (an object would otherwise allocate them each time).
-    slot_pool: Vec<Vec<Option<Tree<'a>>>>,
+    /// Property slots of the objects being generated, one region per
+    /// object on the stack of nested objects: the region is taken back when
+    /// the object is done, so objects allocate no slots of their own.
+    slots: Vec<Option<Tree<'a>>>,
     /// Date-times of one root value fall in `[clock - CLUSTER, clock)`: one
     /// call, its transcript and its report happen within the same hour.
     clock: i64,
@@ -140,7 +141,7 @@ impl<'a> Ctx<'a> {
             items: Vec::new(),
             overrides,
             pins: None,
-            slot_pool: Vec::new(),
+            slots: Vec::with_capacity(64),
             clock: 0,
             within: None,
         }
@@ -1110,8 +1111,8 @@ impl<'a> Ctx<'a> {
             true => on_timeline >> i & 1 == 1,
             false => o.timeline.contains(&i),
         };
-        let mut slots = self.slot_pool.pop().unwrap_or_default();
-        slots.resize_with(o.props.len(), || None);
+        let base = self.slots.len();
+        self.slots.resize_with(base + o.props.len(), || None);
         for first in [true, false] {
             if first && !timed {
                 continue;
@@ -1122,24 +1123,31 @@ impl<'a> Ctx<'a> {
                     continue;
                 }
                 match self.prop_value(o, i, is_root, depth) {
-                    Ok(v) => slots[i] = Some(v),
+                    Ok(v) => self.slots[base + i] = Some(v),
                     // An optional property that resisted is left out: the
                     // object stays valid without it.
                     Err(_) if !p.required => {}
-                    Err(e) => return Err(e),
+                    Err(e) => {
+                        self.slots.truncate(base);
+                        return Err(e);
+                    }
                 }
             }
-            if first && let Some(window) = self.timeline(o, &mut slots) {
-                self.within = Some(window);
+            if first {
+                let mut slots = std::mem::take(&mut self.slots);
+                let window = self.timeline(o, &mut slots[base..]);
+                self.slots = slots;
+                if let Some(window) = window {
+                    self.within = Some(window);
+                }
             }
         }
         let mut map: Entries<'a> = Vec::with_capacity(o.props.len());
-        for (p, v) in o.props.iter().zip(slots.drain(..)) {
+        for (p, v) in o.props.iter().zip(self.slots.drain(base..)) {
             if let Some(v) = v {
                 map.push((Cow::Borrowed(&p.name), v));
             }
         }
-        self.slot_pool.push(slots);
         let mut count = map.len() as u64;
         if count < o.min_props {
             for (i, p) in o.props.iter().enumerate() {
@@ -1333,11 +1341,14 @@ impl<'a> Ctx<'a> {
 
     /// An object with no object keywords (`type: object` alone).
     fn free_object(&mut self, depth: u32) -> Tree<'a> {
-        let mut map = Vec::new();
         if self.simplicity.min_arrays() || self.pressed(depth, 1) {
-            return Tree::Object(map);
+            return Tree::Object(Vec::new());
         }
-        for _ in 0..self.rng.random_range(0..=2) {
+        // An `i32` draw, as the generator has always made it (a `usize` one
+        // would draw differently and change every free-form map).
+        let n: i32 = self.rng.random_range(0..=2);
+        let mut map = Vec::with_capacity(n as usize);
+        for _ in 0..n {
             let key = format::word(&mut self.rng);
             let v = Value::String(format::word(&mut self.rng).to_owned());
             tree::set(&mut map, Cow::Borrowed(key), Tree::leaf(v));
