@@ -8,7 +8,8 @@
 #
 # Usage: bench/cache-rss.sh            (COUNT=10000)
 #        DECOY=path/to/decoy bench/cache-rss.sh   (a carried release binary)
-# Needs: python3, a release build (built here unless DECOY names one).
+# Needs: python3, a release build (built here unless DECOY names one); curl
+# where present (python3 otherwise, as on a lent machine).
 set -eu
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-10000}
@@ -38,13 +39,24 @@ for i in range(count):
 PY
 }
 
+# Whether the mock on port $1 answers (any status).
+ready() {
+  if command -v curl >/dev/null; then
+    curl -s -o /dev/null "http://127.0.0.1:$1/"
+  else
+    python3 -c 'import sys, http.client as h
+c = h.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=1); c.request("GET", "/")
+c.getresponse().read()' "$1" 2>/dev/null
+  fi
+}
+
 start() {
   local port=$1; shift
   "$DECOY" mock "$@" --port "$port" --seed 1 >/dev/null 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 500); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0 || sleep 0.02
+    ready "$port" && return 0 || sleep 0.02
   done
   echo "the mock on port $port did not start" >&2
   exit 2

@@ -10,7 +10,11 @@
 # There:        bash bench/device-scaling.sh      (carrying .bench-carry)
 #   wrk is unpacked beside them where the machine has none.
 #   CORES, SECS and CONNS pass through (default: 1 2 4 8 where they fit).
-#   With $OUT set, the table is also written to $OUT/scaling.txt.
+#   Then, from the same binaries: memory with 10,000 cached and 10,000 kept
+#   resources (bench/cache-rss.sh; mimalloc's heaps and the answer caches are
+#   per worker, so the core count matters) and startup (bench/startup.sh).
+#   With $OUT set, each is also written there (scaling.txt, cache-rss.txt,
+#   startup.txt).
 set -eu
 cd "$(dirname "$0")/.."
 carry=.bench-carry
@@ -39,8 +43,11 @@ fi
 "$WRK" --version 2>&1 | head -n1 || true
 echo "$(nproc) cores; $(uname -sr); taskset $(taskset -c 0 true 2>/dev/null && echo works || echo absent or ignored)"
 export WRK DECOY="$carry/decoy" CEILING="$carry/ceiling"
-if [ -n "${OUT:-}" ]; then
-  bash bench/scaling.sh | tee "$OUT/scaling.txt"
-else
-  bash bench/scaling.sh
-fi
+# Runs a benchmark, keeping its output under $OUT/$1 where $OUT is set.
+bench() {
+  local name=$1; shift
+  if [ -n "${OUT:-}" ]; then "$@" | tee "$OUT/$name"; else "$@"; fi
+}
+bench scaling.txt bash bench/scaling.sh
+bench cache-rss.txt bash bench/cache-rss.sh
+BINS="$DECOY" bench startup.txt bash bench/startup.sh
