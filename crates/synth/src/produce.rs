@@ -284,6 +284,7 @@ impl<'a> Ctx<'a> {
         ))
     }
 
+    #[inline(never)]
     fn gen_choice(
         &mut self,
         node: &'a Node,
@@ -388,6 +389,7 @@ impl<'a> Ctx<'a> {
     /// Draws the selectors, follows the `if`s to the one branch they pick
     /// and generates it with them pinned. `None`: no draw worked (then the
     /// generic path decides).
+    #[inline(never)]
     fn state_first(
         &mut self,
         choice: &'a Choice,
@@ -445,6 +447,7 @@ impl<'a> Ctx<'a> {
     /// Adds, for each other branch of `raw` that `v` also matches, a property
     /// that branch constrains and the chosen branch leaves free, with a value
     /// that branch rejects. Returns whether anything was added.
+    #[inline(never)]
     fn separate(&self, raw: &[NodeId], chosen: usize, branch: NodeId, v: &mut Tree<'a>) -> bool {
         let arena = self.arena;
         let Some(own) = arena.node(branch).object.as_deref() else {
@@ -490,6 +493,7 @@ impl<'a> Ctx<'a> {
 
     /// Gives the discriminator property the mapping key of the chosen
     /// branch, when the branch's own schema accepts it.
+    #[inline(never)]
     fn set_discriminator(&self, branch: NodeId, v: &mut Tree<'a>, property: &str, tag: &Value) {
         let Tree::Object(map) = v else { return };
         let node = self.arena.node(branch);
@@ -596,6 +600,7 @@ impl<'a> Ctx<'a> {
         Value::String(format::word(&mut self.rng).to_owned())
     }
 
+    #[inline(never)]
     fn gen_number(&mut self, node: &'a Node, types: Types, hint: Hint) -> Res {
         let default = NumC::default();
         let num: &NumC = node.num.as_deref().unwrap_or(&default);
@@ -811,6 +816,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The largest number the bounds allow (or a large one when unbounded).
+    #[inline(never)]
     fn largest(&self, num: &NumC, integer: bool) -> Option<Value> {
         const BIG: f64 = 9_007_199_254_740_991.0; // 2^53 - 1: exact in JSON readers
         let hi = if num.max.is_finite() { num.max } else { BIG };
@@ -827,6 +833,7 @@ impl<'a> Ctx<'a> {
 
     /// A string the document gives as an example of this property, or of a
     /// property of the same name, that fits; tried from a random start.
+    #[inline(never)]
     fn document_word(
         &mut self,
         meta: Option<&'a crate::ir::Meta>,
@@ -843,6 +850,7 @@ impl<'a> Ctx<'a> {
         pick(&mut self.rng, named, &fits)
     }
 
+    #[inline(never)]
     fn words(&mut self, min: u64, max: Option<u64>) -> String {
         let min = min as usize;
         let max = max.map_or(usize::MAX, |m| m as usize);
@@ -1340,6 +1348,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An object with no object keywords (`type: object` alone).
+    #[inline(never)]
     fn free_object(&mut self, depth: u32) -> Tree<'a> {
         if self.simplicity.min_arrays() || self.pressed(depth, 1) {
             return Tree::Object(Vec::new());
@@ -1360,6 +1369,7 @@ impl<'a> Ctx<'a> {
     /// `slots`, by property index) do not decrease; each follows the previous
     /// by a realistic gap, ending by the end of an enclosing window. Returns
     /// the window this object's nested date-times belong in.
+    #[inline(never)]
     fn timeline(&mut self, o: &'a ObjC, slots: &mut [Option<Tree<'a>>]) -> Option<(i64, i64)> {
         let mut prev: Option<i64> = None;
         let mut times = 0;
@@ -1415,6 +1425,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `x-decoy-duration`: a number equal to the span between two siblings.
+    #[inline(never)]
     fn durations(&mut self, o: &'a ObjC, map: &mut Entries<'a>) {
         for d in &o.durations {
             let p = &o.props[d.prop];
