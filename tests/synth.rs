@@ -1407,3 +1407,53 @@ fn date_times_take_the_length_their_schema_asks() {
         "a 21-character date-time was made"
     );
 }
+
+/// An optional property the generator cannot make (an object whose required
+/// string must match `^a{5}$` within three characters) is left out, and
+/// generation goes on: the properties after it, in the same object and in
+/// its parent, are all there, and every value validates.
+#[test]
+fn an_optional_property_that_cannot_be_made_is_left_out() {
+    let doc = serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {},
+        "components": {"schemas": {
+            "Outer": {"type": "object", "required": ["before", "inner", "after"], "properties": {
+                "before": {"type": "string", "minLength": 1},
+                "inner": {"type": "object", "required": ["x"], "properties": {
+                    "x": {"type": "integer"},
+                    "stuck": {"type": "object", "required": ["code"], "properties": {
+                        "code": {"type": "string", "pattern": "^a{5}$", "maxLength": 3}
+                    }},
+                    "y": {"type": "string"},
+                    "z": {"type": "array", "minItems": 1, "items": {
+                        "type": "object", "required": ["w"], "properties": {"w": {"type": "boolean"}}
+                    }}
+                }},
+                "after": {"type": "integer"}
+            }}
+        }}
+    });
+    let spec = Spec::parse(&doc.to_string(), "stuck.json").expect("parses");
+    let validators = Validators::new(&spec);
+    let mut options = Options::default();
+    options.full = true;
+    let generator = Generator::new(spec.document().clone(), options);
+    let pointer = "/components/schemas/Outer";
+    let plan = generator.plan(pointer).expect("plans");
+    let schema = validators.compile(pointer).expect("compiles");
+    for seed in 0..100 {
+        let value = plan
+            .generate(seed)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let violations = schema.validate(&value);
+        assert!(violations.is_empty(), "seed {seed}: {value} {violations:?}");
+        let inner = &value["inner"];
+        assert!(inner.get("stuck").is_none(), "seed {seed}: {value}");
+        for present in [&value["before"], &value["after"], &inner["x"], &inner["y"]] {
+            assert!(!present.is_null(), "seed {seed}: {value}");
+        }
+        assert!(inner["z"][0]["w"].is_boolean(), "seed {seed}: {value}");
+    }
+}
