@@ -223,34 +223,22 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// Whether entry key `k` is `key`. Keys of one object often share a length
-/// (`started_at`, `created_at`), so the first bytes are compared before
-/// the rest: most keys that are not `key` are passed over without a
-/// `memcmp` call.
-#[inline]
-fn is_key(k: &str, key: &str) -> bool {
-    k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key
-}
-
 pub(crate) fn get<'t, 'a>(
     entries: &'t [(Cow<'a, str>, Tree<'a>)],
     key: &str,
 ) -> Option<&'t Tree<'a>> {
-    entries.iter().find(|(k, _)| is_key(k, key)).map(|(_, v)| v)
+    entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 pub(crate) fn get_mut<'t, 'a>(
     entries: &'t mut [(Cow<'a, str>, Tree<'a>)],
     key: &str,
 ) -> Option<&'t mut Tree<'a>> {
-    entries
-        .iter_mut()
-        .find(|(k, _)| is_key(k, key))
-        .map(|(_, v)| v)
+    entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 pub(crate) fn contains(entries: &[(Cow<'_, str>, Tree<'_>)], key: &str) -> bool {
-    entries.iter().any(|(k, _)| is_key(k, key))
+    entries.iter().any(|(k, _)| k == key)
 }
 
 /// Replaces the value of `key` in place, or appends it: the order a
