@@ -8,7 +8,7 @@
 # resources), startup time (launch to first answer) and RSS after load.
 #
 # Usage: bench/mock-load.sh            (SECS=10 CONNS=50 by default)
-# Needs: ../shared/bench (install-peers.sh, load.sh), curl, a release build.
+# Needs: ../shared/bench (install-peers.sh, load.sh), curl, python3, a release build.
 set -eu
 cd "$(dirname "$0")/.."
 SHARED=${DECOY_SHARED:-$(cd .. && pwd)/shared}
@@ -32,21 +32,33 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-now_ms() { date +%s%3N; }
-
-# Starts a server in the background; prints "PID STARTUP_MS" once it answers.
+# Starts a server in the background; prints "PID STARTUP_MS" once it answers
+# (launch to first answer, polled in-process every half millisecond as
+# bench/startup.sh does: a curl process per poll would cost more than the
+# startup it measures). The server outlives the poller.
 launch() {
-  local url=$1; shift
-  local t0; t0=$(now_ms)
-  "$@" >/dev/null 2>&1 &
-  local pid=$!
-  for _ in $(seq 1 3000); do
-    if curl -s -o /dev/null -H 'Authorization: Bearer t' "$url"; then
-      echo "$pid $(( $(now_ms) - t0 ))"; return 0
-    fi
-    sleep 0.005
-  done
-  echo "server did not start: $*" >&2; kill "$pid" 2>/dev/null; return 1
+  python3 - "$@" <<'PY'
+import http.client, subprocess, sys, time
+url, cmd = sys.argv[1], sys.argv[2:]
+host, _, rest = url.removeprefix("http://").partition("/")
+name, _, port = host.partition(":")
+t0 = time.perf_counter()
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+while time.perf_counter() - t0 < 60:
+    try:
+        c = http.client.HTTPConnection(name, int(port), timeout=5)
+        c.request("GET", "/" + rest, headers={"Authorization": "Bearer t"})
+        c.getresponse().read()
+        print(p.pid, round((time.perf_counter() - t0) * 1000))
+        sys.exit(0)
+    except OSError:
+        if p.poll() is not None:
+            break
+        time.sleep(0.0005)
+print("server did not start:", " ".join(cmd), file=sys.stderr)
+p.kill()
+sys.exit(1)
+PY
 }
 
 # One wrk run over many ids (call_0, call_1, ...); same output as load.sh.
