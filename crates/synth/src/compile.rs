@@ -8,9 +8,11 @@
 //! distributed plus the alternative's leaves. Keys are memoised, so recursive
 //! schemas become cycles in the graph, not infinite work.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use decoy_spec::hints;
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::SynthError;
@@ -86,6 +88,11 @@ pub(crate) struct Compiler<'a> {
     /// Name-based hints by (property, component): a schema with many
     /// distributed branches names the same properties many times.
     named: HashMap<(String, Option<String>), Hint>,
+    /// The value at each pointer asked for so far (and at its prefixes):
+    /// schemas are named by pointers, the same ones are asked for many times
+    /// (flattening, then building), and a walk from the root hashes every
+    /// key on the way with the document map's SipHash.
+    resolved: RefCell<FxHashMap<String, Option<&'a Value>>>,
 }
 
 impl<'a> Compiler<'a> {
@@ -104,15 +111,32 @@ impl<'a> Compiler<'a> {
             first_new,
             limit,
             named: HashMap::new(),
+            resolved: RefCell::default(),
         }
     }
 
+    /// The value at `ptr`: in the document, or in the inline schema for a
+    /// pointer that starts with `~`. Each pointer is walked once, one token
+    /// from its parent's value.
     fn resolve(&self, ptr: &str) -> Option<&'a Value> {
-        match ptr.strip_prefix('~') {
-            // Without allocating per token (`Value::pointer` unescapes each).
-            Some(rest) => decoy_spec::pointer::get(self.inline?, rest),
-            None => decoy_spec::pointer::get(self.doc, ptr),
+        if let Some(&found) = self.resolved.borrow().get(ptr) {
+            return found;
         }
+        let found = match ptr.rfind('/') {
+            // One step from the parent: the same value a walk from the root
+            // finds (RFC 6901 reads a pointer a token at a time).
+            Some(cut) => {
+                let parent = self.resolve(&ptr[..cut]);
+                parent.and_then(|v| decoy_spec::pointer::get(v, &ptr[cut..]))
+            }
+            // A root: the document's (`""`) or the inline schema's (`~`).
+            None => match ptr.strip_prefix('~') {
+                Some(rest) => decoy_spec::pointer::get(self.inline?, rest),
+                None => decoy_spec::pointer::get(self.doc, ptr),
+            },
+        };
+        self.resolved.borrow_mut().insert(ptr.to_owned(), found);
+        found
     }
 
     /// Compiles the schema at `ptr` (and all it reaches) and analyses the new
