@@ -12,6 +12,12 @@ pub fn push(pointer: &str, token: &str) -> String {
     let mut out = String::with_capacity(pointer.len() + token.len() + 1);
     out.push_str(pointer);
     out.push('/');
+    // Most tokens (property names, keywords, indexes) need no escape:
+    // copied whole, not a character at a time.
+    if !token.contains(['~', '/']) {
+        out.push_str(token);
+        return out;
+    }
     for c in token.chars() {
         match c {
             '~' => out.push_str("~0"),
