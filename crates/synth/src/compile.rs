@@ -9,7 +9,6 @@
 //! schemas become cycles in the graph, not infinite work.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use decoy_spec::hints;
 use rustc_hash::FxHashMap;
@@ -87,7 +86,7 @@ pub(crate) struct Compiler<'a> {
     limit: usize,
     /// Name-based hints by (property, component): a schema with many
     /// distributed branches names the same properties many times.
-    named: HashMap<(String, Option<String>), Hint>,
+    named: FxHashMap<(String, Option<String>), Hint>,
     /// The value at each pointer asked for so far (and at its prefixes):
     /// schemas are named by pointers, the same ones are asked for many times
     /// (flattening, then building), and a walk from the root hashes every
@@ -110,7 +109,7 @@ impl<'a> Compiler<'a> {
             queue: Vec::new(),
             first_new,
             limit,
-            named: HashMap::new(),
+            named: FxHashMap::default(),
             resolved: RefCell::default(),
         }
     }

@@ -4,7 +4,7 @@
 //! Generation and checking walk this graph, never the JSON document, so no
 //! keyword is looked up or parsed twice.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use decoy_spec::hints::{DurationUnit, SchemaHints};
 use serde_json::Value;
@@ -367,12 +367,14 @@ pub(crate) type Key = Vec<(Box<str>, u8)>;
 #[derive(Debug, Default)]
 pub(crate) struct Arena {
     pub(crate) nodes: Vec<Node>,
-    pub(crate) memo: HashMap<Key, NodeId>,
+    /// Hashed with FxHash, as the maps below: keyed by pointers and
+    /// patterns the document chose, and looked up thousands of times while
+    /// a big schema compiles.
+    pub(crate) memo: FxHashMap<Key, NodeId>,
     pub(crate) patterns: Vec<Pattern>,
-    pub(crate) pattern_memo: HashMap<Box<str>, u32>,
-    /// Hashed with FxHash: looked up per generated value, by pointers
-    /// into the document.
-    pub(crate) roots: rustc_hash::FxHashMap<Box<str>, NodeId>,
+    pub(crate) pattern_memo: FxHashMap<Box<str>, u32>,
+    /// Looked up per generated value, by pointers into the document.
+    pub(crate) roots: FxHashMap<Box<str>, NodeId>,
 }
 
 impl Arena {
