@@ -14,7 +14,7 @@ pub fn push(pointer: &str, token: &str) -> String {
     out.push('/');
     // Most tokens (property names, keywords, indexes) need no escape:
     // copied whole, not a character at a time.
-    if !token.contains(['~', '/']) {
+    if !token.bytes().any(|b| b == b'~' || b == b'/') {
         out.push_str(token);
         return out;
     }
