@@ -228,14 +228,14 @@ impl App {
         let mut shared = Vec::new();
         shared_properties(spec.document(), &mut String::new(), 0, &mut shared);
         let bodies = Bodies::new(&spec, config.profile);
-        let success_schemas: Vec<&str> = spec
+        let success_schemas: Vec<String> = spec
             .operations()
             .iter()
             .zip(&ops)
             .filter_map(|(op, info)| info.success.map(|k| &op.responses[k]))
-            .filter_map(|r| pick_media(&r.content)?.schema.as_deref())
+            .filter_map(|r| pick_media(&r.content)?.schema.clone())
             .collect();
-        bodies.prepare(&success_schemas);
+        bodies.prepare(success_schemas);
         let shared_state = config.state.is_some();
         let state = match &config.state {
             None => Backend::Memory(Memory::default()),

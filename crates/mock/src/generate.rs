@@ -64,12 +64,22 @@ impl Bodies {
         self.generate(media, seeds, pins)
     }
 
-    /// Compiles the plans of these schemas now, so the first request does
-    /// not pay for it.
-    pub(crate) fn prepare(&self, pointers: &[&str]) {
-        for p in pointers {
-            let _ = self.synth.plan(p);
-        }
+    /// Compiles the plans of these schemas on a thread of its own, so the
+    /// first request to each operation seldom pays for it and the server
+    /// does not wait for them to start. A request that comes first compiles
+    /// its own plan (the generator caches each plan once, whoever makes it;
+    /// a plan is the same whatever order plans are made in).
+    pub(crate) fn prepare(&self, pointers: Vec<String>) {
+        let synth = self.synth.clone();
+        let compile = move || {
+            for p in &pointers {
+                let _ = synth.plan(p);
+            }
+        };
+        // Where no thread can be made, compiling on first use is enough.
+        let _ = std::thread::Builder::new()
+            .name("decoy-prepare".into())
+            .spawn(compile);
     }
 
     /// A body for a media type from these seeds, with root properties pinned
