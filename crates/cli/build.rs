@@ -9,7 +9,9 @@ use std::path::PathBuf;
 fn main() {
     let source = "specs/calls.openapi.yaml";
     println!("cargo::rerun-if-changed={source}");
-    let text = std::fs::read_to_string(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let text =
+        std::fs::read_to_string(root.join(source)).unwrap_or_else(|e| panic!("{source}: {e}"));
     // The options `decoy_spec` reads YAML with.
     let options = serde_saphyr::options! { strict_booleans: true };
     let document: serde_json::Value = serde_saphyr::from_str_with_options(&text, options)
