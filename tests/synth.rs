@@ -1363,6 +1363,26 @@ fn templates_in_uris_percent_encode_odd_pinned_ids() {
     }
 }
 
+/// `count` values of the schema at `pointer` in the document `doc`, from
+/// seeds `0..count`, each checked valid against that schema.
+fn valid_values(doc: &Value, pointer: &str, options: Options, count: u64) -> Vec<Value> {
+    let spec = Spec::parse(&doc.to_string(), "test.json").expect("parses");
+    let validators = Validators::new(&spec);
+    let generator = Generator::new(spec.document().clone(), options);
+    let plan = generator.plan(pointer).expect("plans");
+    let schema = validators.compile(pointer).expect("compiles");
+    (0..count)
+        .map(|seed| {
+            let value = plan
+                .generate(seed)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let violations = schema.validate(&value);
+            assert!(violations.is_empty(), "seed {seed}: {value} {violations:?}");
+            value
+        })
+        .collect()
+}
+
 /// A `date-time` whose `minLength` the plain form (`...T05:19:02Z`, 20
 /// characters) does not reach takes fraction-of-second digits, as many as
 /// the length asks; one that cannot be any length (21) is refused, not
@@ -1383,24 +1403,16 @@ fn date_times_take_the_length_their_schema_asks() {
             "Impossible": {"type": "string", "format": "date-time", "minLength": 21, "maxLength": 21}
         }}
     });
-    let spec = Spec::parse(&doc.to_string(), "long.json").expect("parses");
-    let validators = Validators::new(&spec);
-    let generator = Generator::new(spec.document().clone(), Options::default());
-    let pointer = "/components/schemas/Long";
-    let plan = generator.plan(pointer).expect("plans");
-    let schema = validators.compile(pointer).expect("compiles");
-    for seed in 0..200 {
-        let value = plan
-            .generate(seed)
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let violations = schema.validate(&value);
-        assert!(violations.is_empty(), "seed {seed}: {value} {violations:?}");
+    let values = valid_values(&doc, "/components/schemas/Long", Options::default(), 200);
+    for (seed, value) in values.iter().enumerate() {
         for (key, len) in [("a", 22), ("b", 24), ("c", 30), ("d", 20)] {
             let text = value[key].as_str().unwrap_or_default();
             assert_eq!(text.len(), len, "seed {seed}: {key} = {text}");
             assert!(text.ends_with('Z') && text.as_bytes()[10] == b'T', "{text}");
         }
     }
+    let spec = Spec::parse(&doc.to_string(), "long.json").expect("parses");
+    let generator = Generator::new(spec.document().clone(), Options::default());
     let impossible = generator.plan("/components/schemas/Impossible");
     assert!(
         impossible.and_then(|p| p.generate(1)).is_err(),
@@ -1435,20 +1447,12 @@ fn an_optional_property_that_cannot_be_made_is_left_out() {
             }}
         }}
     });
-    let spec = Spec::parse(&doc.to_string(), "stuck.json").expect("parses");
-    let validators = Validators::new(&spec);
     let mut options = Options::default();
     options.full = true;
-    let generator = Generator::new(spec.document().clone(), options);
-    let pointer = "/components/schemas/Outer";
-    let plan = generator.plan(pointer).expect("plans");
-    let schema = validators.compile(pointer).expect("compiles");
-    for seed in 0..100 {
-        let value = plan
-            .generate(seed)
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let violations = schema.validate(&value);
-        assert!(violations.is_empty(), "seed {seed}: {value} {violations:?}");
+    for (seed, value) in valid_values(&doc, "/components/schemas/Outer", options, 100)
+        .iter()
+        .enumerate()
+    {
         let inner = &value["inner"];
         assert!(inner.get("stuck").is_none(), "seed {seed}: {value}");
         for present in [&value["before"], &value["after"], &inner["x"], &inner["y"]] {
