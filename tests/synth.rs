@@ -1363,6 +1363,16 @@ fn templates_in_uris_percent_encode_odd_pinned_ids() {
     }
 }
 
+/// A document with these component schemas and no operations.
+fn with_schemas(schemas: Value) -> Value {
+    serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {},
+        "components": {"schemas": schemas}
+    })
+}
+
 /// `count` values of the schema at `pointer` in the document `doc`, from
 /// seeds `0..count`, each checked valid against that schema.
 fn valid_values(doc: &Value, pointer: &str, options: Options, count: u64) -> Vec<Value> {
@@ -1389,20 +1399,15 @@ fn valid_values(doc: &Value, pointer: &str, options: Options, count: u64) -> Vec
 /// made invalid.
 #[test]
 fn date_times_take_the_length_their_schema_asks() {
-    let doc = serde_json::json!({
-        "openapi": "3.1.0",
-        "info": {"title": "t", "version": "1"},
-        "paths": {},
-        "components": {"schemas": {
-            "Long": {"type": "object", "required": ["a", "b", "c", "d"], "properties": {
-                "a": {"type": "string", "format": "date-time", "minLength": 22},
-                "b": {"type": "string", "format": "date-time", "minLength": 24, "maxLength": 24},
-                "c": {"type": "string", "format": "date-time", "minLength": 30},
-                "d": {"type": "string", "format": "date-time", "maxLength": 20}
-            }},
-            "Impossible": {"type": "string", "format": "date-time", "minLength": 21, "maxLength": 21}
-        }}
-    });
+    let doc = with_schemas(serde_json::json!({
+        "Long": {"type": "object", "required": ["a", "b", "c", "d"], "properties": {
+            "a": {"type": "string", "format": "date-time", "minLength": 22},
+            "b": {"type": "string", "format": "date-time", "minLength": 24, "maxLength": 24},
+            "c": {"type": "string", "format": "date-time", "minLength": 30},
+            "d": {"type": "string", "format": "date-time", "maxLength": 20}
+        }},
+        "Impossible": {"type": "string", "format": "date-time", "minLength": 21, "maxLength": 21}
+    }));
     let values = valid_values(&doc, "/components/schemas/Long", Options::default(), 200);
     for (seed, value) in values.iter().enumerate() {
         for (key, len) in [("a", 22), ("b", 24), ("c", 30), ("d", 20)] {
@@ -1426,27 +1431,22 @@ fn date_times_take_the_length_their_schema_asks() {
 /// its parent, are all there, and every value validates.
 #[test]
 fn an_optional_property_that_cannot_be_made_is_left_out() {
-    let doc = serde_json::json!({
-        "openapi": "3.1.0",
-        "info": {"title": "t", "version": "1"},
-        "paths": {},
-        "components": {"schemas": {
-            "Outer": {"type": "object", "required": ["before", "inner", "after"], "properties": {
-                "before": {"type": "string", "minLength": 1},
-                "inner": {"type": "object", "required": ["x"], "properties": {
-                    "x": {"type": "integer"},
-                    "stuck": {"type": "object", "required": ["code"], "properties": {
-                        "code": {"type": "string", "pattern": "^a{5}$", "maxLength": 3}
-                    }},
-                    "y": {"type": "string"},
-                    "z": {"type": "array", "minItems": 1, "items": {
-                        "type": "object", "required": ["w"], "properties": {"w": {"type": "boolean"}}
-                    }}
+    let doc = with_schemas(serde_json::json!({
+        "Outer": {"type": "object", "required": ["before", "inner", "after"], "properties": {
+            "before": {"type": "string", "minLength": 1},
+            "inner": {"type": "object", "required": ["x"], "properties": {
+                "x": {"type": "integer"},
+                "stuck": {"type": "object", "required": ["code"], "properties": {
+                    "code": {"type": "string", "pattern": "^a{5}$", "maxLength": 3}
                 }},
-                "after": {"type": "integer"}
-            }}
+                "y": {"type": "string"},
+                "z": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["w"], "properties": {"w": {"type": "boolean"}}
+                }}
+            }},
+            "after": {"type": "integer"}
         }}
-    });
+    }));
     let mut options = Options::default();
     options.full = true;
     for (seed, value) in valid_values(&doc, "/components/schemas/Outer", options, 100)
